@@ -1,0 +1,42 @@
+/** What a policy may know about a worker. Policies never do I/O and never mutate workers. */
+export interface WorkerView {
+  /** Stable id, e.g. "prefill:http://127.0.0.1:20003". */
+  readonly id: string;
+  readonly role: 'prefill' | 'decode';
+  readonly url: string;
+  /** Requests sent to this worker that have not finished (decode: until its stream ends or aborts). */
+  readonly inFlight: number;
+}
+
+/** What a policy may know about a request. Computed once per request, lazily where costly. */
+export interface RoutingRequest {
+  /** Routing key for consistent_hash: x-session-id, x-user-id, x-tenant-id, x-correlation-id, body `user`, else prompt hash. */
+  readonly hashKey: () => string;
+  /** Prompt text (completions `prompt`, or the concatenated chat `messages` contents) for cache_aware. */
+  readonly promptText: () => string;
+}
+
+/** Picks one worker from a non-empty list of healthy workers. */
+export interface Policy {
+  readonly name: string;
+  pick(workers: readonly WorkerView[], request: RoutingRequest): WorkerView;
+  /** Called when a request on `worker` ends (any outcome) so stateful policies can account for it. */
+  release?(worker: WorkerView, request: RoutingRequest): void;
+}
+
+export interface PairChoice {
+  readonly prefill: WorkerView;
+  readonly decode: WorkerView;
+}
+
+/**
+ * Chooses P and D together: round_robin on both pools shares one counter (the reference proxy's
+ * `count`), so pairs are picked as a unit. Returns undefined pools' names when a pool is empty.
+ */
+export interface PairSelector {
+  select(
+    prefills: readonly WorkerView[],
+    decodes: readonly WorkerView[],
+    request: RoutingRequest,
+  ): PairChoice | { readonly empty: 'prefill' | 'decode' };
+}
