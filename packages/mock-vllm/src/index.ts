@@ -1,1 +1,54 @@
-export const PLACEHOLDER = 1;
+// The public API of @pd-router/mock-vllm, listed by hand: anything not exported here is private.
+
+export type {
+  Check,
+  CheckContext,
+  CompareOptions,
+  ConformanceChecker,
+  ExchangeOptions,
+  ExchangeOrder,
+  ExchangeVerdict,
+  FixtureKind,
+  FixturesErrorCode,
+  GoldenAnswer,
+  GoldenCase,
+  GoldenClientRequest,
+  GoldenExchange,
+  GoldenHttpResponse,
+  GoldenRound,
+  GoldenTopology,
+  HeaderPair,
+  RawRequest,
+  Role,
+  Verdict,
+} from './conformance/index.js';
+export {
+  checkExchange,
+  compareRequest,
+  createConformanceChecker,
+  FixturesError,
+  formatDiff,
+  goldenPrefillAnswer,
+  loadGoldenCases,
+  rawRequestFromCapture,
+} from './conformance/index.js';
+export type { VllmErrorBody } from './error-body.js';
+export { vllmErrorBody } from './error-body.js';
+export type { MockErrorCode } from './errors.js';
+export { MOCK_ERROR_CODES, MockVllmError } from './errors.js';
+export type { FaultKind, FaultScope, FaultSpec } from './fault-spec.js';
+export { parseFaultArg, toFaultSpec } from './fault-spec.js';
+export { KV_READY_PREFIX } from './kv-transport.js';
+export type { MockCluster, MockClusterOptions } from './mock-cluster.js';
+export { createDecodeServer, createMockCluster, createPrefillServer } from './mock-cluster.js';
+export type { MockVllm, MockVllmExtras } from './mock-server.js';
+export { createMockVllm } from './mock-server.js';
+export type { MswHandlerOptions, MswHttpLike } from './msw-handlers.js';
+export { createMswHandlers } from './msw-handlers.js';
+export type { KvMode, MockRole, MockVllmOptions } from './options.js';
+export { DEFAULT_KV_WAIT_TIMEOUT_MS, DEFAULT_MAX_TOKENS, DEFAULT_MODEL } from './options.js';
+export type { PresetName, TimingOptions } from './presets.js';
+export { TIMING_PRESETS } from './presets.js';
+export type { ReceivedRequest } from './received-request.js';
+export type { RegistrationMessage } from './registration.js';
+export { DEFAULT_REGISTER_INTERVAL_MS } from './registration.js';

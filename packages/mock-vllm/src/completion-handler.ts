@@ -1,0 +1,191 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseRequestId } from '@pd-router/core';
+import { type CompletionRoute, validateCompletionRequest } from './completion-request.js';
+import { vllmErrorBody } from './error-body.js';
+import type { RequestFaults } from './fault-book.js';
+import { type GenerationPlan, planGeneration } from './generation-plan.js';
+import { JSON_CONTENT_TYPE, SSE_CONTENT_TYPE, sendJson, sleep } from './http-io.js';
+import type { MockContext } from './mock-context.js';
+import { renderJsonBody } from './openai-responses.js';
+import { parseRequestBody } from './request-body.js';
+import { writeSseError, writeStream } from './stream-writer.js';
+
+/** The first header value, or undefined. */
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * Serves POST /v1/completions and /v1/chat/completions: validation, the P2P NCCL KV hand-off,
+ * queueing, timing, and the JSON or SSE answer, with the request's faults applied.
+ */
+export async function handleCompletion(
+  ctx: MockContext,
+  route: CompletionRoute,
+  req: IncomingMessage,
+  body: Buffer,
+  res: ServerResponse,
+  faults: RequestFaults,
+  signal: AbortSignal,
+): Promise<void> {
+  const { options: o, metrics } = ctx;
+  const fail = (status: number, message: string, param: string | null = null): void => {
+    metrics.requestErrors += 1;
+    sendJson(res, status, vllmErrorBody(status, message, param));
+  };
+
+  const mediaType = (header(req, 'content-type') ?? '').split(';', 1)[0]?.trim().toLowerCase();
+  if (mediaType !== JSON_CONTENT_TYPE) {
+    fail(400, "Unsupported Media Type: Only 'application/json' is allowed");
+    return;
+  }
+  const json = parseRequestBody(body);
+  if (json === undefined) {
+    fail(400, '1 validation error: body: JSON decode error');
+    return;
+  }
+  const validated = validateCompletionRequest(route, json);
+  if (!validated.ok) {
+    fail(validated.error.status, validated.error.message, validated.error.param);
+    return;
+  }
+  const request = validated.value;
+  if (o.strictModel && request.model !== undefined && request.model !== o.model) {
+    fail(404, `The model \`${request.model}\` does not exist.`, 'model');
+    return;
+  }
+  const headerId = header(req, 'x-request-id');
+  // vLLM's _base_request_id: the header wins, then the body's request_id, then a random uuid4 hex.
+  const baseId = headerId ?? request.bodyRequestId ?? randomUUID().replaceAll('-', '');
+  const planned = planGeneration(request, {
+    baseId,
+    model: o.model,
+    defaultMaxTokens: o.defaultMaxTokens,
+    maxModelLen: o.maxModelLen,
+    nowSeconds: Math.floor(Date.now() / 1000),
+  });
+  if (!planned.ok) {
+    fail(planned.error.status, planned.error.message, planned.error.param);
+    return;
+  }
+  const plan = planned.value;
+
+  // P2P NCCL: the addresses live in the id (parse_request_id searches the engine id, which contains
+  // the header value). A missing address is a ValueError in vLLM's worker: the request fails.
+  let decodePeer: string | undefined;
+  if (o.kvHandoff) {
+    const addresses = parseRequestId(plan.id);
+    const needed = o.role === 'prefill' ? addresses.decode : addresses.prefill;
+    if (needed === undefined) {
+      metrics.kvErrors += 1;
+      fail(500, `Request id ${plan.id} does not contain hostname and port`);
+      return;
+    }
+    if (o.role === 'prefill') decodePeer = needed.text;
+  }
+  const engineIds = engineRequestIds(plan, ctx.options.requestIdRandomization);
+
+  ctx.inflight += 1;
+  try {
+    if (plan.stream) {
+      // Starlette sends a StreamingResponse's headers before its first chunk: before the KV wait.
+      res.writeHead(200, { 'content-type': SSE_CONTENT_TYPE });
+      res.flushHeaders();
+    }
+    if (o.kvHandoff && o.role === 'decode') {
+      const timeout = o.kvMode === 'hang' ? Number.POSITIVE_INFINITY : o.kvWaitTimeoutMs;
+      for (const id of engineIds) {
+        const result = await ctx.inbox.wait(id, timeout, signal);
+        if (result === 'aborted') return;
+        if (result === 'timeout') {
+          metrics.kvWaitTimeouts += 1;
+          metrics.requestErrors += 1;
+          const message = `KV cache for request ${id} did not arrive within ${o.kvWaitTimeoutMs} ms`;
+          if (plan.stream) writeSseError(res, 500, message);
+          else sendJson(res, 500, vllmErrorBody(500, message));
+          return;
+        }
+      }
+    }
+    const slot = await ctx.scheduler.acquire(signal);
+    if (slot === 'aborted') return;
+    if (slot === 'queue-full') {
+      metrics.requestErrors += 1;
+      const message = 'The server is overloaded: the waiting queue is full.';
+      if (plan.stream) writeSseError(res, 503, message);
+      else sendJson(res, 503, vllmErrorBody(503, message));
+      return;
+    }
+    try {
+      await generate(ctx, plan, engineIds, decodePeer, res, faults, signal);
+    } finally {
+      ctx.scheduler.release();
+    }
+  } finally {
+    ctx.inflight -= 1;
+  }
+}
+
+/**
+ * The engine request ids vLLM derives: `chatcmpl-{base}` for chat, `cmpl-{base}-{i}` per prompt for
+ * completions, plus 8 random hex chars per instance when randomization is emulated.
+ */
+export function engineRequestIds(plan: GenerationPlan, randomize: boolean): string[] {
+  const prompts = new Set(plan.choices.map((c) => c.prompt));
+  const ids = plan.route === 'chat' ? [plan.id] : [...prompts].map((_, i) => `${plan.id}-${i}`);
+  return randomize ? ids.map((id) => `${id}-${randomBytes(4).toString('hex')}`) : ids;
+}
+
+async function generate(
+  ctx: MockContext,
+  plan: GenerationPlan,
+  engineIds: readonly string[],
+  decodePeer: string | undefined,
+  res: ServerResponse,
+  faults: RequestFaults,
+  signal: AbortSignal,
+): Promise<void> {
+  const { options: o, metrics } = ctx;
+  const t = o.timing;
+  const loadsKv = o.kvHandoff && o.role === 'decode';
+  const ttft =
+    t.ttftBaseMs + plan.promptTokens * (loadsKv ? t.kvLoadPerPromptTokenMs : t.ttftPerPromptTokenMs);
+  if (!(await sleep(ttft, signal))) return;
+  metrics.promptTokens += plan.promptTokens;
+  if (decodePeer !== undefined && faults.kvNeverArrives !== true) {
+    // P pushes KV while it prefills, before its (one-token) answer goes out.
+    for (const id of engineIds) {
+      if (await ctx.kv.send(decodePeer, id)) metrics.kvSent += 1;
+      else metrics.kvErrors += 1;
+    }
+  }
+  if (plan.stream) {
+    const outcome = await writeStream(res, plan, t.interTokenMs, faults, signal);
+    if (outcome !== 'done') return;
+  } else {
+    if (!(await sleep(t.interTokenMs * Math.max(plan.tokens - 1, 0), signal))) return;
+    if (faults.stall !== undefined && !(await sleep(faults.stall.ms, signal))) return;
+    const text = renderJsonBody(plan);
+    if (faults.resetAfterEvents !== undefined) {
+      resetJson(res, text, faults.resetAfterEvents);
+      return;
+    }
+    res.writeHead(200, { 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+  metrics.generationTokens += plan.completionTokens;
+  metrics.success.set(plan.finishReason, (metrics.success.get(plan.finishReason) ?? 0) + plan.choices.length);
+}
+
+/** reset-after on a JSON answer: 0 = reset before any byte; N > 0 = headers and half the body, then reset. */
+function resetJson(res: ServerResponse, text: string, events: number): void {
+  if (events === 0) {
+    res.socket?.resetAndDestroy();
+    return;
+  }
+  const bytes = Buffer.from(text);
+  res.writeHead(200, { 'content-type': JSON_CONTENT_TYPE, 'content-length': bytes.length });
+  res.write(bytes.subarray(0, bytes.length >> 1), () => res.socket?.resetAndDestroy());
+}

@@ -1,0 +1,151 @@
+import type { JsonValue } from './request-body.js';
+import { describeSchemaError, validateChatShape, validateCompletionShape } from './request-schemas.js';
+
+export type CompletionRoute = 'completions' | 'chat';
+
+/** One prompt of a request, as the engine would see it. */
+export interface PromptInfo {
+  /** Prompt tokens: counted when token ids are sent, else estimated as ceil(chars / 4). */
+  readonly tokens: number;
+  /** The prompt text (completions with a string prompt), for `echo`. */
+  readonly text?: string;
+}
+
+/** A validated completion or chat request, reduced to what the mock needs to answer it. */
+export interface CompletionRequest {
+  readonly route: CompletionRoute;
+  readonly model: string | undefined;
+  readonly stream: boolean;
+  readonly includeUsage: boolean;
+  readonly continuousUsage: boolean;
+  /** Choices per prompt. */
+  readonly n: number;
+  readonly prompts: readonly PromptInfo[];
+  /** Tokens asked for (`max_completion_tokens` ?? `max_tokens`), or null when the client set none. */
+  readonly maxTokens: number | null;
+  readonly echo: boolean;
+  /** vLLM's body `request_id` extension (used when there is no X-Request-Id header). */
+  readonly bodyRequestId: string | undefined;
+}
+
+export interface RequestProblem {
+  readonly status: number;
+  readonly message: string;
+  readonly param: string | null;
+}
+
+export type ValidationOutcome =
+  | { readonly ok: true; readonly value: CompletionRequest }
+  | { readonly ok: false; readonly error: RequestProblem };
+
+const CHARS_PER_TOKEN = 4;
+/** Per-message overhead of a chat template (role markers), so an empty chat still costs tokens. */
+const CHAT_TOKENS_PER_MESSAGE = 4;
+
+function problem(message: string, param: string | null = null): ValidationOutcome {
+  return { ok: false, error: { status: 400, message, param } };
+}
+
+/** Estimated tokens of a text: ceil(chars / 4), at least 1 for a non-empty text. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / CHARS_PER_TOKEN);
+}
+
+/**
+ * Validates a parsed body the way vLLM's request models do and reduces it to a CompletionRequest.
+ *
+ * @example
+ * validateCompletionRequest('completions', { prompt: 'hi', max_tokens: 3 })
+ */
+export function validateCompletionRequest(route: CompletionRoute, body: JsonValue): ValidationOutcome {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return problem(
+      '1 validation error: body: Input should be a valid dictionary or object to extract fields from',
+    );
+  }
+  const valid = route === 'chat' ? validateChatShape(body) : validateCompletionShape(body);
+  if (!valid) {
+    const { message, param } = describeSchemaError(
+      route === 'chat' ? validateChatShape.errors : validateCompletionShape.errors,
+    );
+    return problem(message, param);
+  }
+  const b = body as Record<string, JsonValue | undefined>;
+  const stream = b['stream'] === true;
+  const streamOptions = b['stream_options'];
+  if (streamOptions !== undefined && streamOptions !== null && !stream) {
+    return problem('Stream options can only be defined when `stream=True`.', 'stream_options');
+  }
+  const so = (streamOptions ?? {}) as Record<string, JsonValue | undefined>;
+  // vLLM's StreamOptions.include_usage defaults to true once stream_options is given.
+  const includeUsage = stream && streamOptions != null && so['include_usage'] !== false;
+  const continuousUsage = includeUsage && so['continuous_usage_stats'] === true;
+  const echo = route === 'completions' && b['echo'] === true;
+
+  let maxTokens: number | null;
+  if (route === 'chat') {
+    const mct = b['max_completion_tokens'];
+    const mt = b['max_tokens'];
+    maxTokens = typeof mct === 'number' ? mct : typeof mt === 'number' ? mt : null;
+  } else {
+    const mt = b['max_tokens'];
+    maxTokens = typeof mt === 'number' ? mt : null;
+  }
+  if (maxTokens !== null && maxTokens < 1 && !echo) {
+    return problem(`max_tokens must be at least 1, got ${maxTokens}.`, 'max_tokens');
+  }
+
+  const prompts = route === 'chat' ? chatPrompt(b['messages']) : completionPrompts(b['prompt']);
+  if (prompts === undefined) {
+    return problem('Either prompt or prompt_embeds must be provided and non-empty.', 'prompt');
+  }
+  const model = typeof b['model'] === 'string' ? b['model'] : undefined;
+  const n = typeof b['n'] === 'number' ? b['n'] : 1;
+  const rid = b['request_id'];
+  return {
+    ok: true,
+    value: {
+      route,
+      model,
+      stream,
+      includeUsage,
+      continuousUsage,
+      n,
+      prompts,
+      maxTokens,
+      echo,
+      bodyRequestId: typeof rid === 'string' ? rid : undefined,
+    },
+  };
+}
+
+function completionPrompts(prompt: JsonValue | undefined): PromptInfo[] | undefined {
+  if (typeof prompt === 'string') {
+    return prompt === '' ? undefined : [{ tokens: estimateTokens(prompt), text: prompt }];
+  }
+  if (!Array.isArray(prompt) || prompt.length === 0) return undefined;
+  if (typeof prompt[0] === 'number') return [{ tokens: prompt.length }];
+  return prompt.map((p) =>
+    typeof p === 'string'
+      ? { tokens: estimateTokens(p), text: p }
+      : { tokens: Array.isArray(p) ? p.length : 0 },
+  );
+}
+
+function chatPrompt(messages: JsonValue | undefined): PromptInfo[] {
+  let chars = 0;
+  let count = 0;
+  for (const m of Array.isArray(messages) ? messages : []) {
+    count += 1;
+    const content = typeof m === 'object' && m !== null && !Array.isArray(m) ? m['content'] : undefined;
+    if (typeof content === 'string') chars += content.length;
+    else if (Array.isArray(content)) {
+      for (const part of content) {
+        const text =
+          typeof part === 'object' && part !== null && !Array.isArray(part) ? part['text'] : undefined;
+        if (typeof text === 'string') chars += text.length;
+      }
+    }
+  }
+  return [{ tokens: Math.ceil(chars / CHARS_PER_TOKEN) + CHAT_TOKENS_PER_MESSAGE * count }];
+}

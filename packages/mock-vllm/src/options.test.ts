@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { resolveOptions } from './options.js';
+
+describe('resolveOptions', () => {
+  it('fills the documented defaults', () => {
+    const o = resolveOptions();
+    expect(o).toMatchObject({
+      role: 'both',
+      host: '127.0.0.1',
+      port: 0,
+      kvPort: 0,
+      model: 'mock-model',
+      preset: 'instant',
+      kvHandoff: false,
+      kvWaitTimeoutMs: 30_000,
+      kvMode: 'error',
+      registerIntervalMs: 3_000,
+      defaultMaxTokens: 16,
+      maxModelLen: 32_768,
+    });
+    expect(resolveOptions({ role: 'prefill' }).kvHandoff).toBe(true);
+    expect(resolveOptions({ host: '0.0.0.0' }).advertiseHost).toBe('127.0.0.1');
+  });
+
+  it('reports every problem at once', () => {
+    let message = '';
+    try {
+      resolveOptions({
+        role: 'both',
+        kvHandoff: true,
+        port: -1,
+        kvWaitTimeoutMs: 0,
+        timing: { interTokenMs: -1 },
+      });
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'PD_ERR_MOCK_OPTION_INVALID' });
+      message = (e as Error).message;
+    }
+    for (const field of ['kvHandoff', 'port', 'kvWaitTimeoutMs', 'timing.interTokenMs'])
+      expect(message).toContain(field);
+  });
+});

@@ -1,0 +1,207 @@
+import { parseZmqAddress } from '@pd-router/core';
+import { MockVllmError } from './errors.js';
+import { type FaultSpec, toFaultSpec } from './fault-spec.js';
+import {
+  isPresetName,
+  PRESET_NAMES,
+  type PresetName,
+  TIMING_PRESETS,
+  type TimingOptions,
+} from './presets.js';
+import { DEFAULT_REGISTER_INTERVAL_MS } from './registration.js';
+
+/** `prefill` and `decode` take part in the P2P NCCL hand-off; `both` is a plain vLLM instance. */
+export type MockRole = 'prefill' | 'decode' | 'both';
+
+/** What a decode does when its KV never arrives: answer an error, or hang like vLLM's PUT mode. */
+export type KvMode = 'error' | 'hang';
+
+/** Options of `createMockVllm`. Every field is optional; defaults are listed in the README. */
+export interface MockVllmOptions {
+  /** Default 'both'. */
+  readonly role?: MockRole;
+  /** Interface to listen on (HTTP and KV). Default '127.0.0.1'. */
+  readonly host?: string;
+  /** HTTP port; 0 (default) picks a free one. */
+  readonly port?: number;
+  /** KV (ZMQ) port; 0 (default) picks a free one. */
+  readonly kvPort?: number;
+  /** Host written into `url`, `kvAddress` and registration. Default: `host`, or 127.0.0.1 for 0.0.0.0. */
+  readonly advertiseHost?: string;
+  /** Served model name. Default 'mock-model'. */
+  readonly model?: string;
+  /** Answer 404 (vLLM's NotFoundError) when a request names another model. Default false. */
+  readonly strictModel?: boolean;
+  /** Require `Authorization: Bearer <apiKey>` on /v1 routes, as `vllm serve --api-key`. Default none. */
+  readonly apiKey?: string;
+  /** Timing preset. Default 'instant'. */
+  readonly preset?: PresetName;
+  /** Overrides of single preset fields. */
+  readonly timing?: Partial<TimingOptions>;
+  /** Take part in the P2P NCCL KV hand-off. Default true for prefill/decode; must be false for 'both'. */
+  readonly kvHandoff?: boolean;
+  /** How long a decode waits for its KV. Default 30_000 ms. */
+  readonly kvWaitTimeoutMs?: number;
+  /** Default 'error'. */
+  readonly kvMode?: KvMode;
+  /**
+   * Emulate vLLM >= PR #27987: each instance appends 8 random hex chars to the engine request id, so
+   * prefill and decode never agree and the decode times out (or hangs). Default false.
+   */
+  readonly requestIdRandomization?: boolean;
+  /** Faults active from the start. */
+  readonly faults?: readonly FaultSpec[];
+  /** Golden fixtures directory: every completion request is checked and a verdict recorded. */
+  readonly fixtures?: string;
+  /** Register with a P2P NCCL proxy at this ZMQ ROUTER ("host:port"). Prefill/decode only. */
+  readonly proxyAddress?: string;
+  /** Interval of registration pings. Default 3_000 ms (vLLM's). */
+  readonly registerIntervalMs?: number;
+  /** Tokens generated when a request sets no limit. Default 16. */
+  readonly defaultMaxTokens?: number;
+  /** Context window: prompt + max tokens beyond it is a 400. Default 32_768. */
+  readonly maxModelLen?: number;
+  /** Received requests kept in `received` (oldest dropped). Default 10_000. */
+  readonly maxReceived?: number;
+  /** Largest request body accepted (413 beyond). Default 64 MiB. */
+  readonly maxBodyBytes?: number;
+}
+
+/** Options after defaults and validation: what the server runs with. */
+export interface ResolvedOptions {
+  readonly role: MockRole;
+  readonly host: string;
+  readonly port: number;
+  readonly kvPort: number;
+  readonly advertiseHost: string;
+  readonly model: string;
+  readonly strictModel: boolean;
+  readonly apiKey: string | undefined;
+  readonly preset: PresetName;
+  readonly timing: TimingOptions;
+  readonly kvHandoff: boolean;
+  readonly kvWaitTimeoutMs: number;
+  readonly kvMode: KvMode;
+  readonly requestIdRandomization: boolean;
+  readonly faults: readonly FaultSpec[];
+  readonly fixtures: string | undefined;
+  readonly proxyAddress: string | undefined;
+  readonly registerIntervalMs: number;
+  readonly defaultMaxTokens: number;
+  readonly maxModelLen: number;
+  readonly maxReceived: number;
+  readonly maxBodyBytes: number;
+}
+
+export const DEFAULT_MODEL = 'mock-model';
+export const DEFAULT_KV_WAIT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_TOKENS = 16;
+export const DEFAULT_MAX_MODEL_LEN = 32_768;
+export const DEFAULT_MAX_RECEIVED = 10_000;
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+const ROLES: readonly MockRole[] = ['prefill', 'decode', 'both'];
+
+/**
+ * Applies defaults and checks every option, reporting all problems at once
+ * (`PD_ERR_MOCK_OPTION_INVALID`).
+ *
+ * @example
+ * resolveOptions({ role: 'decode', preset: 'realistic', timing: { interTokenMs: 5 } })
+ */
+export function resolveOptions(o: MockVllmOptions = {}): ResolvedOptions {
+  const issues: string[] = [];
+  const role = o.role ?? 'both';
+  if (!ROLES.includes(role)) issues.push(`role: must be one of ${ROLES.join(', ')}`);
+  const preset = o.preset ?? 'instant';
+  if (!isPresetName(preset)) issues.push(`preset: must be one of ${PRESET_NAMES.join(', ')}`);
+  const timing: TimingOptions = {
+    ...(TIMING_PRESETS[preset] ?? TIMING_PRESETS.instant),
+    ...definedOnly(o.timing),
+  };
+  for (const [key, value] of Object.entries(timing)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      issues.push(`timing.${key}: must be a finite number >= 0`);
+    }
+  }
+  const port = o.port ?? 0;
+  const kvPort = o.kvPort ?? 0;
+  for (const [name, value] of [
+    ['port', port],
+    ['kvPort', kvPort],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > 65_535)
+      issues.push(`${name}: must be an integer 0-65535`);
+  }
+  const kvHandoff = o.kvHandoff ?? role !== 'both';
+  if (role === 'both' && kvHandoff)
+    issues.push('kvHandoff: a "both" instance has no KV peer; use prefill/decode');
+  const kvMode = o.kvMode ?? 'error';
+  if (kvMode !== 'error' && kvMode !== 'hang') issues.push('kvMode: must be "error" or "hang"');
+  const positive = (name: string, value: number | undefined, fallback: number): number => {
+    const v = value ?? fallback;
+    if (!Number.isFinite(v) || v <= 0) issues.push(`${name}: must be a number > 0`);
+    return v;
+  };
+  const kvWaitTimeoutMs = positive('kvWaitTimeoutMs', o.kvWaitTimeoutMs, DEFAULT_KV_WAIT_TIMEOUT_MS);
+  const registerIntervalMs = positive(
+    'registerIntervalMs',
+    o.registerIntervalMs,
+    DEFAULT_REGISTER_INTERVAL_MS,
+  );
+  const defaultMaxTokens = positive('defaultMaxTokens', o.defaultMaxTokens, DEFAULT_MAX_TOKENS);
+  const maxModelLen = positive('maxModelLen', o.maxModelLen, DEFAULT_MAX_MODEL_LEN);
+  const maxReceived = positive('maxReceived', o.maxReceived, DEFAULT_MAX_RECEIVED);
+  const maxBodyBytes = positive('maxBodyBytes', o.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+  if (o.proxyAddress !== undefined) {
+    if (role === 'both') issues.push('proxyAddress: only prefill and decode instances register');
+    const parsed = parseZmqAddress(o.proxyAddress);
+    if (!parsed.ok) issues.push(`proxyAddress: ${parsed.error.message}`);
+  }
+  const faults: FaultSpec[] = [];
+  for (const [i, f] of (o.faults ?? []).entries()) {
+    try {
+      faults.push(toFaultSpec(f));
+    } catch (e) {
+      issues.push(`faults[${i}]: ${(e as Error).message}`);
+    }
+  }
+  const host = o.host ?? '127.0.0.1';
+  if (issues.length > 0) {
+    throw new MockVllmError(
+      'PD_ERR_MOCK_OPTION_INVALID',
+      `invalid mock-vllm options:\n  ${issues.join('\n  ')}`,
+    );
+  }
+  return Object.freeze({
+    role,
+    host,
+    port,
+    kvPort,
+    advertiseHost: o.advertiseHost ?? (host === '0.0.0.0' ? '127.0.0.1' : host),
+    model: o.model ?? DEFAULT_MODEL,
+    strictModel: o.strictModel ?? false,
+    apiKey: o.apiKey,
+    preset,
+    timing: Object.freeze(timing),
+    kvHandoff,
+    kvWaitTimeoutMs,
+    kvMode,
+    requestIdRandomization: o.requestIdRandomization ?? false,
+    faults: Object.freeze(faults),
+    fixtures: o.fixtures,
+    proxyAddress: o.proxyAddress,
+    registerIntervalMs,
+    defaultMaxTokens,
+    maxModelLen,
+    maxReceived,
+    maxBodyBytes,
+  });
+}
+
+function definedOnly<T extends object>(value: T | undefined): Partial<T> {
+  const out: Partial<T> = {};
+  if (value === undefined) return out;
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
