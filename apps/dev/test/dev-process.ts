@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** The built entry point, run exactly as `pnpm dev` runs it. */
+export const MAIN_JS = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+export const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/** One process of the stack as the banner lists it. */
+export interface ListedProcess {
+  readonly name: string;
+  readonly port: number;
+  readonly kvPort: number | undefined;
+  readonly pid: number;
+}
+
+/** `node apps/dev/dist/main.js ARGS` with its output collected, and a way to wait on it. */
+export class DevProcess {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  /** `ownGroup`: lead a new process group, so a test can signal the group as a terminal's Ctrl-C does. */
+  constructor(args: readonly string[], { ownGroup = false } = {}) {
+    if (!existsSync(MAIN_JS))
+      throw new Error(`${MAIN_JS} is missing: run pnpm --filter @pd-router/dev build`);
+    this.child = spawn(process.execPath, [MAIN_JS, ...args], {
+      cwd: APP_DIR,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: ownGroup,
+    });
+    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+    });
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.once('close', (code, signal) => resolve({ code, signal })),
+    );
+  }
+
+  /** Resolves when stdout contains `text`; rejects if the process exits first or after `timeoutMs`. */
+  async waitForStdout(text: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.stdout.includes(text)) {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new Error(
+          `dev exited before printing "${text}"\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+        );
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `no "${text}" after ${timeoutMs} ms\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Resolves with the exit, or throws after `timeoutMs`. */
+  async waitForExit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`dev still running after ${timeoutMs} ms\n${this.stdout}`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Cleanup for any test outcome: SIGTERM the dev process, then SIGKILL it and every listed pid. */
+  async dispose(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      await this.waitForExit(10_000).catch(() => this.child.kill('SIGKILL'));
+    }
+    for (const p of listedProcesses(this.stdout)) {
+      if (pidAlive(p.pid)) process.kill(p.pid, 'SIGKILL');
+    }
+  }
+}
+
+const ROW = /^ {2}(\S+)\s+http:\/\/127\.0\.0\.1:(\d+)\s+(?:kv 127\.0\.0\.1:(\d+)\s+)?pid (\d+)$/gm;
+
+/** The banner's process table. */
+export function listedProcesses(stdout: string): ListedProcess[] {
+  return [...stdout.matchAll(ROW)].map((m) => ({
+    name: m[1] ?? '',
+    port: Number(m[2]),
+    kvPort: m[3] === undefined ? undefined : Number(m[3]),
+    pid: Number(m[4]),
+  }));
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True when nothing listens on 127.0.0.1:port any more (we can bind it ourselves). */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Every port the banner lists: router, mock HTTP and KV ports. */
+export function listedPorts(stdout: string): number[] {
+  return listedProcesses(stdout).flatMap((p) => (p.kvPort === undefined ? [p.port] : [p.port, p.kvPort]));
+}
