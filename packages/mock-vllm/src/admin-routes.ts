@@ -73,6 +73,19 @@ export function handleAdminRoute(
         waiting: waitingCount(ctx),
         inflight: ctx.inflight,
         pendingKv: ctx.inbox.pendingCount,
+        kvConnector: ctx.options.kvConnector,
+        ...(ctx.nixl === undefined
+          ? {}
+          : {
+              nixl: {
+                engineId: ctx.nixl.engineId,
+                sideChannelPort: ctx.nixl.channel.port,
+                remoteHost: ctx.nixl.host,
+                remotePort: ctx.nixl.port,
+                heldRequests: ctx.nixl.blocks.heldRequests,
+                heldBlocks: ctx.nixl.blocks.heldBlocks,
+              },
+            }),
         faults: ctx.faults.list(),
       });
       return;

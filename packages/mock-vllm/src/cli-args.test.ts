@@ -87,6 +87,39 @@ describe('parseCliArgs', () => {
     });
   });
 
+  it('maps the NIXL flags', () => {
+    const cmd = parseCliArgs([
+      '--kv-connector',
+      'nixl',
+      '--nixl-side-channel-host=127.0.0.1',
+      '--nixl-side-channel-port',
+      '5600',
+      '--nixl-block-ttl-ms',
+      '1000',
+      '--nixl-read-timeout-ms',
+      '250',
+      '--nixl-engine-id',
+      'engine-P1',
+      '--fault',
+      'nixl-refuse-reads,times=2',
+    ]);
+    expect(cmd).toEqual({
+      kind: 'run',
+      options: {
+        kvConnector: 'nixl',
+        nixlSideChannelHost: '127.0.0.1',
+        nixlSideChannelPort: 5600,
+        nixlBlockTtlMs: 1000,
+        nixlReadTimeoutMs: 250,
+        nixlEngineId: 'engine-P1',
+        faults: [{ kind: 'nixl-refuse-reads', times: 2 }],
+      },
+    });
+    expect(() => parseCliArgs(['--kv-connector', 'mooncake'])).toThrow(
+      expect.objectContaining({ code: 'PD_ERR_MOCK_OPTION_INVALID' }),
+    );
+  });
+
   it('returns help, and the help lists every flag it parses', () => {
     expect(parseCliArgs(['--help'])).toEqual({ kind: 'help' });
     for (const flag of [
@@ -96,6 +129,15 @@ describe('parseCliArgs', () => {
       '--kv-mode',
       '--fixtures',
       '--fault',
+      '--kv-connector',
+      '--nixl-side-channel-host',
+      '--nixl-side-channel-port',
+      '--nixl-block-ttl-ms',
+      '--nixl-read-timeout-ms',
+      '--nixl-engine-id',
+      'nixl-no-params',
+      'nixl-bad-params',
+      'nixl-refuse-reads',
     ]) {
       expect(HELP_TEXT).toContain(flag);
     }

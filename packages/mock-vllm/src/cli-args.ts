@@ -1,16 +1,22 @@
 import { MockVllmError } from './errors.js';
 import { type FaultSpec, parseFaultArg } from './fault-spec.js';
-import type { KvMode, MockRole, MockVllmOptions } from './options.js';
+import {
+  KV_CONNECTORS,
+  type KvConnector,
+  type KvMode,
+  type MockRole,
+  type MockVllmOptions,
+} from './options.js';
 import { PRESET_NAMES, type PresetName, type TimingOptions } from './presets.js';
 
-export const HELP_TEXT = `mock-vllm: a fake vLLM prefill/decode instance (OpenAI API, SSE, P2P NCCL KV hand-off over ZeroMQ)
+export const HELP_TEXT = `mock-vllm: a fake vLLM prefill/decode instance (OpenAI API, SSE, P2P NCCL or NIXL KV hand-off over ZeroMQ)
 
 Usage: mock-vllm [options]
 
   --role prefill|decode|both   instance role; prefill/decode do the KV hand-off        (default: both)
   --host H                     interface for HTTP and KV sockets                        (default: 127.0.0.1)
   --port N                     HTTP port, 0 = pick a free one                           (default: 0)
-  --kv-port N                  KV (ZMQ PULL) port, 0 = pick a free one                  (default: 0)
+  --kv-port N                  KV port (P2P NCCL PULL / NIXL side channel), 0 = free one (default: 0)
   --advertise-host H           host written into urls, KV address and registration      (default: --host)
   --model NAME                 served model name                                        (default: mock-model)
   --strict-model               404 for requests naming another model                    (default: off)
@@ -25,6 +31,12 @@ Usage: mock-vllm [options]
   --kv-handoff on|off          take part in the KV hand-off (off: plain server)         (default: on, off for both)
   --kv-wait-timeout-ms MS      how long a decode waits for its KV                       (default: 30000)
   --kv-mode error|hang         when KV never arrives: error answer, or hang (PUT mode)  (default: error)
+  --kv-connector p2p-nccl|nixl KV connector to emulate (vllm-router defaults to nixl)    (default: p2p-nccl)
+  --nixl-side-channel-host H   NIXL: remote_host a prefill answers (VLLM_NIXL_SIDE_CHANNEL_HOST) (default: localhost)
+  --nixl-side-channel-port N   NIXL: remote_port a prefill answers                       (default: the KV port)
+  --nixl-block-ttl-ms MS       NIXL: how long unread blocks are held (abort timeout)     (default: 480000)
+  --nixl-read-timeout-ms MS    NIXL: how long a decode waits for a side-channel read     (default: 5000)
+  --nixl-engine-id ID          NIXL: this instance's remote_engine_id                    (default: random uuid4)
   --request-id-randomization   emulate vLLM >= #27987 random id suffixes (D never matches) (default: off)
   --default-max-tokens N       tokens when a request sets no limit                      (default: 16)
   --max-model-len N            context window (prompt + max tokens)                     (default: 32768)
@@ -34,6 +46,7 @@ Usage: mock-vllm [options]
   --fault SPEC                 start with a fault (repeatable), e.g. status=503,times=2  hang
                                slow-headers=500  reset-after=3  malformed-sse  stall=2000,after=1
                                refuse=1500  refuse,mode=destroy,times=1  kv-never-arrives
+                               nixl-no-params  nixl-bad-params  nixl-refuse-reads,times=1
   --help                       print this help
 
 Prints one line when listening: "mock-vllm role=R url=http://H:P kv=H:KVP model=M". SIGTERM/SIGINT close cleanly.
@@ -136,6 +149,24 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         break;
       case '--kv-mode':
         o.kvMode = oneOf<KvMode>(flag, value(), ['error', 'hang']);
+        break;
+      case '--kv-connector':
+        o.kvConnector = oneOf<KvConnector>(flag, value(), KV_CONNECTORS);
+        break;
+      case '--nixl-side-channel-host':
+        o.nixlSideChannelHost = value();
+        break;
+      case '--nixl-side-channel-port':
+        o.nixlSideChannelPort = num(flag, value());
+        break;
+      case '--nixl-block-ttl-ms':
+        o.nixlBlockTtlMs = num(flag, value());
+        break;
+      case '--nixl-read-timeout-ms':
+        o.nixlReadTimeoutMs = num(flag, value());
+        break;
+      case '--nixl-engine-id':
+        o.nixlEngineId = value();
         break;
       case '--request-id-randomization':
         o.requestIdRandomization = true;

@@ -1,14 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseRequestId } from '@pd-router/core';
-import { type CompletionRoute, validateCompletionRequest } from './completion-request.js';
+import {
+  type CompletionRequest,
+  type CompletionRoute,
+  validateCompletionRequest,
+} from './completion-request.js';
 import { vllmErrorBody } from './error-body.js';
 import type { RequestFaults } from './fault-book.js';
 import { type GenerationPlan, planGeneration } from './generation-plan.js';
 import { JSON_CONTENT_TYPE, SSE_CONTENT_TYPE, sendJson, sleep } from './http-io.js';
 import type { MockContext } from './mock-context.js';
+import { nixlDecodeTransfer, nixlPrefillPlan, settlePrefill } from './nixl-connector.js';
 import { renderJsonBody } from './openai-responses.js';
-import { parseRequestBody } from './request-body.js';
+import type { ReceivedRequest } from './received-request.js';
+import { type JsonValue, parseRequestBody } from './request-body.js';
 import { writeSseError, writeStream } from './stream-writer.js';
 
 /** The first header value, or undefined. */
@@ -18,8 +24,9 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * Serves POST /v1/completions and /v1/chat/completions: validation, the P2P NCCL KV hand-off,
- * queueing, timing, and the JSON or SSE answer, with the request's faults applied.
+ * Serves POST /v1/completions and /v1/chat/completions: validation, the KV hand-off (P2P NCCL or
+ * NIXL), queueing, timing, and the JSON or SSE answer, with the request's faults applied. `entry` is
+ * the request's record in `received` (its `nixl` field is filled in here).
  */
 export async function handleCompletion(
   ctx: MockContext,
@@ -29,6 +36,7 @@ export async function handleCompletion(
   res: ServerResponse,
   faults: RequestFaults,
   signal: AbortSignal,
+  entry: ReceivedRequest,
 ): Promise<void> {
   const { options: o, metrics } = ctx;
   const fail = (status: number, message: string, param: string | null = null): void => {
@@ -70,12 +78,17 @@ export async function handleCompletion(
     fail(planned.error.status, planned.error.message, planned.error.param);
     return;
   }
-  const plan = planned.value;
+  const nixl = o.kvHandoff ? ctx.nixl : undefined;
+  const plan =
+    nixl !== undefined && o.role === 'prefill'
+      ? nixlPrefillPlan(planned.value, request, faults)
+      : planned.value;
 
   // P2P NCCL: the addresses live in the id (parse_request_id searches the engine id, which contains
   // the header value). A missing address is a ValueError in vLLM's worker: the request fails.
+  // NIXL ignores the id: everything it needs travels in kv_transfer_params.
   let decodePeer: string | undefined;
-  if (o.kvHandoff) {
+  if (o.kvHandoff && nixl === undefined) {
     const addresses = parseRequestId(plan.id);
     const needed = o.role === 'prefill' ? addresses.decode : addresses.prefill;
     if (needed === undefined) {
@@ -94,7 +107,14 @@ export async function handleCompletion(
       res.writeHead(200, { 'content-type': SSE_CONTENT_TYPE });
       res.flushHeaders();
     }
-    if (o.kvHandoff && o.role === 'decode') {
+    let kvLoaded = false;
+    if (nixl !== undefined && o.role === 'decode') {
+      const transfer = await nixlDecodeTransfer(nixl, metrics, request.kvTransferParams, signal);
+      if (transfer === 'aborted') return;
+      entry.nixl = transfer.record;
+      kvLoaded = transfer.loaded;
+    } else if (o.kvHandoff && o.role === 'decode') {
+      kvLoaded = true;
       const timeout = o.kvMode === 'hang' ? Number.POSITIVE_INFINITY : o.kvWaitTimeoutMs;
       for (const id of engineIds) {
         const result = await ctx.inbox.wait(id, timeout, signal);
@@ -119,7 +139,11 @@ export async function handleCompletion(
       return;
     }
     try {
-      await generate(ctx, plan, engineIds, decodePeer, res, faults, signal);
+      const finish =
+        nixl !== undefined && o.role === 'prefill'
+          ? prefillFinisher(ctx, request, plan, engineIds, faults, entry)
+          : undefined;
+      await generate(ctx, plan, engineIds, { decodePeer, kvLoaded, finish }, res, faults, signal);
     } finally {
       ctx.scheduler.release();
     }
@@ -138,36 +162,68 @@ export function engineRequestIds(plan: GenerationPlan, randomize: boolean): stri
   return randomize ? ids.map((id) => `${id}-${randomBytes(4).toString('hex')}`) : ids;
 }
 
+/**
+ * A NIXL prefill's end of request: settles the blocks (held, or not) and gives the answer's
+ * `kv_transfer_params`. On a stream vLLM holds the blocks too, but the params reach no one.
+ */
+function prefillFinisher(
+  ctx: MockContext,
+  request: CompletionRequest,
+  plan: GenerationPlan,
+  engineIds: readonly string[],
+  faults: RequestFaults,
+  entry: ReceivedRequest,
+): () => JsonObject | null {
+  return () => {
+    if (ctx.nixl === undefined) return null;
+    const settled = settlePrefill(ctx.nixl, request, plan, engineIds, faults);
+    entry.nixl = settled.record;
+    return settled.params;
+  };
+}
+
+type JsonObject = { [key: string]: JsonValue };
+
+interface KvRole {
+  /** P2P NCCL prefill: the decode's KV address to push the notice to. */
+  readonly decodePeer: string | undefined;
+  /** Decode: the KV came from a prefill, so only the load cost is paid, not the prefill. */
+  readonly kvLoaded: boolean;
+  /** NIXL prefill: settles the blocks when the request finishes; returns the answer's params. */
+  readonly finish: (() => JsonObject | null) | undefined;
+}
+
 async function generate(
   ctx: MockContext,
   plan: GenerationPlan,
   engineIds: readonly string[],
-  decodePeer: string | undefined,
+  kv: KvRole,
   res: ServerResponse,
   faults: RequestFaults,
   signal: AbortSignal,
 ): Promise<void> {
   const { options: o, metrics } = ctx;
   const t = o.timing;
-  const loadsKv = o.kvHandoff && o.role === 'decode';
   const ttft =
-    t.ttftBaseMs + plan.promptTokens * (loadsKv ? t.kvLoadPerPromptTokenMs : t.ttftPerPromptTokenMs);
+    t.ttftBaseMs + plan.promptTokens * (kv.kvLoaded ? t.kvLoadPerPromptTokenMs : t.ttftPerPromptTokenMs);
   if (!(await sleep(ttft, signal))) return;
   metrics.promptTokens += plan.promptTokens;
-  if (decodePeer !== undefined && faults.kvNeverArrives !== true) {
+  if (kv.decodePeer !== undefined && faults.kvNeverArrives !== true && ctx.kv !== undefined) {
     // P pushes KV while it prefills, before its (one-token) answer goes out.
     for (const id of engineIds) {
-      if (await ctx.kv.send(decodePeer, id)) metrics.kvSent += 1;
+      if (await ctx.kv.send(kv.decodePeer, id)) metrics.kvSent += 1;
       else metrics.kvErrors += 1;
     }
   }
   if (plan.stream) {
     const outcome = await writeStream(res, plan, t.interTokenMs, faults, signal);
     if (outcome !== 'done') return;
+    // Still in the tick that ended the stream: held before the client can react to [DONE].
+    kv.finish?.();
   } else {
     if (!(await sleep(t.interTokenMs * Math.max(plan.tokens - 1, 0), signal))) return;
     if (faults.stall !== undefined && !(await sleep(faults.stall.ms, signal))) return;
-    const text = renderJsonBody(plan);
+    const text = renderJsonBody(plan, kv.finish?.() ?? null);
     if (faults.resetAfterEvents !== undefined) {
       resetJson(res, text, faults.resetAfterEvents);
       return;

@@ -26,6 +26,8 @@ export interface CompletionRequest {
   readonly echo: boolean;
   /** vLLM's body `request_id` extension (used when there is no X-Request-Id header). */
   readonly bodyRequestId: string | undefined;
+  /** The body's `kv_transfer_params` as sent (an object or null when present; the schema checks it). */
+  readonly kvTransferParams: JsonValue | undefined;
 }
 
 export interface RequestProblem {
@@ -115,6 +117,7 @@ export function validateCompletionRequest(route: CompletionRoute, body: JsonValu
       maxTokens,
       echo,
       bodyRequestId: typeof rid === 'string' ? rid : undefined,
+      kvTransferParams: b['kv_transfer_params'],
     },
   };
 }

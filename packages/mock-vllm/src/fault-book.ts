@@ -9,6 +9,8 @@ export interface RequestFaults {
   readonly malformedAt?: number;
   readonly stall?: { readonly ms: number; readonly after: number };
   readonly kvNeverArrives?: true;
+  readonly nixlNoParams?: true;
+  readonly nixlBadParams?: true;
 }
 
 interface Entry {
@@ -54,6 +56,11 @@ export class FaultBook {
     return this.#take((spec) => spec.kind === 'refuse' && spec.mode === 'destroy') !== undefined;
   }
 
+  /** True when this side-channel read must be refused (a `nixl-refuse-reads` fault; `times` counts reads). */
+  takeReadRefusal(): boolean {
+    return this.#take((spec) => spec.kind === 'nixl-refuse-reads') !== undefined;
+  }
+
   /** Removes a fault object (a timed `refuse` that has expired). */
   remove(spec: FaultSpec): void {
     this.#entries = this.#entries.filter((e) => e.spec !== spec);
@@ -71,7 +78,8 @@ export class FaultBook {
     for (const entry of [...this.#entries]) {
       const { spec } = entry;
       const inScope = 'scope' in spec && spec.scope === 'all' ? true : completion;
-      if (!inScope || spec.kind === 'refuse') continue;
+      // Connection and side-channel faults are consumed by connections and reads, not requests.
+      if (!inScope || spec.kind === 'refuse' || spec.kind === 'nixl-refuse-reads') continue;
       switch (spec.kind) {
         case 'status':
           if (out.status !== undefined) continue;
@@ -97,6 +105,12 @@ export class FaultBook {
           break;
         case 'kv-never-arrives':
           out.kvNeverArrives = true;
+          break;
+        case 'nixl-no-params':
+          out.nixlNoParams = true;
+          break;
+        case 'nixl-bad-params':
+          out.nixlBadParams = true;
           break;
       }
       this.#consume(entry);

@@ -17,6 +17,9 @@ describe('parseFaultArg (CLI --fault)', () => {
     ['malformed-sse=2', { kind: 'malformed-sse', at: 2 }],
     ['stall=2000,after=3', { kind: 'stall', ms: 2000, after: 3 }],
     ['kv-never-arrives', { kind: 'kv-never-arrives' }],
+    ['nixl-no-params', { kind: 'nixl-no-params' }],
+    ['nixl-bad-params,times=1', { kind: 'nixl-bad-params', times: 1 }],
+    ['nixl-refuse-reads,times=2', { kind: 'nixl-refuse-reads', times: 2 }],
   ])('%s', (text, expected) => {
     expect(parseFaultArg(text)).toEqual(expected);
   });
@@ -73,5 +76,18 @@ describe('FaultBook', () => {
     ]);
     book.set([{ kind: 'refuse' }]);
     expect(book.listenerRefusal()).toEqual({ kind: 'refuse' });
+  });
+
+  it('consumes NIXL request faults per request and read refusals per read only', () => {
+    const book = new FaultBook();
+    book.set([
+      { kind: 'nixl-no-params', times: 1 },
+      { kind: 'nixl-bad-params' },
+      { kind: 'nixl-refuse-reads', times: 1 },
+    ]);
+    expect(book.takeForRequest(true)).toEqual({ nixlNoParams: true, nixlBadParams: true });
+    expect(book.takeForRequest(true)).toEqual({ nixlBadParams: true });
+    expect(book.list()).toContainEqual({ kind: 'nixl-refuse-reads', times: 1 });
+    expect([book.takeReadRefusal(), book.takeReadRefusal()]).toEqual([true, false]);
   });
 });

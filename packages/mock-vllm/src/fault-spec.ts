@@ -38,8 +38,15 @@ export type FaultSpec =
   | (FaultBase & { readonly kind: 'malformed-sse'; readonly at?: number })
   /** Pause `ms` once, before event index `after` (default 1: after the first token). JSON answers: before the body. */
   | (FaultBase & { readonly kind: 'stall'; readonly ms: number; readonly after?: number })
-  /** A prefill instance skips its "KV ready" message, so the paired decode waits (and times out or hangs). */
-  | (FaultBase & { readonly kind: 'kv-never-arrives' });
+  /** A prefill instance skips its "KV ready" message, so the paired decode waits (and times out or hangs).
+   * NIXL: the prefill answers its params but drops the blocks, so the decode's read finds nothing. */
+  | (FaultBase & { readonly kind: 'kv-never-arrives' })
+  /** NIXL prefill: the first token "was EOS": finish_reason stop and `kv_transfer_params: null`, nothing held. */
+  | (FaultBase & { readonly kind: 'nixl-no-params' })
+  /** NIXL prefill: holds the blocks but answers params without `remote_engine_id`. */
+  | (FaultBase & { readonly kind: 'nixl-bad-params' })
+  /** NIXL prefill: its side channel refuses reads (`times` counts reads); the blocks stay held. */
+  | (FaultBase & { readonly kind: 'nixl-refuse-reads' });
 
 export type FaultKind = FaultSpec['kind'];
 
@@ -74,6 +81,9 @@ const FAULT_SCHEMA = {
     variant('malformed-sse', { at: nonNegInt }),
     variant('stall', { ms: nonNegInt, after: nonNegInt }, ['ms']),
     variant('kv-never-arrives', {}),
+    variant('nixl-no-params', {}),
+    variant('nixl-bad-params', {}),
+    variant('nixl-refuse-reads', {}),
   ],
 };
 
@@ -124,7 +134,8 @@ const NUMERIC_FIELD: Partial<Record<FaultKind, string>> = {
 
 /**
  * Parses the CLI form `kind[=value][,key=value...]`, e.g. `status=503,times=2`, `stall=2000,after=3`,
- * `refuse=1500` (close the listener for 1.5 s), `refuse,mode=destroy,times=1`, `hang`, `kv-never-arrives`.
+ * `refuse=1500` (close the listener for 1.5 s), `refuse,mode=destroy,times=1`, `hang`, `kv-never-arrives`,
+ * `nixl-no-params`, `nixl-bad-params`, `nixl-refuse-reads,times=1`.
  *
  * @example
  * parseFaultArg('slow-headers=500') // { kind: 'slow-headers', delayMs: 500 }

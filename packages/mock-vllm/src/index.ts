@@ -45,8 +45,17 @@ export type { MockVllm, MockVllmExtras } from './mock-server.js';
 export { createMockVllm } from './mock-server.js';
 export type { MswHandlerOptions, MswHttpLike } from './msw-handlers.js';
 export { createMswHandlers } from './msw-handlers.js';
-export type { KvMode, MockRole, MockVllmOptions } from './options.js';
-export { DEFAULT_KV_WAIT_TIMEOUT_MS, DEFAULT_MAX_TOKENS, DEFAULT_MODEL } from './options.js';
+export { NIXL_BLOCK_SIZE } from './nixl-params.js';
+export type { NixlPath, NixlReadResult, NixlRecomputeReason, NixlRecord } from './nixl-types.js';
+export { NIXL_RECOMPUTE_REASONS } from './nixl-types.js';
+export type { KvConnector, KvMode, MockRole, MockVllmOptions } from './options.js';
+export {
+  DEFAULT_KV_WAIT_TIMEOUT_MS,
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_MODEL,
+  DEFAULT_NIXL_BLOCK_TTL_MS,
+  DEFAULT_NIXL_SIDE_CHANNEL_HOST,
+} from './options.js';
 export type { PresetName, TimingOptions } from './presets.js';
 export { TIMING_PRESETS } from './presets.js';
 export type { ReceivedRequest } from './received-request.js';

@@ -10,7 +10,7 @@ const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** Requests waiting: queued for a slot, plus decodes waiting for their KV (vLLM: WAITING_FOR_REMOTE_KVS). */
 export function waitingCount(ctx: MockContext): number {
-  return ctx.scheduler.waiting + ctx.inbox.waitingCount;
+  return ctx.scheduler.waiting + ctx.inbox.waitingCount + (ctx.nixl?.reading ?? 0);
 }
 
 /** The GET routes besides the completions: health, version, load, metrics, models. False if not one. */
@@ -35,6 +35,11 @@ export function handleInfoRoute(ctx: MockContext, path: string, res: ServerRespo
           model: ctx.options.model,
           running: ctx.scheduler.running,
           waiting: waitingCount(ctx),
+          ...(ctx.nixl === undefined
+            ? {}
+            : {
+                nixl: { heldRequests: ctx.nixl.blocks.heldRequests, heldBlocks: ctx.nixl.blocks.heldBlocks },
+              }),
         }),
       );
       return true;

@@ -1,3 +1,10 @@
+import {
+  NIXL_READ_RESULTS,
+  NIXL_RECOMPUTE_REASONS,
+  type NixlReadResult,
+  type NixlRecomputeReason,
+} from './nixl-types.js';
+
 /** Counters a mock instance keeps; rendered with vLLM's metric names on GET /metrics. */
 export class MockMetrics {
   promptTokens = 0;
@@ -11,6 +18,15 @@ export class MockMetrics {
   kvWaitTimeouts = 0;
   /** Requests whose id names no usable address (P without decode, D without prefill) or lost pushes. */
   kvErrors = 0;
+  /** NIXL decode: blocks read from a prefill. */
+  nixlReads = 0;
+  /** NIXL decode: local prefills instead of a transfer, by reason. */
+  readonly nixlRecomputes = new Map<NixlRecomputeReason, number>();
+  /** NIXL prefill: side-channel reads answered, by result. */
+  readonly nixlReadsServed = new Map<NixlReadResult, number>();
+  /** NIXL prefill: held requests (and their blocks) whose TTL ran out unread. */
+  nixlExpiredRequests = 0;
+  nixlExpiredBlocks = 0;
 
   reset(): void {
     this.promptTokens = 0;
@@ -21,6 +37,11 @@ export class MockMetrics {
     this.kvReceived = 0;
     this.kvWaitTimeouts = 0;
     this.kvErrors = 0;
+    this.nixlReads = 0;
+    this.nixlRecomputes.clear();
+    this.nixlReadsServed.clear();
+    this.nixlExpiredRequests = 0;
+    this.nixlExpiredBlocks = 0;
   }
 }
 
@@ -28,6 +49,8 @@ export interface MetricsSnapshot {
   readonly model: string;
   readonly running: number;
   readonly waiting: number;
+  /** Present on NIXL instances: the blocks held for remote decodes. */
+  readonly nixl?: { readonly heldRequests: number; readonly heldBlocks: number };
 }
 
 /** prometheus_client prints every sample as a Python float: `3.0`, `0.5`. */
@@ -98,5 +121,69 @@ export function renderMetrics(m: MockMetrics, s: MetricsSnapshot): string {
     'Requests whose id named no usable KV address, or whose push failed (mock only).',
     m.kvErrors,
   );
+  if (s.nixl !== undefined) renderNixlMetrics(m, s.nixl, labels, metric, lines);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The mock's NIXL series. vLLM's own NIXL stats (transfer times, failed transfers) have no
+ * equivalent here; these say what a router test needs: held blocks, expiries, reads, recomputes.
+ */
+function renderNixlMetrics(
+  m: MockMetrics,
+  held: NonNullable<MetricsSnapshot['nixl']>,
+  labels: string,
+  metric: (name: string, type: 'gauge' | 'counter', help: string, value: number) => void,
+  lines: string[],
+): void {
+  metric(
+    'vllm:nixl_held_requests',
+    'gauge',
+    'Requests whose KV blocks wait for a remote decode (mock only).',
+    held.heldRequests,
+  );
+  metric('vllm:nixl_held_blocks', 'gauge', 'KV blocks held for remote decodes (mock only).', held.heldBlocks);
+  metric(
+    'vllm:nixl_expired_requests_total',
+    'counter',
+    'Held requests freed unread after the block TTL (mock only).',
+    m.nixlExpiredRequests,
+  );
+  metric(
+    'vllm:nixl_expired_blocks_total',
+    'counter',
+    'Held KV blocks freed unread after the block TTL (mock only).',
+    m.nixlExpiredBlocks,
+  );
+  const labelled = (
+    name: string,
+    help: string,
+    label: string,
+    keys: readonly string[],
+    values: ReadonlyMap<string, number>,
+  ): void => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+    for (const key of keys)
+      lines.push(`${name}{${labels},${label}="${key}"} ${pyFloat(values.get(key) ?? 0)}`);
+  };
+  labelled(
+    'vllm:nixl_reads_served_total',
+    'Side-channel block reads this prefill answered, by result (mock only).',
+    'result',
+    NIXL_READ_RESULTS,
+    m.nixlReadsServed,
+  );
+  metric(
+    'vllm:nixl_kv_reads_total',
+    'counter',
+    'KV block reads this decode completed (mock only).',
+    m.nixlReads,
+  );
+  labelled(
+    'vllm:nixl_recomputes_total',
+    'Decode requests that prefilled locally instead of reading remote KV, by reason (mock only).',
+    'reason',
+    NIXL_RECOMPUTE_REASONS,
+    m.nixlRecomputes,
+  );
 }

@@ -3,6 +3,7 @@ import type { FaultBook } from './fault-book.js';
 import type { KvInbox } from './kv-inbox.js';
 import type { KvTransport } from './kv-transport.js';
 import type { MockMetrics } from './metrics.js';
+import type { NixlState } from './nixl-connector.js';
 import type { ResolvedOptions } from './options.js';
 import type { ReceivedRequest } from './received-request.js';
 import type { SlotScheduler } from './slot-scheduler.js';
@@ -10,7 +11,10 @@ import type { SlotScheduler } from './slot-scheduler.js';
 /** The state one mock instance shares between its routes. */
 export interface MockContext {
   readonly options: ResolvedOptions;
-  readonly kv: KvTransport;
+  /** P2P NCCL transport (PULL socket on the KV port); undefined in NIXL mode. */
+  readonly kv: KvTransport | undefined;
+  /** NIXL connector (side channel on the KV port, held blocks); undefined in P2P NCCL mode. */
+  readonly nixl: NixlState | undefined;
   readonly inbox: KvInbox;
   readonly scheduler: SlotScheduler;
   readonly metrics: MockMetrics;

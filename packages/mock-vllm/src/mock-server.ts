@@ -14,7 +14,8 @@ import { KvInbox } from './kv-inbox.js';
 import { KvTransport } from './kv-transport.js';
 import { MockMetrics } from './metrics.js';
 import type { MockContext } from './mock-context.js';
-import { type MockRole, type MockVllmOptions, resolveOptions } from './options.js';
+import { type NixlState, startNixl, stopNixl } from './nixl-connector.js';
+import { type KvConnector, type MockRole, type MockVllmOptions, resolveOptions } from './options.js';
 import type { ReceivedRequest } from './received-request.js';
 import { startRegistration } from './registration.js';
 import { SlotScheduler } from './slot-scheduler.js';
@@ -41,6 +42,10 @@ export interface MockVllm {
   /** The router's worker flag form: "http://host:port:zmq://host:kvport". */
   readonly workerSpec: string;
   readonly model: string;
+  /** The KV connector emulated ('p2p-nccl' or 'nixl'). */
+  readonly kvConnector: KvConnector;
+  /** NIXL: this instance's engine id (the `remote_engine_id` its prefill answers carry). */
+  readonly engineId: string;
   /** Completion requests received, oldest first (live array; bounded by `maxReceived`). */
   readonly received: ReceivedRequest[];
   /** Conformance verdicts, one per completion request, when `fixtures` is set (live array). */
@@ -79,18 +84,31 @@ export async function createMockVllm(options: MockVllmOptions & MockVllmExtras =
   const o = resolveOptions(options);
   const checker = o.fixtures === undefined ? undefined : createConformanceChecker(o.fixtures);
   const metrics = new MockMetrics();
+  const faultBook = new FaultBook();
   const inbox = new KvInbox({ maxPending: KV_PENDING_MAX, pendingTtlMs: KV_PENDING_TTL_MS });
-  const kv = await KvTransport.bind(o.host, o.kvPort, (notice) => {
-    metrics.kvReceived += 1;
-    inbox.deliver(notice.requestId);
-  });
+  // The KV port carries one connector: P2P NCCL's PULL socket, or NIXL's side-channel ROUTER.
+  let kv: KvTransport | undefined;
+  let nixl: NixlState | undefined;
+  if (o.kvConnector === 'nixl') nixl = await startNixl(o, metrics, faultBook);
+  else {
+    kv = await KvTransport.bind(o.host, o.kvPort, (notice) => {
+      metrics.kvReceived += 1;
+      inbox.deliver(notice.requestId);
+    });
+  }
+  const kvPort = nixl?.channel.port ?? kv?.port ?? 0;
+  const closeKv = async (): Promise<void> => {
+    await kv?.close();
+    if (nixl !== undefined) await stopNixl(nixl);
+  };
   const ctx: MockContext = {
     options: o,
     kv,
+    nixl,
     inbox,
     scheduler: new SlotScheduler(o.timing.maxConcurrency, o.timing.maxQueue),
     metrics,
-    faults: new FaultBook(),
+    faults: faultBook,
     received: [],
     verdicts: [],
     checker,
@@ -119,13 +137,13 @@ export async function createMockVllm(options: MockVllmOptions & MockVllmExtras =
   try {
     await listen();
   } catch (cause) {
-    await kv.close();
+    await closeKv();
     throw new MockVllmError('PD_ERR_MOCK_LISTEN_FAILED', `cannot listen on ${o.host}:${o.port}`, { cause });
   }
   port = (server.address() as AddressInfo).port;
   ctx.hostHeader = `${o.advertiseHost}:${port}`;
   const url = `http://${ctx.hostHeader}`;
-  const kvAddress = `${o.advertiseHost}:${kv.port}`;
+  const kvAddress = `${o.advertiseHost}:${kvPort}`;
 
   let listening = true;
   let closed = false;
@@ -160,6 +178,7 @@ export async function createMockVllm(options: MockVllmOptions & MockVllmExtras =
     ctx.verdicts.length = 0;
     metrics.reset();
     inbox.clear();
+    nixl?.blocks.clear();
     await setFaults([]);
   };
 
@@ -200,9 +219,11 @@ export async function createMockVllm(options: MockVllmOptions & MockVllmExtras =
     url,
     port,
     kvAddress,
-    kvPort: kv.port,
+    kvPort,
     workerSpec: `${url}:zmq://${kvAddress}`,
     model: o.model,
+    kvConnector: o.kvConnector,
+    engineId: o.nixlEngineId,
     received: ctx.received,
     verdicts: ctx.verdicts,
     get faults() {
@@ -228,7 +249,7 @@ export async function createMockVllm(options: MockVllmOptions & MockVllmExtras =
       const done = listening ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined;
       server.closeAllConnections();
       await done;
-      await kv.close();
+      await closeKv();
     },
   };
 }
@@ -260,7 +281,7 @@ async function handleRequest(
   }
   const route = method === 'POST' ? COMPLETION_ROUTES[path] : undefined;
   const faults = ctx.faults.takeForRequest(route !== undefined);
-  if (route !== undefined) record(ctx, req, target, body ?? Buffer.alloc(0), res);
+  const entry = route === undefined ? undefined : record(ctx, req, target, body ?? Buffer.alloc(0), res);
   if (body === undefined) {
     sendJson(res, 413, vllmErrorBody(413, `Request body larger than ${o.maxBodyBytes} bytes`));
     return;
@@ -284,8 +305,8 @@ async function handleRequest(
     sendJson(res, 401, { error: 'Unauthorized' });
     return;
   }
-  if (route !== undefined) {
-    await handleCompletion(ctx, route, req, body, res, faults, signal);
+  if (route !== undefined && entry !== undefined) {
+    await handleCompletion(ctx, route, req, body, res, faults, signal, entry);
     return;
   }
   if (method === 'GET' && handleInfoRoute(ctx, path, res)) return;
@@ -293,14 +314,14 @@ async function handleRequest(
   sendJson(res, known ? 405 : 404, { detail: known ? 'Method Not Allowed' : 'Not Found' });
 }
 
-/** Keeps the request (bounded), follows its outcome, and checks it against the golden fixtures. */
+/** Keeps the request (bounded), follows its outcome, and checks it against the golden fixtures; returns its entry. */
 function record(
   ctx: MockContext,
   req: IncomingMessage,
   target: string,
   body: Buffer,
   res: ServerResponse,
-): void {
+): ReceivedRequest {
   const o = ctx.options;
   const id = req.headers['x-request-id'];
   const entry: ReceivedRequest = {
@@ -327,4 +348,5 @@ function record(
     );
     if (ctx.verdicts.length > o.maxReceived) ctx.verdicts.shift();
   }
+  return entry;
 }

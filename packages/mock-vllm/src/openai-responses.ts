@@ -1,4 +1,5 @@
 import { type GenerationPlan, generatedText, tokenText } from './generation-plan.js';
+import type { JsonValue } from './request-body.js';
 
 /*
  * Response bodies in vLLM's shapes (field order as its pydantic models serialize them, compact JSON
@@ -17,12 +18,13 @@ function choiceText(plan: GenerationPlan, index: number): string {
 }
 
 /**
- * The non-streaming JSON body (`CompletionResponse` / `ChatCompletionResponse`).
+ * The non-streaming JSON body (`CompletionResponse` / `ChatCompletionResponse`). `kvTransferParams`
+ * is what a NIXL prefill hands back (null otherwise, as vLLM always dumps the field).
  *
  * @example
  * JSON.parse(renderJsonBody(plan)).choices[0].text // " tok0 tok1"
  */
-export function renderJsonBody(plan: GenerationPlan): string {
+export function renderJsonBody(plan: GenerationPlan, kvTransferParams: JsonValue = null): string {
   const u = { ...usage(plan.promptTokens, plan.completionTokens), prompt_tokens_details: null };
   if (plan.route === 'chat') {
     return JSON.stringify({
@@ -50,7 +52,7 @@ export function renderJsonBody(plan: GenerationPlan): string {
       system_fingerprint: null,
       usage: u,
       prompt_logprobs: null,
-      kv_transfer_params: null,
+      kv_transfer_params: kvTransferParams,
     });
   }
   return JSON.stringify({
@@ -69,7 +71,7 @@ export function renderJsonBody(plan: GenerationPlan): string {
     service_tier: null,
     system_fingerprint: null,
     usage: u,
-    kv_transfer_params: null,
+    kv_transfer_params: kvTransferParams,
   });
 }
 

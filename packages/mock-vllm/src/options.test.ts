@@ -22,6 +22,42 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ host: '0.0.0.0' }).advertiseHost).toBe('127.0.0.1');
   });
 
+  it('defaults to P2P NCCL and takes the NIXL options', () => {
+    const o = resolveOptions({ role: 'prefill' });
+    expect(o).toMatchObject({
+      kvConnector: 'p2p-nccl',
+      nixlSideChannelHost: 'localhost',
+      nixlSideChannelPort: undefined,
+      nixlBlockTtlMs: 480_000,
+      nixlReadTimeoutMs: 5_000,
+    });
+    expect(o.nixlEngineId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(resolveOptions({ role: 'prefill' }).nixlEngineId).not.toBe(o.nixlEngineId);
+    let message = '';
+    try {
+      resolveOptions({
+        kvConnector: 'mooncake' as 'nixl',
+        nixlSideChannelPort: 0,
+        nixlBlockTtlMs: 0,
+        nixlReadTimeoutMs: -1,
+        nixlEngineId: '',
+        nixlSideChannelHost: '',
+      });
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'PD_ERR_MOCK_OPTION_INVALID' });
+      message = (e as Error).message;
+    }
+    for (const field of [
+      'kvConnector',
+      'nixlSideChannelPort',
+      'nixlBlockTtlMs',
+      'nixlReadTimeoutMs',
+      'nixlEngineId',
+      'nixlSideChannelHost',
+    ])
+      expect(message).toContain(field);
+  });
+
   it('reports every problem at once', () => {
     let message = '';
     try {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseZmqAddress } from '@pd-router/core';
 import { MockVllmError } from './errors.js';
 import { type FaultSpec, toFaultSpec } from './fault-spec.js';
@@ -15,6 +16,12 @@ export type MockRole = 'prefill' | 'decode' | 'both';
 
 /** What a decode does when its KV never arrives: answer an error, or hang like vLLM's PUT mode. */
 export type KvMode = 'error' | 'hang';
+
+/**
+ * The KV connector emulated by prefill/decode instances: `p2p-nccl` (addresses in the request id, KV
+ * pushed to the decode) or `nixl` (`kv_transfer_params` in the bodies, the decode reads from the prefill).
+ */
+export type KvConnector = 'p2p-nccl' | 'nixl';
 
 /** Options of `createMockVllm`. Every field is optional; defaults are listed in the README. */
 export interface MockVllmOptions {
@@ -44,6 +51,18 @@ export interface MockVllmOptions {
   readonly kvWaitTimeoutMs?: number;
   /** Default 'error'. */
   readonly kvMode?: KvMode;
+  /** KV connector to emulate. Default 'p2p-nccl'. */
+  readonly kvConnector?: KvConnector;
+  /** NIXL: `remote_host` a prefill answers, as vLLM's VLLM_NIXL_SIDE_CHANNEL_HOST. Default 'localhost'. */
+  readonly nixlSideChannelHost?: string;
+  /** NIXL: `remote_port` a prefill answers. Default: the KV port, where the side channel listens. */
+  readonly nixlSideChannelPort?: number;
+  /** NIXL: how long a prefill holds blocks no decode has read, as VLLM_NIXL_ABORT_REQUEST_TIMEOUT. Default 480_000 ms. */
+  readonly nixlBlockTtlMs?: number;
+  /** NIXL: how long a decode waits for the prefill's side channel to answer a read. Default 5_000 ms. */
+  readonly nixlReadTimeoutMs?: number;
+  /** NIXL: this instance's `remote_engine_id`. Default: a random uuid4, as vLLM's engine_id. */
+  readonly nixlEngineId?: string;
   /**
    * Emulate vLLM >= PR #27987: each instance appends 8 random hex chars to the engine request id, so
    * prefill and decode never agree and the decode times out (or hangs). Default false.
@@ -82,6 +101,13 @@ export interface ResolvedOptions {
   readonly kvHandoff: boolean;
   readonly kvWaitTimeoutMs: number;
   readonly kvMode: KvMode;
+  readonly kvConnector: KvConnector;
+  readonly nixlSideChannelHost: string;
+  /** Undefined: the bound KV port. */
+  readonly nixlSideChannelPort: number | undefined;
+  readonly nixlBlockTtlMs: number;
+  readonly nixlReadTimeoutMs: number;
+  readonly nixlEngineId: string;
   readonly requestIdRandomization: boolean;
   readonly faults: readonly FaultSpec[];
   readonly fixtures: string | undefined;
@@ -99,8 +125,14 @@ export const DEFAULT_MAX_TOKENS = 16;
 export const DEFAULT_MAX_MODEL_LEN = 32_768;
 export const DEFAULT_MAX_RECEIVED = 10_000;
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** vLLM's VLLM_NIXL_SIDE_CHANNEL_HOST default. */
+export const DEFAULT_NIXL_SIDE_CHANNEL_HOST = 'localhost';
+/** vLLM's VLLM_NIXL_ABORT_REQUEST_TIMEOUT default (480 s). */
+export const DEFAULT_NIXL_BLOCK_TTL_MS = 480_000;
+export const DEFAULT_NIXL_READ_TIMEOUT_MS = 5_000;
 
 const ROLES: readonly MockRole[] = ['prefill', 'decode', 'both'];
+export const KV_CONNECTORS: readonly KvConnector[] = ['p2p-nccl', 'nixl'];
 
 /**
  * Applies defaults and checks every option, reporting all problems at once
@@ -138,6 +170,21 @@ export function resolveOptions(o: MockVllmOptions = {}): ResolvedOptions {
     issues.push('kvHandoff: a "both" instance has no KV peer; use prefill/decode');
   const kvMode = o.kvMode ?? 'error';
   if (kvMode !== 'error' && kvMode !== 'hang') issues.push('kvMode: must be "error" or "hang"');
+  const kvConnector = o.kvConnector ?? 'p2p-nccl';
+  if (!KV_CONNECTORS.includes(kvConnector))
+    issues.push(`kvConnector: must be one of ${KV_CONNECTORS.join(', ')}`);
+  const nixlSideChannelHost = o.nixlSideChannelHost ?? DEFAULT_NIXL_SIDE_CHANNEL_HOST;
+  if (typeof nixlSideChannelHost !== 'string' || nixlSideChannelHost === '')
+    issues.push('nixlSideChannelHost: must be a non-empty string');
+  const nixlSideChannelPort = o.nixlSideChannelPort;
+  if (
+    nixlSideChannelPort !== undefined &&
+    (!Number.isInteger(nixlSideChannelPort) || nixlSideChannelPort < 1 || nixlSideChannelPort > 65_535)
+  )
+    issues.push('nixlSideChannelPort: must be an integer 1-65535');
+  const nixlEngineId = o.nixlEngineId ?? randomUUID();
+  if (typeof nixlEngineId !== 'string' || nixlEngineId === '')
+    issues.push('nixlEngineId: must be a non-empty string');
   const positive = (name: string, value: number | undefined, fallback: number): number => {
     const v = value ?? fallback;
     if (!Number.isFinite(v) || v <= 0) issues.push(`${name}: must be a number > 0`);
@@ -153,6 +200,8 @@ export function resolveOptions(o: MockVllmOptions = {}): ResolvedOptions {
   const maxModelLen = positive('maxModelLen', o.maxModelLen, DEFAULT_MAX_MODEL_LEN);
   const maxReceived = positive('maxReceived', o.maxReceived, DEFAULT_MAX_RECEIVED);
   const maxBodyBytes = positive('maxBodyBytes', o.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+  const nixlBlockTtlMs = positive('nixlBlockTtlMs', o.nixlBlockTtlMs, DEFAULT_NIXL_BLOCK_TTL_MS);
+  const nixlReadTimeoutMs = positive('nixlReadTimeoutMs', o.nixlReadTimeoutMs, DEFAULT_NIXL_READ_TIMEOUT_MS);
   if (o.proxyAddress !== undefined) {
     if (role === 'both') issues.push('proxyAddress: only prefill and decode instances register');
     const parsed = parseZmqAddress(o.proxyAddress);
@@ -187,6 +236,12 @@ export function resolveOptions(o: MockVllmOptions = {}): ResolvedOptions {
     kvHandoff,
     kvWaitTimeoutMs,
     kvMode,
+    kvConnector,
+    nixlSideChannelHost,
+    nixlSideChannelPort,
+    nixlBlockTtlMs,
+    nixlReadTimeoutMs,
+    nixlEngineId,
     requestIdRandomization: o.requestIdRandomization ?? false,
     faults: Object.freeze(faults),
     fixtures: o.fixtures,

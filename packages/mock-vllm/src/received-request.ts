@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { NixlRecord } from './nixl-types.js';
 import type { MockRole } from './options.js';
 
 /** A completion request as the mock received it: bytes, headers in wire order, and what became of it. */
@@ -21,11 +22,13 @@ export interface ReceivedRequest {
   completedAt?: number;
   /** 'completed' (whole answer sent) or 'aborted' (client gone, reset fault, or close()). */
   outcome?: 'completed' | 'aborted';
+  /** NIXL mode (prefill/decode): which connector path the request took, set before its answer ends. */
+  nixl?: NixlRecord;
 }
 
 /** The JSON form served by GET /_mock/received (body as UTF-8 text). */
 export function summarizeReceived(r: ReceivedRequest): Record<string, unknown> {
-  return {
+  const summary: Record<string, unknown> = {
     method: r.method,
     path: r.path,
     role: r.role,
@@ -37,4 +40,6 @@ export function summarizeReceived(r: ReceivedRequest): Record<string, unknown> {
     headers: r.rawHeaders,
     body: r.body.toString('utf8'),
   };
+  if (r.nixl !== undefined) summary['nixl'] = r.nixl;
+  return summary;
 }

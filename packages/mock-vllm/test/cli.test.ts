@@ -58,4 +58,43 @@ describe.skipIf(!existsSync(CLI))('mock-vllm CLI', () => {
     const bad = run(['--no-such-flag']);
     expect((await once(bad, 'exit'))[0]).toBe(2);
   });
+
+  it('--kv-connector nixl serves a NIXL prefill with the configured engine id and host', async () => {
+    const child = run([
+      '--role',
+      'prefill',
+      '--kv-connector',
+      'nixl',
+      '--nixl-engine-id',
+      'engine-P1',
+      '--nixl-side-channel-host',
+      '127.0.0.1',
+    ]);
+    try {
+      const line = await firstLine(child);
+      // The ready line is unchanged in NIXL mode (apps/dev parses it).
+      expect(line).toMatch(/^mock-vllm role=prefill url=\S+ kv=127\.0\.0\.1:(\d+) model=mock-model$/);
+      const url = /url=(\S+)/.exec(line)?.[1] ?? '';
+      const kvPort = Number(/kv=\S+:(\d+)/.exec(line)?.[1]);
+      const reply = await send(`${url}/v1/completions`, {
+        body: JSON.stringify({
+          prompt: 'x'.repeat(100),
+          max_tokens: 1,
+          kv_transfer_params: { do_remote_decode: true },
+        }),
+        headers: { 'x-request-id': 'abc' },
+      });
+      expect(JSON.parse(reply.text).kv_transfer_params).toMatchObject({
+        remote_engine_id: 'engine-P1',
+        remote_request_id: 'cmpl-abc-0',
+        remote_host: '127.0.0.1',
+        remote_port: kvPort,
+      });
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      expect((await exited)[0]).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
 });

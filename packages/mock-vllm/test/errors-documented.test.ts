@@ -21,7 +21,11 @@ function documentedMockCodes(): string[] {
 describe('docs/errors.md and mock-vllm error codes agree', () => {
   it('documents every mock-vllm code exactly once', () => {
     const documented = documentedMockCodes();
-    for (const code of SOURCE_CODES) expect(documented.filter((c) => c === code), code).toHaveLength(1);
+    for (const code of SOURCE_CODES)
+      expect(
+        documented.filter((c) => c === code),
+        code,
+      ).toHaveLength(1);
   });
 
   it('has no mock-vllm row whose code is gone from the source', () => {
