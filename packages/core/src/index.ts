@@ -1,1 +1,26 @@
-export const PLACEHOLDER = 1;
+// The public API of @pd-router/core, listed by hand: anything not exported here is private.
+// Documentation (with examples) lives on each declaration; the README lists them all.
+
+export type { CanonicalRequest, ParseOptions, PyObject, PyValue } from './canonical-json.js';
+export {
+  canonicalize,
+  canonicalRequest,
+  DEFAULT_MAX_DEPTH,
+  PyNumber,
+  parsePyJson,
+  prefillBody,
+  serializePyJson,
+  withPrefillEdits,
+} from './canonical-json.js';
+export type { CoreErrorCode, CoreErrorOptions, PdErrorOptions } from './errors.js';
+export { CORE_ERROR_CODES, CoreError, PdError } from './errors.js';
+export type { HeaderInput, HeaderOutput } from './hop-headers.js';
+export { stripHopByHop } from './hop-headers.js';
+export type { RequestIdAddresses, ZmqAddress } from './request-id.js';
+export { createRequestId, parseRequestId, parseZmqAddress } from './request-id.js';
+export type { Result } from './result.js';
+export { err, ok } from './result.js';
+export type { SseEvent } from './sse.js';
+export { formatSseData, formatSseEvent, SSE_DONE, SseParser } from './sse.js';
+export type { WorkerAddress } from './worker-url.js';
+export { parseWorkerUrl } from './worker-url.js';
