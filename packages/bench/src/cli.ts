@@ -1,2 +1,65 @@
 #!/usr/bin/env node
-export {};
+/**
+ * pd-bench: flags → options → runBenchmark → results.json, results.md, throughput.svg.
+ * Exit status: 0 done; 1 the run failed; 2 bad usage; 3 `--check` and a measured target missed.
+ */
+import { HELP, parseBenchArgs } from './cli-args.js';
+import { BenchError } from './errors.js';
+import { ProgressLine, progressText, runSummaryText } from './progress.js';
+import { renderScenarioTable } from './report/markdown.js';
+import { writeReport } from './report/write-report.js';
+import { runBenchmark } from './runner.js';
+
+const PROGRESS_REDRAW_MS = 250;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const command = parseBenchArgs(argv);
+  if (command.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const progress = new ProgressLine();
+  let lastDraw = 0;
+  const report = await runBenchmark(command.options, {
+    onStatus: (message) => progress.line(message),
+    onProgress: (context, p) => {
+      const now = performance.now();
+      if (now - lastDraw < PROGRESS_REDRAW_MS) return;
+      lastDraw = now;
+      progress.update(progressText(context, p));
+    },
+    onRunEnd: (context, run) => progress.line(runSummaryText(context, run)),
+  });
+  progress.end();
+  const written = writeReport(report, command.options.outDir);
+  const scenarios = [...new Set(report.summary.map((r) => r.scenario))];
+  for (const name of scenarios) {
+    process.stdout.write(
+      `\n## ${name}\n\n${renderScenarioTable(report.summary.filter((r) => r.scenario === name))}\n`,
+    );
+  }
+  process.stdout.write('\n');
+  for (const c of report.checks)
+    process.stdout.write(`${c.status.padEnd(12)} ${c.description}: ${c.value}\n`);
+  process.stdout.write(`\nWrote ${written.markdown}, ${written.json}, ${written.svg}\n`);
+  if (command.check && report.checks.some((c) => c.status === 'missed')) return 3;
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof BenchError) {
+      process.stderr.write(`pd-bench: ${error.code}: ${error.message}\n`);
+      if (error.code === 'PD_ERR_BENCH_USAGE') process.stderr.write('Try pd-bench --help.\n');
+      process.exitCode = error.code === 'PD_ERR_BENCH_USAGE' ? 2 : 1;
+    } else {
+      process.stderr.write(
+        `pd-bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exitCode = 1;
+    }
+  },
+);

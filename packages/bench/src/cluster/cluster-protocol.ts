@@ -1,0 +1,44 @@
+/**
+ * The IPC messages between the bench and its mock-cluster child. Plain JSON, checked on arrival:
+ * the child is our own code, but a message that does not parse should fail loudly, not as an
+ * `undefined` deep inside the run.
+ */
+
+/** Timing overrides for mock-vllm, by its option names (milliseconds or counts). */
+export type MockTiming = Readonly<Record<string, number>>;
+
+export interface EndpointMessage {
+  readonly url: string;
+  readonly kvAddress: string;
+}
+
+export type ClusterMessage =
+  | { readonly type: 'start'; readonly preset: string; readonly timing: MockTiming }
+  | { readonly type: 'ready'; readonly prefill: EndpointMessage; readonly decode: EndpointMessage }
+  | { readonly type: 'error'; readonly message: string };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function isEndpoint(value: unknown): value is EndpointMessage {
+  return isRecord(value) && typeof value['url'] === 'string' && typeof value['kvAddress'] === 'string';
+}
+
+function isTiming(value: unknown): value is MockTiming {
+  return isRecord(value) && Object.values(value).every((v) => typeof v === 'number');
+}
+
+export function isClusterMessage(value: unknown): value is ClusterMessage {
+  if (!isRecord(value)) return false;
+  switch (value['type']) {
+    case 'start':
+      return typeof value['preset'] === 'string' && isTiming(value['timing']);
+    case 'ready':
+      return isEndpoint(value['prefill']) && isEndpoint(value['decode']);
+    case 'error':
+      return typeof value['message'] === 'string';
+    default:
+      return false;
+  }
+}

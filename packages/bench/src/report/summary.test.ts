@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { run, sampleReport } from '../../test/helpers/sample-report.js';
+import { checkTargets } from './checks.js';
+import { summarize } from './summary.js';
+
+describe('summarize', () => {
+  const report = sampleReport();
+  const row = (scenario: string, point: string, target: string) =>
+    report.summary.find((r) => r.scenario === scenario && r.point === point && r.target === target)!;
+
+  it('combines rounds: throughput over total time, histograms merged, CPU per request', () => {
+    const router = row('chat-short', 'c=64', 'pd-router');
+    expect(router.rounds).toBe(2);
+    expect(router.ok).toBe(14_000);
+    expect(router.requestsPerS).toBeCloseTo(7_000, 6);
+    expect(router.requestsPerSByRound).toEqual([7_000, 7_000]);
+    expect(router.cpuUsPerRequest).toBeCloseTo(80, 6);
+    expect(router.systemCpuUsPerRequest).toBeCloseTo(20, 6);
+    expect(router.peakRssMb).toBeCloseTo(80, 6);
+    // Evenly spread over 0.6..3 ms: the median is 1.8 ms, to bucket precision.
+    expect(router.latencyMs.p50).toBeGreaterThan(1.75);
+    expect(router.latencyMs.p50).toBeLessThan(1.85);
+    expect(router.latencyMs.max).toBeCloseTo(3, 3);
+  });
+
+  it('compares each row with the floor at the same load', () => {
+    const router = row('chat-short', 'c=64', 'pd-router');
+    expect(router.vsFloor?.throughputRatio).toBeCloseTo(0.7, 6);
+    expect(router.vsFloor?.addedP50Ms).toBeGreaterThan(0.55);
+    expect(router.vsFloor?.addedP50Ms).toBeLessThan(0.65);
+    expect(row('chat-short', 'c=64', 'floor').vsFloor).toBeNull();
+    expect(row('chat-short', 'c=64', 'floor').cpuUsPerRequest).toBeNull();
+    const streams = row('streams-1000', 'c=1000', 'pd-router');
+    expect(streams.ttftMs).not.toBeNull();
+    expect(streams.vsFloor?.addedTtftP50Ms).not.toBeNull();
+    expect(streams.errors).toEqual({ http_502: 2 });
+  });
+
+  it('has no floor comparison when no floor ran', () => {
+    const rows = summarize([
+      run({ scenario: 's', concurrency: 1, target: 'x', kind: 'compare', ok: 10, lowMs: 1, highMs: 2 }),
+    ]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.vsFloor).toBeNull();
+  });
+});
+
+describe('checkTargets', () => {
+  it('evaluates each target of the issue on the router rows', () => {
+    const byId = Object.fromEntries(sampleReport().checks.map((c) => [c.id, c]));
+    expect(byId['throughput-c64']).toMatchObject({ status: 'met', value: '70.0%' });
+    expect(byId['added-p50-c1']?.status).toBe('missed');
+    expect(byId['cpu-per-request']).toMatchObject({ status: 'met', value: '80 µs' });
+    expect(byId['streams-rss']).toMatchObject({ status: 'met', value: '150.0 MB' });
+    expect(byId['no-errors']).toMatchObject({ status: 'missed', value: '2 errors' });
+  });
+
+  it('says "not measured" rather than "met" when a scenario did not run', () => {
+    const checks = checkTargets([]);
+    expect(checks.map((c) => c.status)).toEqual(Array(5).fill('not measured'));
+  });
+});
