@@ -1,6 +1,6 @@
 // vitest's own summary is not a line the CI judge reads: sum every workspace's JSON report into
 // one `N passed, N failed` line. A workspace with a test script but no report counts as a failure.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 let passed = 0;

@@ -1,2 +1,136 @@
 #!/usr/bin/env node
-export {};
+/**
+ * `pd-router`: reads the command line (and `--config FILE`), validates it, builds the server and
+ * listens. Exit status: 0 after a clean shutdown (or --help/--version), 1 when the server cannot
+ * start, 2 for bad flags or configuration. The server module is imported only after the
+ * configuration is valid, so --help and configuration errors never depend on it.
+ */
+import type { FastifyInstance } from 'fastify';
+import { formatConfigIssue } from './config/config-error.js';
+import { helpText } from './config/help.js';
+import { loadConfigFromArgs } from './config/load.js';
+import { parseArgv } from './config/parse-argv.js';
+import type { Config } from './config/types.js';
+import { VERSION } from './version.js';
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
+
+function say(line: string): void {
+  process.stderr.write(`pd-router: ${line}\n`);
+}
+
+async function main(): Promise<number | undefined> {
+  const parsed = parseArgv(process.argv.slice(2));
+  if (parsed.help) {
+    process.stdout.write(helpText(VERSION));
+    return EXIT_OK;
+  }
+  if (parsed.version) {
+    process.stdout.write(`pd-router ${VERSION}\n`);
+    return EXIT_OK;
+  }
+  const result = loadConfigFromArgs(parsed, { env: process.env });
+  if (!result.ok) {
+    for (const issue of result.error.issues) say(formatConfigIssue(issue));
+    say("run 'pd-router --help' for every flag and its default");
+    return EXIT_USAGE;
+  }
+  for (const warning of result.warnings) say(`warning: ${warning}`);
+  const config = result.value;
+
+  let app: FastifyInstance;
+  try {
+    const { buildServer } = await import('./app.js');
+    app = await buildServer(config);
+  } catch (error) {
+    say(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT_FAILURE;
+  }
+  handleSignals(app, config.shutdownTimeoutMs);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    say(listenErrorMessage(error, config));
+    await app.close().catch(() => undefined);
+    return EXIT_FAILURE;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const policy =
+    config.prefillPolicy === config.decodePolicy
+      ? config.prefillPolicy
+      : `${config.prefillPolicy} (prefill) / ${config.decodePolicy} (decode)`;
+  app.log.info(
+    `pd-router listening on http://${host}:${port} (prefill: ${config.prefill.length}, decode: ${config.decode.length}, policy: ${policy})`,
+  );
+  return undefined;
+}
+
+/**
+ * First SIGTERM/SIGINT: stop accepting, let in-flight requests finish (Fastify's close), and exit
+ * 0 when they have, or when shutdownTimeoutMs runs out (remaining connections die with the
+ * process). A second signal exits at once.
+ */
+function handleSignals(app: FastifyInstance, shutdownTimeoutMs: number): void {
+  let closing = false;
+  const onSignal = (signal: keyof typeof SIGNAL_NUMBERS): void => {
+    if (closing) {
+      say(`${signal} again: exiting now`);
+      process.exit(128 + SIGNAL_NUMBERS[signal]);
+    }
+    closing = true;
+    app.log.info(`${signal} received: finishing in-flight requests (up to ${shutdownTimeoutMs} ms)`);
+    const timer = setTimeout(() => {
+      app.log.warn(`shutdown: in-flight requests still running after ${shutdownTimeoutMs} ms; exiting`);
+      process.exit(EXIT_OK);
+    }, shutdownTimeoutMs);
+    app.close().then(
+      () => {
+        clearTimeout(timer);
+        app.log.info('pd-router stopped');
+        process.exit(EXIT_OK);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        say(`error while shutting down: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(EXIT_FAILURE);
+      },
+    );
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+}
+
+function listenErrorMessage(error: unknown, config: Readonly<Config>): string {
+  const where = `${config.host}:${config.port}`;
+  const code = (error as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${where}: address already in use (is another router running there? choose another --port)`;
+    case 'EACCES':
+      return `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${where}: this machine has no such address (check --host)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot listen on ${where}: unknown host name (check --host)`;
+    default:
+      return `cannot listen on ${where}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+main().then(
+  (code) => {
+    // After a failed start, server resources (pools, timers) may still hold the event loop.
+    if (code === EXIT_FAILURE) process.exit(code);
+    if (code !== undefined) process.exitCode = code;
+  },
+  (error: unknown) => {
+    say(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(EXIT_FAILURE);
+  },
+);

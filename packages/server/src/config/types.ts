@@ -13,14 +13,57 @@ export interface WorkerConfig {
 }
 
 export interface CacheAwareConfig {
-  /** Minimum prefix match ratio to route by affinity (vllm-router `--cache-threshold`, default 0.5). */
+  /** Prefix match ratio above which a request goes by affinity (`--cache-threshold`, default 0.3 as vllm-router's CLI). */
   readonly cacheThreshold: number;
-  /** Load imbalance (max - min in-flight) above which the least-loaded worker wins (`--balance-abs-threshold`, 32). */
+  /** Load imbalance (max - min in-flight) above which the least-loaded worker wins (`--balance-abs-threshold`, 64). */
   readonly balanceAbsThreshold: number;
-  /** Relative imbalance (max > min * rel) above which the least-loaded worker wins (`--balance-rel-threshold`, 1.1). */
+  /** Relative imbalance (max > min * rel) above which the least-loaded worker wins (`--balance-rel-threshold`, 1.5). */
   readonly balanceRelThreshold: number;
-  /** Maximum characters held per worker tree before eviction (`--max-tree-size`). */
+  /** Maximum characters held per worker tree; LRU leaves are evicted beyond it (`--max-tree-size`, 2^24). */
   readonly maxTreeSize: number;
+}
+
+/** vLLM's P2P NCCL registration (`--vllm-discovery-address`): see docs/dynamic-workers.md. */
+export interface ZmqDiscoveryConfig {
+  /** Interface of the ZMQ ROUTER, as in `--vllm-discovery-address HOST:PORT`. */
+  readonly host: string;
+  /** Its port; 0 binds any free port (the bound endpoint is logged and exposed for tests). */
+  readonly port: number;
+  /** A registered worker silent for longer than this leaves the pools. */
+  readonly ttlMs: number;
+  /** IPv4 CIDRs the announced addresses must fall in (`--discovery-allow`); empty: anyone may register. */
+  readonly allow: readonly string[];
+}
+
+/** Kubernetes pod discovery (`--service-discovery`): see docs/dynamic-workers.md. */
+export interface KubernetesDiscoveryConfig {
+  /** Namespace to watch; undefined: every namespace (as vllm-router). */
+  readonly namespace: string | undefined;
+  /** `key=value` labels every discovered pod must carry (sent to the API server as the label selector). */
+  readonly selector: readonly string[];
+  /** `key=value` labels of prefill pods. */
+  readonly prefillSelector: readonly string[];
+  /** `key=value` labels of decode pods. */
+  readonly decodeSelector: readonly string[];
+  /** HTTP port of the vLLM server in each pod (unless the pod's annotation says otherwise). */
+  readonly port: number;
+  /** A kubeconfig file; undefined: the in-cluster service account. */
+  readonly kubeconfig: string | undefined;
+}
+
+/** Active health checks and the passive circuit breaker: see docs/dynamic-workers.md. */
+export interface HealthConfig {
+  /** Period of `GET /health` on every worker; 0: no active checks. */
+  readonly checkIntervalMs: number;
+  readonly checkTimeoutMs: number;
+  /** Consecutive failed checks that take a worker out of the pools. */
+  readonly failureThreshold: number;
+  /** Consecutive good checks that bring it back. */
+  readonly successThreshold: number;
+  /** Consecutive failed requests that open a worker's circuit; 0: no circuit breaker. */
+  readonly circuitFailureThreshold: number;
+  /** How long an open circuit keeps the worker out before a half-open probe. */
+  readonly circuitOpenMs: number;
 }
 
 /** The validated, deep-frozen router configuration. Produced once by loadConfig; never re-validated. */
@@ -55,4 +98,10 @@ export interface Config {
   readonly upstreamConnections: number;
   /** Grace period for in-flight requests on SIGTERM/SIGINT. */
   readonly shutdownTimeoutMs: number;
+  /** ZMQ registration; absent: off. */
+  readonly discovery?: ZmqDiscoveryConfig;
+  /** Kubernetes pod discovery; absent: off. */
+  readonly kubernetes?: KubernetesDiscoveryConfig;
+  /** Health checks and circuit breaking; loadConfig always sets it. Absent (hand-built configs): both off. */
+  readonly health?: HealthConfig;
 }

@@ -27,6 +27,11 @@ export interface Policy {
 export interface PairChoice {
   readonly prefill: WorkerView;
   readonly decode: WorkerView;
+  /**
+   * Why each worker was chosen, for the policy-decision metric: the policy name, or for cache_aware
+   * `cache_hit` | `cache_miss` | `load_balance`. A small fixed set (safe as a label).
+   */
+  readonly reasons?: { readonly prefill: string; readonly decode: string };
 }
 
 /**

@@ -1,0 +1,190 @@
+import { createServer, type Server } from 'node:http';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
+import type { Config } from './config/types.js';
+import { createConnector } from './connectors/index.js';
+import { createRandom16 } from './connectors/random16.js';
+import { installDynamicWorkers } from './discovery/dynamic-workers.js';
+import { openAiErrorBody } from './errors.js';
+import { RouterMetrics } from './metrics.js';
+import { createPairSelector } from './policies/index.js';
+import type { PairSelector, RoutingRequest, WorkerView } from './policies/types.js';
+import { completionsRoutes } from './routes/completions.js';
+import { JSON_CONTENT_TYPE, type RouterContext, sendError } from './routes/context.js';
+import { installFallbacks } from './routes/fallback.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { modelsRoutes } from './routes/models.js';
+import { workersRoutes } from './routes/workers.js';
+import { BatchedLogDestination } from './stream/log-destination.js';
+import { upstreamAuthorization } from './upstream/headers.js';
+import { PoolSet, UPSTREAM_CONNECT_TIMEOUT_MS } from './upstream/pools.js';
+import { VERSION } from './version.js';
+import { WorkerRegistry } from './workers/registry.js';
+
+export interface BuildServerDeps {
+  /** A pino-compatible logger; default: Fastify's pino at `config.logLevel`. */
+  readonly logger?: FastifyBaseLogger;
+  /** 16 random bytes per call, for request ids; default: pooled crypto.randomFillSync. */
+  readonly random16?: () => Uint8Array;
+  /** Environment read for `OPENAI_API_KEY`; default: process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Replaces the configured policies (tests). */
+  readonly selector?: PairSelector;
+}
+
+type ReleasingSelector = PairSelector & { release?: (worker: WorkerView, request: RoutingRequest) => void };
+
+/**
+ * Builds the router: a Fastify instance with the proxied completion routes, health, models,
+ * workers and metrics endpoints. It never listens: the CLI (or a test, via `inject()` or
+ * `listen({ port: 0 })`) does. With `prometheusPort` != 0, `/metrics` is served by a separate
+ * listener that this instance starts in its onListen hook and stops in onClose.
+ *
+ * @example
+ * const app = await buildServer(config);
+ * await app.listen({ host: config.host, port: config.port });
+ */
+export async function buildServer(config: Config, deps: BuildServerDeps = {}): Promise<FastifyInstance> {
+  const connector = createConnector(config.kvConnector);
+  const options: FastifyServerOptions = {
+    // One log line per proxied request, written by the exchange; Fastify's two per request are noise.
+    logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger: that one line carries its own request id.
+    childLoggerFactory: (logger) => logger,
+    bodyLimit: config.maxPayloadSize,
+    // Shutting down is answered by our own hook below, in the OpenAI error shape.
+    return503OnClosing: false,
+    frameworkErrors(error, _request, rawReply) {
+      const status = error.statusCode ?? 400;
+      (rawReply as unknown as FastifyReply)
+        .code(status)
+        .header('content-type', JSON_CONTENT_TYPE)
+        .send(openAiErrorBody('PD_ERR_BAD_REQUEST', 'invalid_request_error', error.message));
+    },
+  };
+  let logDestination: BatchedLogDestination | undefined;
+  if (deps.logger !== undefined) options.loggerInstance = deps.logger;
+  else {
+    logDestination = new BatchedLogDestination(process.stdout);
+    options.logger = { level: config.logLevel, stream: logDestination };
+  }
+  const app: FastifyInstance = Fastify(options);
+
+  const env = deps.env ?? process.env;
+  const authorization = upstreamAuthorization(config.upstreamApiKey, env);
+  const userAgent = `pd-router/${VERSION}`;
+  const selector: ReleasingSelector =
+    deps.selector ??
+    createPairSelector({
+      prefillPolicy: config.prefillPolicy,
+      decodePolicy: config.decodePolicy,
+      cacheAware: config.cacheAware,
+    });
+  const metrics = new RouterMetrics({ prefill: config.prefillPolicy, decode: config.decodePolicy });
+  const pools = new PoolSet({
+    connections: config.upstreamConnections,
+    headersTimeoutMs: Math.max(config.prefillTimeoutMs, config.decodeTtftTimeoutMs),
+    bodyTimeoutMs: Math.max(config.prefillTimeoutMs, config.streamIdleTimeoutMs),
+    connectTimeoutMs: Math.min(
+      UPSTREAM_CONNECT_TIMEOUT_MS,
+      config.prefillTimeoutMs,
+      config.decodeTtftTimeoutMs,
+    ),
+  });
+  const registry = new WorkerRegistry({ pools, metrics, authorization, userAgent });
+  metrics.setWorkerSource(registry);
+  for (const w of config.prefill) registry.add({ role: 'prefill', spec: w.spec, address: w.address });
+  for (const w of config.decode) registry.add({ role: 'decode', spec: w.spec, address: w.address });
+
+  const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
+  const ctx: RouterContext = {
+    config,
+    registry,
+    selector,
+    releasePolicy: typeof selector.release === 'function' ? selector.release.bind(selector) : undefined,
+    connector,
+    metrics,
+    random16: deps.random16 ?? createRandom16(),
+    authorization,
+    userAgent,
+    debug,
+    closing: false,
+  };
+  app.decorate('pd', ctx);
+
+  installFallbacks(app);
+  // Before any route: a request that arrives on a kept-alive connection after close() began.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!ctx.closing) {
+      done();
+      return;
+    }
+    reply.header('connection', 'close');
+    sendError(reply, 503, 'PD_ERR_SHUTTING_DOWN', 'service_unavailable', 'the router is shutting down');
+  });
+  await app.register(completionsRoutes);
+  await app.register(modelsRoutes);
+  await app.register(healthRoutes);
+  await app.register(workersRoutes);
+  if (config.prometheusPort === 0) await app.register(metricsRoutes);
+  else installMetricsListener(app, ctx);
+  // Discovery sources, health checks, circuit breaker and the admin API (docs/dynamic-workers.md).
+  await installDynamicWorkers(app, deps);
+
+  app.addHook('preClose', async () => {
+    ctx.closing = true;
+  });
+  app.addHook('onClose', async () => {
+    await pools.close();
+    logDestination?.close();
+  });
+  return app;
+}
+
+/** The separate `/metrics` listener on `prometheusPort`, bound when the main server listens. */
+function installMetricsListener(app: FastifyInstance, ctx: RouterContext): void {
+  let server: Server | undefined;
+  app.addHook('onListen', async () => {
+    const registry = ctx.metrics.registry;
+    const s = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url?.split('?', 1)[0] !== '/metrics') {
+        res.writeHead(404, { 'content-type': JSON_CONTENT_TYPE });
+        res.end(
+          openAiErrorBody('PD_ERR_NOT_FOUND', 'invalid_request_error', 'only GET /metrics is served here'),
+        );
+        return;
+      }
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        },
+        () => {
+          res.writeHead(500).end();
+        },
+      );
+    });
+    server = s;
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(ctx.config.prometheusPort, ctx.config.prometheusHost, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    }).catch((error: unknown) => {
+      // onListen cannot fail the main listen(); say it loudly instead.
+      app.log.error({ err: error }, `metrics listener on port ${ctx.config.prometheusPort} failed`);
+    });
+  });
+  app.addHook('onClose', async () => {
+    const s = server;
+    if (s === undefined || !s.listening) return;
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  });
+}

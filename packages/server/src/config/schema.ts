@@ -1,0 +1,338 @@
+/**
+ * The one JSON Schema of pd-router's configuration (the shape of a `--config` file; CLI flags are
+ * mapped onto the same keys). ajv validates with it and fills the defaults, `config.schema.json`
+ * is generated from it (snapshot-tested), and `--help` / docs/configuration.md take every type,
+ * default and description from it, so none of them can drift.
+ */
+
+/** Numbers with units, named once (house style): defaults documented in docs/configuration.md. */
+export const DEFAULT_HOST = '127.0.0.1';
+/** vllm-router's default port, so a drop-in replacement needs no new client configuration. */
+export const DEFAULT_PORT = 30_000;
+/** 32 MiB: far above any text prompt; vllm-router's 512 MiB lets one client pin half a GiB of RAM. */
+export const DEFAULT_MAX_PAYLOAD_SIZE = 33_554_432;
+/** A prefill (max_tokens=1) of a long prompt on a busy worker can queue for a while; 2 min is generous. */
+export const DEFAULT_PREFILL_TIMEOUT_MS = 120_000;
+/** Non-streaming answers send their first byte only when generation ends, so this must cover that. */
+export const DEFAULT_DECODE_TTFT_TIMEOUT_MS = 300_000;
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000;
+/** Each in-flight decode stream holds one connection: let requests queue in vLLM, not in the router. */
+export const DEFAULT_UPSTREAM_CONNECTIONS = 1024;
+/** Below Kubernetes' default 30 s terminationGracePeriod, so we exit before SIGKILL. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
+/** vllm-router's CLI defaults for cache_aware (its library defaults 0.5/32/1.1 are not what users get). */
+export const DEFAULT_CACHE_THRESHOLD = 0.3;
+export const DEFAULT_BALANCE_ABS_THRESHOLD = 64;
+export const DEFAULT_BALANCE_REL_THRESHOLD = 1.5;
+/** 2^24 characters per worker tree (vllm-router: 2^26); a JS radix tree costs 2+ bytes per char. */
+export const DEFAULT_MAX_TREE_SIZE = 16_777_216;
+/** The reference proxy's registration TTL: vLLM pings every 3 s, so one late ping is tolerated. */
+export const DEFAULT_DISCOVERY_TTL_MS = 5_000;
+/** vLLM's default `--port` (vllm-router's default, 80, is rarely what a vLLM pod serves on). */
+export const DEFAULT_SERVICE_DISCOVERY_PORT = 8_000;
+/** A dead worker is out within interval x failure threshold (30 s); passive checks react sooner. */
+export const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 10_000;
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 5_000;
+/** vllm-router's defaults. */
+export const DEFAULT_HEALTH_FAILURE_THRESHOLD = 3;
+export const DEFAULT_HEALTH_SUCCESS_THRESHOLD = 2;
+/** Consecutive failed requests; a healthy worker under load rarely fails five times in a row. */
+export const DEFAULT_CIRCUIT_FAILURE_THRESHOLD = 5;
+/** Short, because a half-open probe costs at most one request and capacity should come back soon. */
+export const DEFAULT_CIRCUIT_OPEN_MS = 10_000;
+/** setTimeout clamps larger delays to 1 ms, so no timeout may exceed this. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+const POLICY_NAMES = ['round_robin', 'random', 'consistent_hash', 'power_of_two', 'cache_aware'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const KV_CONNECTORS = ['p2p-nccl', 'nixl'] as const;
+
+const workerSpec = {
+  anyOf: [
+    {
+      type: 'string',
+      minLength: 1,
+      description: 'http(s)://HOST:PORT, optionally followed by :zmq://HOST:PORT (the P2P NCCL kv address).',
+    },
+    {
+      type: 'object',
+      properties: {
+        url: { type: 'string', minLength: 1, description: 'http(s)://HOST:PORT[:zmq://HOST:PORT]' },
+        bootstrapPort: {
+          type: ['integer', 'null'],
+          minimum: 1,
+          maximum: 65_535,
+          description: "vllm-router's prefill bootstrap port; accepted for compatibility, unused.",
+        },
+      },
+      required: ['url'],
+      additionalProperties: false,
+    },
+  ],
+} as const;
+
+const timeout = (description: string, defaultMs: number, minimum = 1) =>
+  ({ type: 'integer', minimum, maximum: MAX_TIMER_MS, default: defaultMs, description }) as const;
+
+const count = (description: string, defaultValue: number, minimum = 1) =>
+  ({ type: 'integer', minimum, maximum: 1_000_000, default: defaultValue, description }) as const;
+
+const labelList = (description: string) =>
+  ({ type: 'array', items: { type: 'string', minLength: 1 }, default: [], description }) as const;
+
+export const configSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://github.com/pd-router/pd-router/blob/main/packages/server/config.schema.json',
+  title: 'pd-router configuration',
+  description:
+    'Configuration file of pd-router (--config FILE, JSON or YAML). Command-line flags override it.',
+  type: 'object',
+  properties: {
+    $schema: { type: 'string', description: 'Path or URL of this schema, for editors. Ignored.' },
+    host: { type: 'string', minLength: 1, default: DEFAULT_HOST, description: 'Address to listen on.' },
+    port: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 65_535,
+      default: DEFAULT_PORT,
+      description: 'Port to listen on (0: any free port; the log line says which).',
+    },
+    prefill: {
+      type: 'array',
+      minItems: 1,
+      items: workerSpec,
+      description:
+        'Prefill workers, in order (round_robin follows it). Optional with --vllm-discovery-address or --service-discovery.',
+    },
+    decode: {
+      type: 'array',
+      minItems: 1,
+      items: workerSpec,
+      description:
+        'Decode workers, in order (round_robin follows it). Optional with --vllm-discovery-address or --service-discovery.',
+    },
+    policy: {
+      type: 'string',
+      enum: POLICY_NAMES,
+      default: 'round_robin',
+      description:
+        "Policy for both pools unless overridden. Default round_robin, the reference proxy's (vllm-router's is cache_aware).",
+    },
+    prefillPolicy: {
+      type: 'string',
+      enum: POLICY_NAMES,
+      description: 'Policy for the prefill pool (default: the general policy).',
+    },
+    decodePolicy: {
+      type: 'string',
+      enum: POLICY_NAMES,
+      description: 'Policy for the decode pool (default: the general policy).',
+    },
+    cacheAware: {
+      type: 'object',
+      default: {},
+      additionalProperties: false,
+      description: 'Tuning of the cache_aware policy.',
+      properties: {
+        cacheThreshold: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1,
+          default: DEFAULT_CACHE_THRESHOLD,
+          description:
+            'Prefix match ratio above which a request goes to the worker holding that prefix; otherwise to the worker with the smallest tree.',
+        },
+        balanceAbsThreshold: {
+          type: 'integer',
+          minimum: 0,
+          default: DEFAULT_BALANCE_ABS_THRESHOLD,
+          description:
+            'Absolute half of the load-imbalance test: when max - min in-flight requests exceeds it and max > min * the relative threshold, the least-loaded worker wins.',
+        },
+        balanceRelThreshold: {
+          type: 'number',
+          minimum: 0,
+          default: DEFAULT_BALANCE_REL_THRESHOLD,
+          description:
+            'Relative half of the load-imbalance test: max > min * this (see the absolute threshold).',
+        },
+        maxTreeSize: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 2_147_483_647,
+          default: DEFAULT_MAX_TREE_SIZE,
+          description:
+            'Characters kept per worker prefix tree; least recently used leaves are evicted at once beyond it.',
+        },
+      },
+    },
+    vllmDiscoveryAddress: {
+      type: 'string',
+      minLength: 1,
+      description:
+        "HOST:PORT of a ZMQ ROUTER where vLLM P2P NCCL instances register (their kv_connector_extra_config proxy_ip/proxy_port), as vllm-router's flag; port 0 binds any free port. Registered workers join the pools, beside any static ones.",
+    },
+    discoveryTtlMs: timeout(
+      'A registered worker that has not pinged for this long leaves the pools (vLLM pings every 3 s).',
+      DEFAULT_DISCOVERY_TTL_MS,
+    ),
+    discoveryAllow: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description:
+        "IPv4 CIDRs a registration's announced http_address and zmq_address hosts must both fall in; others are refused and counted. ZMQ does not expose the peer's IP, so the announced addresses are what is checked.",
+    },
+    serviceDiscovery: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Discover workers as Kubernetes pods (ready pods matching the prefill or decode selector join, deleted or unready ones leave).',
+    },
+    selector: labelList('Labels (key=value) every discovered pod must carry, in both pools.'),
+    prefillSelector: labelList('Labels (key=value) of prefill pods.'),
+    decodeSelector: labelList(
+      'Labels (key=value) of decode pods (a pod matching both selectors is a prefill worker).',
+    ),
+    serviceDiscoveryNamespace: {
+      type: 'string',
+      minLength: 1,
+      description: 'Namespace whose pods are watched; unset: every namespace.',
+    },
+    serviceDiscoveryPort: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 65_535,
+      default: DEFAULT_SERVICE_DISCOVERY_PORT,
+      description:
+        "HTTP port of vLLM in discovered pods (a pod's pd-router.io/http-port annotation overrides it).",
+    },
+    kubeconfig: {
+      type: 'string',
+      minLength: 1,
+      description: 'Kubeconfig file for pod discovery; unset: the in-cluster service account.',
+    },
+    healthCheckIntervalMs: timeout(
+      'Period of the active health check (GET /health on every worker); 0: no active checks.',
+      DEFAULT_HEALTH_CHECK_INTERVAL_MS,
+      0,
+    ),
+    healthCheckTimeoutMs: timeout(
+      'A health check not answered 200 within this counts as failed.',
+      DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
+    ),
+    healthFailureThreshold: count(
+      'Consecutive failed health checks that take a worker out of the pools.',
+      DEFAULT_HEALTH_FAILURE_THRESHOLD,
+    ),
+    healthSuccessThreshold: count(
+      'Consecutive good health checks that bring an unhealthy worker back.',
+      DEFAULT_HEALTH_SUCCESS_THRESHOLD,
+    ),
+    circuitFailureThreshold: count(
+      "Consecutive failed requests (transport errors, timeouts, 5xx) that open a worker's circuit and take it out of the pools; 0: no circuit breaker.",
+      DEFAULT_CIRCUIT_FAILURE_THRESHOLD,
+      0,
+    ),
+    circuitOpenMs: timeout(
+      'How long an open circuit keeps its worker out; then one probe (a request or a health check) closes it on success.',
+      DEFAULT_CIRCUIT_OPEN_MS,
+    ),
+    kvConnector: {
+      type: 'string',
+      enum: KV_CONNECTORS,
+      default: 'p2p-nccl',
+      description: "KV transfer contract of the workers (vllm-router's default is nixl).",
+    },
+    maxPayloadSize: {
+      type: 'integer',
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      default: DEFAULT_MAX_PAYLOAD_SIZE,
+      description: 'Largest request body in bytes; larger ones get 413 before being buffered whole.',
+    },
+    prefillTimeoutMs: timeout(
+      'Budget of the whole prefill leg (connect to complete answer); then 504.',
+      DEFAULT_PREFILL_TIMEOUT_MS,
+    ),
+    decodeTtftTimeoutMs: timeout(
+      "Budget from sending the decode request to its first response byte; then 502/504. Non-streaming answers' first byte comes when generation ends.",
+      DEFAULT_DECODE_TTFT_TIMEOUT_MS,
+    ),
+    streamIdleTimeoutMs: timeout(
+      'Longest silence between two chunks of a decode answer; no cap on total length.',
+      DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+    ),
+    upstreamApiKey: {
+      type: 'string',
+      description:
+        'Key sent upstream as "Authorization: Bearer KEY" (default: $OPENAI_API_KEY when set, else the literal None, as the reference proxy).',
+    },
+    apiKeys: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description:
+        'Keys clients must send as "Authorization: Bearer KEY"; none: no inbound auth. Unlike vllm-router, whose --api-key is sent to workers (that is --upstream-api-key / upstreamApiKey here).',
+    },
+    adminApiKey: {
+      type: 'string',
+      minLength: 1,
+      description: 'Key required for admin endpoints (worker management); unset: admin endpoints are off.',
+    },
+    logLevel: {
+      type: 'string',
+      enum: LOG_LEVELS,
+      default: 'info',
+      description: 'Log level (pino).',
+    },
+    prometheusPort: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 65_535,
+      default: 0,
+      description: 'Port of a separate /metrics listener; 0: /metrics on the main port (vllm-router: 29000).',
+    },
+    prometheusHost: {
+      type: 'string',
+      minLength: 1,
+      default: DEFAULT_HOST,
+      description: 'Address of the separate /metrics listener (used when the Prometheus port is not 0).',
+    },
+    upstreamConnections: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1_000_000,
+      default: DEFAULT_UPSTREAM_CONNECTIONS,
+      description: 'Most connections per upstream worker (undici Pool size).',
+    },
+    shutdownTimeoutMs: timeout(
+      'On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits.',
+      DEFAULT_SHUTDOWN_TIMEOUT_MS,
+      0,
+    ),
+  },
+  // Static workers are required unless a discovery source can bring them.
+  // (ajv's strict mode wants `type` and `properties` beside every `required`.)
+  if: {
+    type: 'object',
+    not: {
+      anyOf: [
+        { type: 'object', properties: { vllmDiscoveryAddress: true }, required: ['vllmDiscoveryAddress'] },
+        { type: 'object', properties: { serviceDiscovery: { const: true } }, required: ['serviceDiscovery'] },
+      ],
+    },
+  },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword; the schema is never awaited.
+  then: { type: 'object', properties: { prefill: true, decode: true }, required: ['prefill', 'decode'] },
+  additionalProperties: false,
+} as const;
+
+export type ConfigSchema = typeof configSchema;
+/** Names of the top-level keys of a config file. */
+export type ConfigFileKey = keyof ConfigSchema['properties'];
+
+/** The schema as `config.schema.json` publishes it (stable key order, 2-space indent, newline). */
+export function configSchemaJson(): string {
+  return `${JSON.stringify(configSchema, null, 2)}\n`;
+}

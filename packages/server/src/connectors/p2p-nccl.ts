@@ -1,0 +1,26 @@
+import { canonicalRequest, createRequestId, ok } from '@pd-router/core';
+import type { KvConnector } from './types.js';
+
+/**
+ * vLLM's P2pNcclConnector, as its reference proxy drives it: the prefill gets the canonical body
+ * with `max_tokens: 1` (core's prefill edits), the decode gets the canonical original body, and
+ * both get one X-Request-Id carrying P's and D's ZMQ addresses. P's answer is drained, not used.
+ *
+ * @example
+ * const prepared = p2pNcclConnector.prepare(bytes);
+ */
+export const p2pNcclConnector: KvConnector = {
+  name: 'p2p-nccl',
+  readsPrefillAnswer: false,
+  prepare(raw) {
+    // CanonicalRequest already has the PreparedRequest shape: one parse, both bodies.
+    return canonicalRequest(raw);
+  },
+  requestId(prefill, decode, random16) {
+    return createRequestId(prefill.zmq, decode.zmq, random16);
+  },
+  decodeBody(request) {
+    // Always set by prepare() for this connector.
+    return ok(request.decode ?? '');
+  },
+};

@@ -1,0 +1,178 @@
+import type { FastifyInstance } from 'fastify';
+import { adminRoutes } from '../admin/admin-routes.js';
+import { ServerError } from '../errors.js';
+import { ActiveHealthChecker } from '../health/active-checker.js';
+import { CircuitBreaker } from '../health/circuit-breaker.js';
+import { DynamicWorkerMetrics } from '../workers/dynamic-metrics.js';
+import { type Cidr, parseCidr } from './cidr.js';
+import type { KubernetesDiscovery } from './kubernetes.js';
+import { type LabelRequirement, parseLabelRequirement } from './label-selector.js';
+import { ZmqRegistration } from './zmq-registration.js';
+
+/** What buildServer started for dynamic workers; all of it stops in onClose. */
+export interface DynamicWorkers {
+  readonly metrics: DynamicWorkerMetrics;
+  /** The ZMQ registration ROUTER (`--vllm-discovery-address`); `address` is the bound host:port. */
+  readonly zmq: ZmqRegistration | undefined;
+  readonly kubernetes: KubernetesDiscovery | undefined;
+  readonly healthChecker: ActiveHealthChecker | undefined;
+  readonly breaker: CircuitBreaker | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Discovery sources, health checks and circuit breaker of this router. */
+    readonly dynamicWorkers: DynamicWorkers;
+  }
+}
+
+export interface DynamicWorkersDeps {
+  /** Environment, read for the in-cluster Kubernetes check; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Starts what makes the worker set dynamic, as configured: the circuit breaker (the flow reports
+ * through `registry.reportSuccess/reportFailure`), active health checks, ZMQ registration,
+ * Kubernetes discovery, and the admin API routes. Call once from buildServer, after the `pd`
+ * decoration. Rejects (PD_ERR_DISCOVERY_START_FAILED) when the registration address cannot be bound
+ * or no Kubernetes configuration is found: a router that was asked to discover workers and
+ * cannot must not start silently without them.
+ *
+ * @example
+ * await installDynamicWorkers(app);
+ * app.dynamicWorkers.zmq?.address; // '127.0.0.1:30001'
+ */
+export async function installDynamicWorkers(
+  app: FastifyInstance,
+  deps: DynamicWorkersDeps = {},
+): Promise<void> {
+  const ctx = app.pd;
+  const { config, registry } = ctx;
+  const log = app.log;
+  const metrics = new DynamicWorkerMetrics(ctx.metrics.registry, registry);
+  const health = config.health;
+  const started: { stop(): void | Promise<void> }[] = [];
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(started.splice(0).map((s) => s.stop()));
+  };
+
+  try {
+    let breaker: CircuitBreaker | undefined;
+    if (health !== undefined && health.circuitFailureThreshold > 0) {
+      breaker = new CircuitBreaker({
+        registry,
+        failureThreshold: health.circuitFailureThreshold,
+        openMs: health.circuitOpenMs,
+        metrics,
+        log,
+      });
+      registry.setOutcomeListener(breaker);
+      started.push(breaker);
+    }
+    let healthChecker: ActiveHealthChecker | undefined;
+    if (health !== undefined && health.checkIntervalMs > 0) {
+      const probe = breaker;
+      healthChecker = new ActiveHealthChecker({
+        registry,
+        intervalMs: health.checkIntervalMs,
+        timeoutMs: health.checkTimeoutMs,
+        failureThreshold: health.failureThreshold,
+        successThreshold: health.successThreshold,
+        metrics,
+        log,
+        ...(probe === undefined ? {} : { onResult: (worker, ok) => probe.probeResult(worker, ok) }),
+      });
+      healthChecker.start();
+      started.push(healthChecker);
+    }
+
+    let zmq: ZmqRegistration | undefined;
+    const discovery = config.discovery;
+    if (discovery !== undefined) {
+      try {
+        zmq = await ZmqRegistration.start({
+          registry,
+          host: discovery.host,
+          port: discovery.port,
+          ttlMs: discovery.ttlMs,
+          allow: discovery.allow.map((text) => validCidr(parseCidr(text), text)),
+          metrics,
+          log,
+        });
+      } catch (error) {
+        throw new ServerError(
+          'PD_ERR_DISCOVERY_START_FAILED',
+          `cannot bind the registration socket tcp://${discovery.host}:${discovery.port}: ${messageOf(error)}`,
+          { cause: error },
+        );
+      }
+      started.push(zmq);
+      log.info(
+        { address: zmq.address, ttlMs: discovery.ttlMs, allow: discovery.allow },
+        `listening for vLLM P2P NCCL registrations on tcp://${zmq.address}`,
+      );
+    }
+
+    let kubernetes: KubernetesDiscovery | undefined;
+    const k8s = config.kubernetes;
+    if (k8s !== undefined) {
+      // Loaded only when asked for: the Kubernetes client is large and most routers never need it.
+      const { KubernetesDiscovery, loadKubeConfig } = await import('./kubernetes.js');
+      let kubeConfig: ReturnType<typeof loadKubeConfig>;
+      try {
+        kubeConfig = loadKubeConfig(k8s.kubeconfig, deps.env ?? process.env);
+      } catch (error) {
+        throw new ServerError('PD_ERR_DISCOVERY_START_FAILED', `Kubernetes discovery: ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
+      kubernetes = new KubernetesDiscovery({
+        registry,
+        kubeConfig,
+        namespace: k8s.namespace,
+        selection: {
+          selector: labels(k8s.selector),
+          prefillSelector: labels(k8s.prefillSelector),
+          decodeSelector: labels(k8s.decodeSelector),
+          port: k8s.port,
+        },
+        metrics,
+        log,
+        warnMissingZmq: config.kvConnector === 'p2p-nccl',
+      });
+      kubernetes.start();
+      started.push(kubernetes);
+      log.info(
+        { namespace: k8s.namespace ?? '(all)', prefill: k8s.prefillSelector, decode: k8s.decodeSelector },
+        'watching Kubernetes pods for workers',
+      );
+    }
+
+    const dynamic: DynamicWorkers = { metrics, zmq, kubernetes, healthChecker, breaker };
+    app.decorate('dynamicWorkers', dynamic);
+    if (config.adminApiKey !== undefined) await app.register(adminRoutes);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  app.addHook('onClose', stopAll);
+}
+
+/** Config values were validated by loadConfig; a failure here is a programming error. */
+function validCidr(result: { ok: true; value: Cidr } | { ok: false; error: string }, text: string): Cidr {
+  if (!result.ok) throw new Error(`unvalidated CIDR ${text}: ${result.error}`);
+  return result.value;
+}
+
+function labels(items: readonly string[]): LabelRequirement[] {
+  return items.map((text) => {
+    const parsed = parseLabelRequirement(text);
+    if (!parsed.ok) throw new Error(`unvalidated label selector ${text}: ${parsed.error}`);
+    return parsed.value;
+  });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,134 @@
+import { PdError } from '@pd-router/core';
+
+/**
+ * Every error code the server can produce. Codes are stable (matched on by clients and other
+ * packages), never renamed or reused, and each one is listed in docs/errors.md (test-enforced).
+ */
+export const SERVER_ERROR_CODES = [
+  'PD_ERR_PREFILL_UNAVAILABLE',
+  'PD_ERR_PREFILL_TIMEOUT',
+  'PD_ERR_PREFILL_REJECTED',
+  'PD_ERR_PREFILL_UPSTREAM_STATUS',
+  'PD_ERR_DECODE_UNAVAILABLE',
+  'PD_ERR_DECODE_TIMEOUT',
+  'PD_ERR_STREAM_IDLE',
+  'PD_ERR_STREAM_BROKEN',
+  'PD_ERR_NO_PREFILL_WORKER',
+  'PD_ERR_NO_DECODE_WORKER',
+  'PD_ERR_BAD_REQUEST',
+  'PD_ERR_PAYLOAD_TOO_LARGE',
+  'PD_ERR_UNSUPPORTED_MEDIA_TYPE',
+  'PD_ERR_NOT_FOUND',
+  'PD_ERR_METHOD_NOT_ALLOWED',
+  'PD_ERR_UNAUTHORIZED',
+  'PD_ERR_INTERNAL',
+  'PD_ERR_KV_CONNECTOR_UNSUPPORTED',
+  'PD_ERR_SHUTTING_DOWN',
+  'PD_ERR_WORKER_NOT_FOUND',
+  'PD_ERR_WORKER_EXISTS',
+  'PD_ERR_DISCOVERY_START_FAILED',
+] as const;
+
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
+
+/** OpenAI's `error.type` values (plus ours for upstream faults). */
+export type OpenAiErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'upstream_error'
+  | 'timeout_error'
+  | 'service_unavailable'
+  | 'server_error';
+
+interface CodeInfo {
+  readonly status: number;
+  readonly type: OpenAiErrorType;
+}
+
+/** Default HTTP status and OpenAI type per code; the one table for upstream faults (no 500s for those). */
+const CODE_INFO: Readonly<Record<ServerErrorCode, CodeInfo>> = {
+  PD_ERR_PREFILL_UNAVAILABLE: { status: 502, type: 'upstream_error' },
+  PD_ERR_PREFILL_TIMEOUT: { status: 504, type: 'timeout_error' },
+  // The status is the prefill's own 4xx, relayed; 400 is only the fallback.
+  PD_ERR_PREFILL_REJECTED: { status: 400, type: 'invalid_request_error' },
+  PD_ERR_PREFILL_UPSTREAM_STATUS: { status: 502, type: 'upstream_error' },
+  PD_ERR_DECODE_UNAVAILABLE: { status: 502, type: 'upstream_error' },
+  PD_ERR_DECODE_TIMEOUT: { status: 504, type: 'timeout_error' },
+  PD_ERR_STREAM_IDLE: { status: 504, type: 'timeout_error' },
+  PD_ERR_STREAM_BROKEN: { status: 502, type: 'upstream_error' },
+  PD_ERR_NO_PREFILL_WORKER: { status: 503, type: 'service_unavailable' },
+  PD_ERR_NO_DECODE_WORKER: { status: 503, type: 'service_unavailable' },
+  PD_ERR_BAD_REQUEST: { status: 400, type: 'invalid_request_error' },
+  PD_ERR_PAYLOAD_TOO_LARGE: { status: 413, type: 'invalid_request_error' },
+  PD_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, type: 'invalid_request_error' },
+  PD_ERR_NOT_FOUND: { status: 404, type: 'invalid_request_error' },
+  PD_ERR_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error' },
+  PD_ERR_UNAUTHORIZED: { status: 401, type: 'authentication_error' },
+  PD_ERR_INTERNAL: { status: 500, type: 'server_error' },
+  PD_ERR_KV_CONNECTOR_UNSUPPORTED: { status: 500, type: 'server_error' },
+  PD_ERR_SHUTTING_DOWN: { status: 503, type: 'service_unavailable' },
+  PD_ERR_WORKER_NOT_FOUND: { status: 404, type: 'invalid_request_error' },
+  PD_ERR_WORKER_EXISTS: { status: 409, type: 'invalid_request_error' },
+  // Thrown by buildServer at startup, never answered.
+  PD_ERR_DISCOVERY_START_FAILED: { status: 500, type: 'server_error' },
+};
+
+export interface ServerErrorOptions {
+  /** Overrides the code's default status (PD_ERR_PREFILL_REJECTED relays the prefill's 4xx). */
+  readonly statusCode?: number;
+  readonly cause?: unknown;
+  /** OpenAI `error.param`: the request field at fault, when known. */
+  readonly param?: string | null;
+}
+
+/**
+ * An error the server answers with: a stable code, an HTTP status and an OpenAI error type.
+ *
+ * @example
+ * throw new ServerError('PD_ERR_NO_DECODE_WORKER', 'no healthy decode worker');
+ */
+export class ServerError extends PdError<ServerErrorCode> {
+  override readonly statusCode: number;
+  readonly type: OpenAiErrorType;
+  readonly param: string | null;
+
+  constructor(code: ServerErrorCode, message: string, options: ServerErrorOptions = {}) {
+    const info = CODE_INFO[code];
+    const statusCode = options.statusCode ?? info.status;
+    super(code, message, options.cause === undefined ? { statusCode } : { statusCode, cause: options.cause });
+    this.name = 'ServerError';
+    this.statusCode = statusCode;
+    this.type = info.type;
+    this.param = options.param ?? null;
+  }
+}
+
+/** The OpenAI error type that goes with an HTTP status, for codes that are not ours (core's JSON codes). */
+export function errorTypeForStatus(status: number): OpenAiErrorType {
+  if (status === 401 || status === 403) return 'authentication_error';
+  if (status === 503) return 'service_unavailable';
+  if (status === 504) return 'timeout_error';
+  if (status === 502) return 'upstream_error';
+  if (status >= 500) return 'server_error';
+  return 'invalid_request_error';
+}
+
+/**
+ * The OpenAI-shaped body: `{"error": {"message", "type", "param", "code"}}`.
+ *
+ * @example
+ * openAiErrorBody('PD_ERR_NOT_FOUND', 'invalid_request_error', 'no route GET /x')
+ */
+export function openAiErrorBody(
+  code: string,
+  type: OpenAiErrorType,
+  message: string,
+  param: string | null = null,
+): string {
+  return JSON.stringify({ error: { message, type, param, code } });
+}
+
+/** The body of a ServerError. */
+export function serverErrorBody(error: ServerError): string {
+  return openAiErrorBody(error.code, error.type, error.message, error.param);
+}

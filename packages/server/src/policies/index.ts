@@ -1,0 +1,10 @@
+export { createCacheAwarePolicy } from './cache-aware.js';
+export { createConsistentHashPolicy, VIRTUAL_NODES_PER_WORKER } from './consistent-hash.js';
+export type { DecidingPolicy, Decision } from './decision.js';
+export { hash32 } from './hash.js';
+export { createPairSelector, createPolicy, type PairSelectorOptions } from './pair-selector.js';
+export { createPowerOfTwoPolicy } from './power-of-two.js';
+export { PrefixTree } from './prefix-tree.js';
+export { createRandomPolicy } from './random.js';
+export { createRoundRobinPolicy } from './round-robin.js';
+export type { PairChoice, PairSelector, Policy, RoutingRequest, WorkerView } from './types.js';

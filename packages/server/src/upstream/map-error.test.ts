@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { classifyUpstreamError, describeKind, errorDetail } from './map-error.js';
+
+function coded(code: string, cause?: unknown): Error {
+  return Object.assign(new Error(code), { code }, cause === undefined ? {} : { cause });
+}
+
+describe('classifyUpstreamError', () => {
+  it.each([
+    ['ECONNREFUSED', 'connect'],
+    ['ENOTFOUND', 'connect'],
+    ['UND_ERR_CONNECT_TIMEOUT', 'connect'],
+    ['ECONNRESET', 'reset'],
+    ['UND_ERR_SOCKET', 'reset'],
+    ['EPIPE', 'reset'],
+    ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],
+    ['UND_ERR_BODY_TIMEOUT', 'timeout'],
+    ['HPE_INVALID_CONSTANT', 'bad_response'],
+    ['Z_DATA_ERROR', 'bad_response'],
+  ])('%s is %s', (code, kind) => {
+    expect(classifyUpstreamError(coded(code))).toBe(kind);
+  });
+
+  it('looks at the cause when the outer code says nothing', () => {
+    expect(classifyUpstreamError(coded('UND_ERR_WHATEVER', coded('ECONNRESET')))).toBe('reset');
+    expect(classifyUpstreamError(new Error('plain'))).toBe('bad_response');
+    expect(classifyUpstreamError('a string')).toBe('bad_response');
+  });
+
+  it('describes every kind without addresses, and details errors for logs', () => {
+    for (const kind of [
+      'connect',
+      'reset',
+      'timeout',
+      'status',
+      'stream_idle',
+      'stream_broken',
+      'bad_response',
+    ] as const) {
+      expect(describeKind(kind)).not.toMatch(/\d/);
+    }
+    expect(errorDetail(coded('ECONNREFUSED'))).toBe('ECONNREFUSED: ECONNREFUSED');
+    expect(errorDetail(new Error('x'))).toBe('x');
+    expect(errorDetail(42)).toBe('42');
+  });
+});

@@ -1,0 +1,69 @@
+import type { UpstreamErrorKind } from '../metrics.js';
+
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+function codeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * What kind of upstream failure an undici (or socket, or zlib) error is. Matched on `code`, as undici
+ * documents; the cause is looked at too because undici wraps socket errors.
+ *
+ * @example
+ * classifyUpstreamError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })) // 'connect'
+ */
+export function classifyUpstreamError(error: unknown): UpstreamErrorKind {
+  const code = codeOf(error);
+  const causeCode = codeOf(
+    typeof error === 'object' && error !== null ? (error as { cause?: unknown }).cause : undefined,
+  );
+  for (const c of [code, causeCode]) {
+    if (c === undefined) continue;
+    if (CONNECT_CODES.has(c)) return 'connect';
+    if (TIMEOUT_CODES.has(c)) return 'timeout';
+    if (RESET_CODES.has(c)) return 'reset';
+  }
+  return 'bad_response';
+}
+
+/** A short, address-free description of an upstream failure kind, for client-facing messages. */
+export function describeKind(kind: UpstreamErrorKind): string {
+  switch (kind) {
+    case 'connect':
+      return 'could not be reached';
+    case 'reset':
+      return 'closed the connection';
+    case 'timeout':
+      return 'timed out';
+    case 'status':
+      return 'answered with an error status';
+    case 'stream_idle':
+      return 'went silent mid-stream';
+    case 'stream_broken':
+      return 'broke off mid-stream';
+    case 'bad_response':
+      return 'sent a malformed answer';
+  }
+}
+
+/** The error's code and message, for logs (never sent to clients below debug level). */
+export function errorDetail(error: unknown): string {
+  if (error instanceof Error) {
+    const code = codeOf(error);
+    return code === undefined ? error.message : `${code}: ${error.message}`;
+  }
+  return String(error);
+}

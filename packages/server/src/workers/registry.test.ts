@@ -1,0 +1,94 @@
+import { parseWorkerUrl } from '@pd-router/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RouterMetrics } from '../metrics.js';
+import { PoolSet } from '../upstream/pools.js';
+import { WorkerRegistry } from './registry.js';
+
+function address(spec: string) {
+  const parsed = parseWorkerUrl(spec);
+  if (!parsed.ok) throw parsed.error;
+  return parsed.value;
+}
+
+let pools: PoolSet;
+afterEach(async () => {
+  await pools.close();
+});
+
+function registry(): WorkerRegistry {
+  pools = new PoolSet({
+    connections: 4,
+    headersTimeoutMs: 1_000,
+    bodyTimeoutMs: 1_000,
+    connectTimeoutMs: 1_000,
+  });
+  const metrics = new RouterMetrics({ prefill: 'round_robin', decode: 'round_robin' });
+  const r = new WorkerRegistry({ pools, metrics, authorization: 'Bearer None', userAgent: 'pd-router/test' });
+  metrics.setWorkerSource(r);
+  return r;
+}
+
+describe('WorkerRegistry', () => {
+  it('keeps registration order, numbers workers per role and builds their header lists once', () => {
+    const r = registry();
+    const p1 = r.add({
+      role: 'prefill',
+      spec: 'a',
+      address: address('http://127.0.0.1:1001:zmq://127.0.0.1:2001'),
+    });
+    const d1 = r.add({ role: 'decode', spec: 'b', address: address('http://127.0.0.1:1002') });
+    const p2 = r.add({ role: 'prefill', spec: 'c', address: address('http://127.0.0.1:1003') });
+    expect(r.list()).toEqual([p1, d1, p2]);
+    expect([p1.label, p2.label, d1.label]).toEqual([
+      'prefill worker #1',
+      'prefill worker #2',
+      'decode worker #1',
+    ]);
+    expect(p1.id).toBe('prefill:http://127.0.0.1:1001');
+    expect(p1.headers.slice(0, 4)).toEqual(['Host', '127.0.0.1:1001', 'Authorization', 'Bearer None']);
+    expect(r.available('prefill')).toEqual([p1, p2]);
+    expect(r.add({ role: 'prefill', spec: 'a', address: address('http://127.0.0.1:1001') })).toBe(p1);
+  });
+
+  it('takes unhealthy and draining workers out of rotation, and returns a cached array otherwise', () => {
+    const r = registry();
+    const p1 = r.add({ role: 'prefill', spec: 'a', address: address('http://127.0.0.1:1001') });
+    const p2 = r.add({ role: 'prefill', spec: 'b', address: address('http://127.0.0.1:1002') });
+    const events: string[] = [];
+    r.onChange((event, w) => events.push(`${event} ${w.ordinal}`));
+    const before = r.available('prefill');
+    expect(r.available('prefill')).toBe(before);
+    r.setHealthy(p1.id, false);
+    expect(r.available('prefill')).toEqual([p2]);
+    r.drain(p2.id);
+    expect(r.available('prefill')).toEqual([]);
+    r.setHealthy(p1.id, true);
+    r.drain(p2.id, false);
+    expect(r.available('prefill')).toEqual([p1, p2]);
+    expect(events).toEqual(['changed 1', 'changed 2', 'changed 1', 'changed 2']);
+  });
+
+  it('resolves a policy view back to the worker', () => {
+    const r = registry();
+    const p1 = r.add({ role: 'prefill', spec: 'a', address: address('http://127.0.0.1:1001') });
+    expect(r.resolve(p1)).toBe(p1);
+    expect(r.resolve({ id: p1.id, role: 'prefill', url: p1.url, inFlight: 0 })).toBe(p1);
+    expect(() => r.resolve({ id: 'x', role: 'prefill', url: 'x', inFlight: 0 })).toThrow();
+  });
+
+  it('removes a worker at once from rotation; in-flight requests keep it until they end', () => {
+    const r = registry();
+    const d1 = r.add({ role: 'decode', spec: 'a', address: address('http://127.0.0.1:1001') });
+    r.acquire(d1);
+    expect(d1.inFlight).toBe(1);
+    expect(r.remove(d1.id)).toBe(true);
+    expect(r.available('decode')).toEqual([]);
+    expect(r.list()).toEqual([]);
+    expect(d1.removed).toBe(true);
+    r.release(d1);
+    expect(d1.inFlight).toBe(0);
+    expect(r.remove(d1.id)).toBe(false);
+    // A worker added again gets a new ordinal: numbers are never reused.
+    expect(r.add({ role: 'decode', spec: 'a', address: address('http://127.0.0.1:1001') }).ordinal).toBe(2);
+  });
+});

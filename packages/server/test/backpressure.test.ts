@@ -1,0 +1,116 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { jsonAnswer, sleep, startFakeWorker, startRouter, testConfig, waitFor } from './helpers.js';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+const EVENT = `data: ${'x'.repeat(65_536 - 8)}\n\n`;
+const EVENTS = 3_072; // 192 MiB: far more than every socket buffer on the way can hold
+const TOTAL = EVENT.length * EVENTS;
+
+describe('a slow streaming client', () => {
+  it('pauses the decode instead of buffering its answer (bounded memory), then receives every byte', async () => {
+    const p = await startFakeWorker(jsonAnswer({ prefill: true }));
+    const d = await startFakeWorker();
+    open.push(p, d);
+    let written = 0;
+    let blocked = 0;
+    d.handler = async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (let i = 0; i < EVENTS && !res.destroyed; i++) {
+        written += EVENT.length;
+        if (!res.write(EVENT)) {
+          blocked += 1;
+          await new Promise((resolve) => res.once('drain', resolve));
+        }
+      }
+      res.end();
+    };
+    const router = await startRouter(
+      testConfig({ prefill: [p.spec()], decode: [d.spec()], streamIdleTimeoutMs: 30_000 }),
+    );
+    open.push(router);
+
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(`${router.url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
+      req.on('response', (res) => {
+        res.pause(); // the client reads nothing for now
+        resolve(res);
+      });
+      req.on('error', reject);
+      req.end('{"prompt": "hi", "stream": true}');
+    });
+    expect(response.statusCode).toBe(200);
+
+    // The decode fills the socket buffers, then its writes block and it stops.
+    await waitFor(() => blocked > 0, 20_000, 'the decode writes to block');
+    let last = -1;
+    await waitFor(
+      () => {
+        const stable = written === last;
+        last = written;
+        return stable;
+      },
+      20_000,
+      'the decode to stop writing',
+    );
+    await sleep(300);
+    expect(written).toBe(last);
+    expect(written).toBeLessThan(TOTAL / 2);
+    // The router itself holds at most a socket's worth, not the stream.
+    const registryWorkers = router.app.pd.registry.list();
+    expect(registryWorkers.find((w) => w.role === 'decode')?.inFlight).toBe(1);
+
+    // Reading resumes the whole pipeline and every byte arrives.
+    let received = 0;
+    response.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    response.resume();
+    await new Promise((resolve) => response.on('end', resolve));
+    expect(received).toBe(TOTAL);
+    expect(written).toBe(TOTAL);
+  }, 60_000);
+});
+
+describe('a client that stops reading altogether', () => {
+  it('is dropped after streamIdleTimeoutMs of backpressure, and the decode call is closed', async () => {
+    const p = await startFakeWorker(jsonAnswer({ prefill: true }));
+    const d = await startFakeWorker();
+    open.push(p, d);
+    d.handler = async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (let i = 0; i < EVENTS && !res.destroyed; i++) {
+        if (!res.write(EVENT)) await new Promise((resolve) => res.once('drain', resolve));
+      }
+      res.end();
+    };
+    const router = await startRouter(
+      testConfig({ prefill: [p.spec()], decode: [d.spec()], streamIdleTimeoutMs: 500 }),
+    );
+    open.push(router);
+    const req = httpRequest(`${router.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
+    req.on('response', (res) => {
+      res.pause();
+      res.on('error', () => {});
+    });
+    req.on('error', () => {});
+    req.end('{"prompt": "hi", "stream": true}');
+    await waitFor(() => d.aborted.length === 1, 20_000, 'the decode to be closed');
+    await waitFor(
+      () => router.app.pd.registry.list().every((w) => w.inFlight === 0),
+      5_000,
+      'in-flight back to 0',
+    );
+    req.destroy();
+  }, 30_000);
+});

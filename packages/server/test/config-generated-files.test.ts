@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { configurationMarkdown } from '../src/config/docs.js';
+import { configSchemaJson } from '../src/config/schema.js';
+
+// Generated files must match their source: `pnpm --filter @pd-router/server gen:docs` rewrites them
+// (vitest -u), and this test fails on any drift.
+describe('generated configuration files', () => {
+  it('config.schema.json is the schema in config/schema.ts', async () => {
+    await expect(configSchemaJson()).toMatchFileSnapshot('../config.schema.json');
+  });
+
+  it('docs/configuration.md is generated from the option table and the schema', async () => {
+    await expect(configurationMarkdown()).toMatchFileSnapshot('../../../docs/configuration.md');
+  });
+});

@@ -1,0 +1,169 @@
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Config } from '../src/config/types.js';
+import {
+  type FakeWorker,
+  jsonAnswer,
+  type Router,
+  SEED_COMPLETIONS_BODY,
+  startFakeWorker,
+  startRouter,
+  testConfig,
+  waitFor,
+} from './helpers.js';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+async function setup(
+  overrides: Partial<Config> = {},
+): Promise<{ p: FakeWorker; d: FakeWorker; router: Router }> {
+  const p = await startFakeWorker(jsonAnswer({ prefill: true }));
+  const d = await startFakeWorker(jsonAnswer({ decode: true }));
+  open.push(p, d);
+  const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [d.spec()], ...overrides }));
+  open.push(router);
+  return { p, d, router };
+}
+
+const STREAM_BODY = '{"model": "m", "prompt": "hi", "max_tokens": 5, "stream": true}';
+
+function post(router: Router, body = SEED_COMPLETIONS_BODY) {
+  return request(`${router.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+}
+
+function error(code: string, type: string, message: string) {
+  return { error: { message, type, param: null, code } };
+}
+
+async function metricsText(router: Router): Promise<string> {
+  const res = await request(`${router.url}/metrics`);
+  return res.body.text();
+}
+
+describe('decode failures', () => {
+  it('connection refused: 502 PD_ERR_DECODE_UNAVAILABLE after the prefill', async () => {
+    const p = await startFakeWorker(jsonAnswer({ prefill: true }));
+    const dead = await startFakeWorker();
+    const spec = dead.spec();
+    await dead.close();
+    open.push(p);
+    const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [spec] }));
+    open.push(router);
+    const res = await post(router);
+    expect(res.statusCode).toBe(502);
+    expect(await res.body.json()).toEqual(
+      error('PD_ERR_DECODE_UNAVAILABLE', 'upstream_error', 'decode worker #1 could not be reached'),
+    );
+    expect(p.received).toHaveLength(1);
+  });
+
+  it('reset before the first byte: 502 PD_ERR_DECODE_UNAVAILABLE', async () => {
+    const { d, router } = await setup();
+    d.handler = (_req, res) => res.socket?.destroy();
+    const res = await post(router);
+    expect(res.statusCode).toBe(502);
+    expect(await res.body.json()).toEqual(
+      error('PD_ERR_DECODE_UNAVAILABLE', 'upstream_error', 'decode worker #1 closed the connection'),
+    );
+  });
+
+  it('no first byte within decodeTtftTimeoutMs: 504 PD_ERR_DECODE_TIMEOUT, the decode call is aborted', async () => {
+    const { d, router } = await setup({ decodeTtftTimeoutMs: 300 });
+    d.handler = () => {};
+    const res = await post(router);
+    expect(res.statusCode).toBe(504);
+    expect(await res.body.json()).toEqual(
+      error('PD_ERR_DECODE_TIMEOUT', 'timeout_error', 'decode worker #1 sent no first byte within 300 ms'),
+    );
+    await waitFor(() => d.aborted.length === 1, 5_000, 'the decode to see the abort');
+  });
+
+  it('headers but no body byte within the TTFT budget: still a clean 504', async () => {
+    const { d, router } = await setup({ decodeTtftTimeoutMs: 300 });
+    d.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.flushHeaders();
+    };
+    const res = await post(router, STREAM_BODY);
+    expect(res.statusCode).toBe(504);
+    expect(await res.body.json()).toMatchObject({ error: { code: 'PD_ERR_DECODE_TIMEOUT' } });
+  });
+
+  it('an HTTP error answer is relayed as is (status, content type, body)', async () => {
+    const { d, router } = await setup();
+    const body = {
+      error: { message: 'KV transfer failed', type: 'InternalServerError', param: null, code: 500 },
+    };
+    d.handler = jsonAnswer(body, 500);
+    const res = await post(router);
+    expect(res.statusCode).toBe(500);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(await res.body.json()).toEqual(body);
+    expect(await metricsText(router)).toMatch(
+      /pd_router_upstream_errors_total\{role="decode",worker="[^"]+",kind="status"\} 1/,
+    );
+  });
+
+  it('an SSE stream silent for streamIdleTimeoutMs ends with one error event, is closed, logged and counted', async () => {
+    const { d, router } = await setup({ streamIdleTimeoutMs: 300 });
+    d.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"n": 1}\n\n');
+    };
+    const res = await post(router, STREAM_BODY);
+    expect(res.statusCode).toBe(200);
+    const text = await res.body.text();
+    const idle = error(
+      'PD_ERR_STREAM_IDLE',
+      'timeout_error',
+      'decode worker #1 sent nothing for 300 ms; the stream was ended',
+    );
+    expect(text).toBe(`data: {"n": 1}\n\ndata: ${JSON.stringify(idle)}\n\n`);
+    await waitFor(() => d.aborted.length === 1, 5_000, 'the decode to see the close');
+    expect(await metricsText(router)).toMatch(/kind="stream_idle"\} 1/);
+  });
+
+  it('an SSE stream that breaks off mid-way ends with a PD_ERR_STREAM_BROKEN event', async () => {
+    const { d, router } = await setup();
+    d.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"n": 1}\n\n');
+      setTimeout(() => res.socket?.destroy(), 50);
+    };
+    const res = await post(router, STREAM_BODY);
+    const text = await res.body.text();
+    const broken = error('PD_ERR_STREAM_BROKEN', 'upstream_error', 'decode worker #1 broke off the stream');
+    expect(text).toBe(`data: {"n": 1}\n\ndata: ${JSON.stringify(broken)}\n\n`);
+    expect(await metricsText(router)).toMatch(/kind="stream_broken"\} 1/);
+  });
+
+  it('a JSON answer that breaks off mid-body breaks the client connection (never a truncated "complete" answer)', async () => {
+    const { d, router } = await setup();
+    d.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"choices": [');
+      setTimeout(() => res.socket?.destroy(), 50);
+    };
+    const res = await post(router);
+    expect(res.statusCode).toBe(200);
+    await expect(res.body.text()).rejects.toThrow();
+  });
+
+  it('a chunked JSON answer that breaks off also breaks the client connection', async () => {
+    const { d, router } = await setup();
+    d.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"choices": [');
+      setTimeout(() => res.socket?.destroy(), 50);
+    };
+    const res = await post(router);
+    await expect(res.body.text()).rejects.toThrow();
+  });
+});

@@ -1,0 +1,105 @@
+import type { AddressInfo } from 'node:net';
+import { encode } from '@msgpack/msgpack';
+import { request } from 'undici';
+import * as zmq from 'zeromq';
+import { type BuildServerDeps, buildServer } from '../src/app.js';
+import type { Config, HealthConfig } from '../src/config/types.js';
+import type { Router } from './helpers.js';
+
+/** Health checks and circuit breaker off: tests turn on what they exercise. */
+export const HEALTH_OFF: HealthConfig = {
+  checkIntervalMs: 0,
+  checkTimeoutMs: 1_000,
+  failureThreshold: 3,
+  successThreshold: 2,
+  circuitFailureThreshold: 0,
+  circuitOpenMs: 1_000,
+};
+
+/** buildServer (which starts discovery, health checks and the admin API) + listen on 127.0.0.1:0. */
+export async function startDynamicRouter(config: Config, deps: BuildServerDeps = {}): Promise<Router> {
+  const app = await buildServer(config, deps);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
+/** The registration address of a router started with `discovery`. */
+export function discoveryAddress(router: Router): string {
+  const address = router.app.dynamicWorkers.zmq?.address;
+  if (address === undefined) throw new Error('the router has no ZMQ registration');
+  return address;
+}
+
+/** The URLs of a role's workers that take requests now. */
+export function availableUrls(router: Router, role: 'prefill' | 'decode'): string[] {
+  return router.app.pd.registry.available(role).map((w) => w.url);
+}
+
+/** Every worker's URL of a role (available or not). */
+export function workerUrls(router: Router, role: 'prefill' | 'decode'): string[] {
+  return router.app.pd.registry
+    .list()
+    .filter((w) => w.role === role)
+    .map((w) => w.url);
+}
+
+/**
+ * A heartbeat sender like vLLM's P2pNcclEngine.ping, under the test's control: a DEALER whose
+ * routing id is the ZMQ address, sending the msgpack map every `intervalMs` until stopped.
+ */
+export class Pinger {
+  readonly #dealer: zmq.Dealer;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(proxy: string, message: Record<string, unknown>, intervalMs: number, routingId = 'pinger') {
+    this.#dealer = new zmq.Dealer({ routingId, linger: 0, sendTimeout: 0 });
+    this.#dealer.connect(`tcp://${proxy}`);
+    const payload = encode(message);
+    const ping = (): void => {
+      this.#dealer.send(payload).catch(() => undefined);
+    };
+    ping();
+    this.#timer = setInterval(ping, intervalMs);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#dealer.close();
+  }
+}
+
+/** Sends raw multipart messages to the ROUTER (junk, unknown types...) and closes. */
+export async function sendRaw(
+  proxy: string,
+  messages: readonly (readonly (Uint8Array | string)[])[],
+): Promise<void> {
+  const dealer = new zmq.Dealer({ routingId: 'junk', linger: 2_000 });
+  dealer.connect(`tcp://${proxy}`);
+  for (const frames of messages) await dealer.send([...frames]);
+  // linger lets the queued messages go out before the socket closes.
+  dealer.close();
+}
+
+/** A counter's value in the router's /metrics text (0 when absent). */
+export async function metricValue(router: Router, series: string): Promise<number> {
+  const res = await request(`${router.url}/metrics`);
+  const text = await res.body.text();
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
+  }
+  return 0;
+}
+
+/** POST a small completions request; resolves with the status and body text. */
+export async function complete(
+  router: Router,
+  body: Record<string, unknown> = { model: 'mock-model', prompt: 'hi', max_tokens: 3 },
+): Promise<{ status: number; text: string }> {
+  const res = await request(`${router.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.statusCode, text: await res.body.text() };
+}

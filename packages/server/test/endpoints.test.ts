@@ -1,0 +1,200 @@
+import { type AddressInfo, createServer } from 'node:net';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildServer } from '../src/app.js';
+import {
+  type FakeWorker,
+  jsonAnswer,
+  SEED_COMPLETIONS_BODY,
+  startFakeWorker,
+  startRouter,
+  testConfig,
+} from './helpers.js';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+async function workers(n = 1): Promise<{ p: FakeWorker[]; d: FakeWorker[] }> {
+  const p: FakeWorker[] = [];
+  const d: FakeWorker[] = [];
+  for (let i = 0; i < n; i++) {
+    p.push(await startFakeWorker(jsonAnswer({ prefill: true })));
+    d.push(await startFakeWorker(jsonAnswer({ decode: true })));
+  }
+  open.push(...p, ...d);
+  return { p, d };
+}
+
+describe('GET /health, /readiness, /liveness', () => {
+  it('200 with at least one healthy P and D, else 503 naming the empty pool', async () => {
+    const { p, d } = await workers();
+    const server = await buildServer(testConfig({ prefill: [p[0]!.spec()], decode: [d[0]!.spec()] }));
+    open.push(server);
+    const ok = await server.inject({ method: 'GET', url: '/health' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({
+      status: 'ok',
+      prefill: { healthy: 1, total: 1 },
+      decode: { healthy: 1, total: 1 },
+    });
+    const registry = server.pd.registry;
+    const decode = registry.list().find((w) => w.role === 'decode')!;
+    registry.setHealthy(decode.id, false);
+    const down = await server.inject({ method: 'GET', url: '/health' });
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toEqual({
+      status: 'unavailable',
+      reason: 'no healthy decode worker',
+      prefill: { healthy: 1, total: 1 },
+      decode: { healthy: 0, total: 1 },
+    });
+    expect((await server.inject({ method: 'GET', url: '/readiness' })).statusCode).toBe(503);
+    registry.setHealthy(decode.id, true);
+    expect((await server.inject({ method: 'GET', url: '/readiness' })).statusCode).toBe(200);
+    const live = await server.inject({ method: 'GET', url: '/liveness' });
+    expect(live.statusCode).toBe(200);
+    expect(live.json()).toEqual({ status: 'ok' });
+  });
+
+  it('503 with no prefill worker configured', async () => {
+    const { d } = await workers();
+    const server = await buildServer(testConfig({ decode: [d[0]!.spec()] }));
+    open.push(server);
+    const res = await server.inject({ method: 'GET', url: '/health' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().reason).toBe('no healthy prefill worker');
+  });
+});
+
+describe('GET /workers', () => {
+  it('lists role, url, zmq, health and in-flight per worker, in flag order', async () => {
+    const { p, d } = await workers(2);
+    const server = await buildServer(
+      testConfig({
+        prefill: [p[0]!.spec('10.0.0.1:21001'), p[1]!.spec('10.0.0.2:21001')],
+        decode: [d[0]!.spec('10.0.0.3:22001'), d[1]!.url],
+      }),
+    );
+    open.push(server);
+    const res = await server.inject({ method: 'GET', url: '/workers' });
+    expect(res.statusCode).toBe(200);
+    const list = res.json().workers as {
+      role: string;
+      url: string;
+      zmq: string;
+      healthy: boolean;
+      inFlight: number;
+    }[];
+    expect(list.map((w) => [w.role, w.url, w.zmq, w.healthy, w.inFlight])).toEqual([
+      ['prefill', p[0]!.url, '10.0.0.1:21001', true, 0],
+      ['prefill', p[1]!.url, '10.0.0.2:21001', true, 0],
+      ['decode', d[0]!.url, '10.0.0.3:22001', true, 0],
+      ['decode', d[1]!.url, d[1]!.hostHeader, true, 0],
+    ]);
+  });
+});
+
+describe('GET /v1/models', () => {
+  it("serves a decode worker's answer, cached for a few seconds", async () => {
+    const { p, d } = await workers();
+    const models = { object: 'list', data: [{ id: 'mock-model', object: 'model' }] };
+    d[0]!.handler = jsonAnswer(models);
+    const server = await buildServer(testConfig({ prefill: [p[0]!.spec()], decode: [d[0]!.spec()] }));
+    open.push(server);
+    for (let i = 0; i < 3; i++) {
+      const res = await server.inject({ method: 'GET', url: '/v1/models' });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json');
+      expect(res.json()).toEqual(models);
+    }
+    expect(d[0]!.received.map((r) => [r.method, r.url])).toEqual([['GET', '/v1/models']]);
+    expect(d[0]!.received[0]?.headers.authorization).toBe('Bearer None');
+    expect(p[0]!.received).toHaveLength(0);
+  });
+
+  it('502 PD_ERR_DECODE_UNAVAILABLE when no decode worker answers (not cached)', async () => {
+    const { p } = await workers();
+    const dead = await startFakeWorker();
+    const spec = dead.spec();
+    await dead.close();
+    const server = await buildServer(testConfig({ prefill: [p[0]!.spec()], decode: [spec] }));
+    open.push(server);
+    const res = await server.inject({ method: 'GET', url: '/v1/models' });
+    expect(res.statusCode).toBe(502);
+    expect(res.json()).toEqual({
+      error: {
+        message: 'decode worker #1 could not be reached',
+        type: 'upstream_error',
+        param: null,
+        code: 'PD_ERR_DECODE_UNAVAILABLE',
+      },
+    });
+  });
+});
+
+describe('GET /metrics', () => {
+  it('counts requests by route and status, phases, decisions and in-flight per worker', async () => {
+    const { p, d } = await workers();
+    const router = await startRouter(testConfig({ prefill: [p[0]!.spec()], decode: [d[0]!.spec()] }));
+    open.push(router);
+    for (let i = 0; i < 3; i++) {
+      const res = await request(`${router.url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: SEED_COMPLETIONS_BODY,
+      });
+      await res.body.dump();
+    }
+    await (await request(`${router.url}/v1/chat/completions`, { method: 'POST', body: 'x' })).body.dump();
+    const res = await request(`${router.url}/metrics`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    const text = await res.body.text();
+    const pw = p[0]!.url;
+    const dw = d[0]!.url;
+    expect(text).toContain('pd_router_requests_total{route="/v1/completions",status="200"} 3');
+    expect(text).toContain('pd_router_requests_total{route="/v1/chat/completions",status="415"} 1');
+    expect(text).toContain(`pd_router_prefill_duration_seconds_count{worker="${pw}"} 3`);
+    expect(text).toContain(`pd_router_decode_ttfb_seconds_count{worker="${dw}"} 3`);
+    expect(text).toContain('pd_router_request_duration_seconds_count{route="/v1/completions"} 3');
+    expect(text).toContain(
+      `pd_router_policy_decisions_total{role="prefill",worker="${pw}",policy="round_robin",reason="round_robin"} 3`,
+    );
+    expect(text).toContain(
+      `pd_router_policy_decisions_total{role="decode",worker="${dw}",policy="round_robin",reason="round_robin"} 3`,
+    );
+    expect(text).toContain(`pd_router_worker_in_flight{role="decode",worker="${dw}"} 0`);
+    expect(text).toContain(`pd_router_worker_healthy{role="prefill",worker="${pw}"} 1`);
+    expect(text).toContain('process_cpu_seconds_total');
+  });
+
+  it('with prometheusPort set: a separate listener serves /metrics once the server listens, closed with it', async () => {
+    const { p, d } = await workers();
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+
+    const router = await startRouter(
+      testConfig({
+        prefill: [p[0]!.spec()],
+        decode: [d[0]!.spec()],
+        prometheusPort: port,
+        prometheusHost: '127.0.0.1',
+      }),
+    );
+    const res = await request(`http://127.0.0.1:${port}/metrics`);
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.text()).toContain('pd_router_requests_total');
+    const other = await request(`http://127.0.0.1:${port}/other`);
+    expect(other.statusCode).toBe(404);
+    await other.body.dump();
+    const main = await request(`${router.url}/metrics`);
+    expect(main.statusCode).toBe(404);
+    await main.body.dump();
+    await router.close();
+    await expect(request(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,168 @@
+import { canonicalize, prefillBody } from '@pd-router/core';
+import { createDecodeServer, createPrefillServer, type MockVllm } from '@pd-router/mock-vllm';
+import OpenAI from 'openai';
+import { request } from 'undici';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Router, startRouter, testConfig } from './helpers.js';
+
+let prefill: MockVllm;
+let decode: MockVllm;
+let router: Router;
+
+beforeAll(async () => {
+  prefill = await createPrefillServer();
+  decode = await createDecodeServer({ kvWaitTimeoutMs: 2_000 });
+  router = await startRouter(
+    testConfig({
+      prefill: [prefill.workerSpec],
+      decode: [decode.workerSpec],
+      prefillTimeoutMs: 3_000,
+      decodeTtftTimeoutMs: 3_000,
+    }),
+  );
+});
+
+afterAll(async () => {
+  await router.close();
+  await Promise.all([prefill.close(), decode.close()]);
+});
+
+beforeEach(async () => {
+  await Promise.all([prefill.reset(), decode.reset()]);
+});
+
+function post(path: string, body: string) {
+  return request(`${router.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+}
+
+describe('against mock-vllm (real P2P NCCL hand-off over ZeroMQ)', () => {
+  it('completes a request: P gets the prefill body, D the canonical body, one id; the KV arrives', async () => {
+    const body = '{"model":"mock-model","prompt":"San Francisco is a","max_tokens":3}';
+    const res = await post('/v1/completions', body);
+    expect(res.statusCode).toBe(200);
+    const json = (await res.body.json()) as { choices: { text: string }[]; id: string };
+    expect(json.choices[0]?.text).toBe(' tok0 tok1 tok2');
+    const p = prefill.received[0];
+    const d = decode.received[0];
+    const bytes = new TextEncoder().encode(body);
+    expect(p?.body.toString('latin1')).toBe((prefillBody(bytes) as { value: string }).value);
+    expect(d?.body.toString('latin1')).toBe((canonicalize(bytes) as { value: string }).value);
+    expect(p?.requestId).toBe(d?.requestId);
+    expect(p?.requestId).toBe(
+      `___prefill_addr_${prefill.kvAddress}___decode_addr_${decode.kvAddress}_${p?.requestId?.slice(-32)}`,
+    );
+    expect(json.id).toBe(`cmpl-${p?.requestId}`);
+    expect(p?.completedAt).toBeLessThanOrEqual(d?.receivedAt ?? 0);
+  });
+
+  it('streams a chat completion as SSE, ending with [DONE]', async () => {
+    const res = await post(
+      '/v1/chat/completions',
+      '{"model": "mock-model", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4, "stream": true}',
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    const text = await res.body.text();
+    const events = text.split('\n\n').filter((e) => e !== '');
+    expect(events.at(-1)).toBe('data: [DONE]');
+    const content = events
+      .slice(0, -1)
+      .map((e) => JSON.parse(e.slice('data: '.length)) as { choices: { delta: { content?: string } }[] })
+      .map((chunk) => chunk.choices[0]?.delta.content ?? '')
+      .join('');
+    expect(content).toBe(' tok0 tok1 tok2 tok3');
+  });
+
+  it('works with the OpenAI SDK, streaming and not', async () => {
+    const client = new OpenAI({ apiKey: 'sk-local', baseURL: `${router.url}/v1`, maxRetries: 0 });
+    const completion = await client.chat.completions.create({
+      model: 'mock-model',
+      messages: [{ role: 'user', content: 'hello' }],
+      max_tokens: 2,
+    });
+    expect(completion.choices[0]?.message.content).toBe(' tok0 tok1');
+    const stream = await client.completions.create({
+      model: 'mock-model',
+      prompt: 'x',
+      max_tokens: 3,
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
+    expect(text).toBe(' tok0 tok1 tok2');
+  });
+
+  it('a prefill 5xx fault: 502 and no decode', async () => {
+    await prefill.setFaults({ kind: 'status', status: 503, message: 'engine overloaded', times: 1 });
+    const res = await post('/v1/completions', '{"model": "mock-model", "prompt": "x", "max_tokens": 2}');
+    expect(res.statusCode).toBe(502);
+    expect(await res.body.json()).toEqual({
+      error: {
+        message: 'prefill worker #1 answered HTTP 503: engine overloaded',
+        type: 'upstream_error',
+        param: null,
+        code: 'PD_ERR_PREFILL_UPSTREAM_STATUS',
+      },
+    });
+    expect(decode.received).toHaveLength(0);
+  });
+
+  it("a prompt too long for the model: the prefill's 400 and vLLM's message, no decode", async () => {
+    const prompt = 'x'.repeat(140_000);
+    const res = await post(
+      '/v1/completions',
+      `{"model": "mock-model", "prompt": "${prompt}", "max_tokens": 1}`,
+    );
+    expect(res.statusCode).toBe(400);
+    const json = (await res.body.json()) as { error: { code: string; message: string } };
+    expect(json.error.code).toBe('PD_ERR_PREFILL_REJECTED');
+    expect(json.error.message).toMatch(/maximum context length/);
+    expect(decode.received).toHaveLength(0);
+  });
+
+  it("max_tokens beyond the context (only the decode sees it): the decode's 400 is relayed as is", async () => {
+    const res = await post('/v1/completions', '{"model": "mock-model", "prompt": "x", "max_tokens": 100000}');
+    expect(res.statusCode).toBe(400);
+    const json = (await res.body.json()) as { error: { code: number; message: string } };
+    expect(json.error.code).toBe(400);
+    expect(json.error.message).toMatch(/maximum context length/);
+  });
+
+  it('a decode stream reset mid-way: the client gets the events so far and one error event', async () => {
+    await decode.setFaults({ kind: 'reset-after', events: 2, times: 1 });
+    const res = await post(
+      '/v1/completions',
+      '{"model": "mock-model", "prompt": "x", "max_tokens": 8, "stream": true}',
+    );
+    expect(res.statusCode).toBe(200);
+    const events = (await res.body.text()).split('\n\n').filter((e) => e !== '');
+    expect(events).toHaveLength(3);
+    expect(JSON.parse(events[2]?.slice('data: '.length) ?? '')).toMatchObject({
+      error: { code: 'PD_ERR_STREAM_BROKEN', type: 'upstream_error' },
+    });
+  });
+
+  it('a decode stall longer than the idle budget ends the stream with PD_ERR_STREAM_IDLE', async () => {
+    const idleRouter = await startRouter(
+      testConfig({ prefill: [prefill.workerSpec], decode: [decode.workerSpec], streamIdleTimeoutMs: 300 }),
+    );
+    try {
+      await decode.setFaults({ kind: 'stall', ms: 2_000, after: 1, times: 1 });
+      const res = await request(`${idleRouter.url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"model": "mock-model", "prompt": "x", "max_tokens": 4, "stream": true}',
+      });
+      const events = (await res.body.text()).split('\n\n').filter((e) => e !== '');
+      expect(JSON.parse(events.at(-1)?.slice('data: '.length) ?? '')).toMatchObject({
+        error: { code: 'PD_ERR_STREAM_IDLE' },
+      });
+    } finally {
+      await idleRouter.close();
+    }
+  });
+});

@@ -1,0 +1,154 @@
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PairChoice, PairSelector, RoutingRequest, WorkerView } from '../src/policies/types.js';
+import {
+  type FakeWorker,
+  jsonAnswer,
+  type Router,
+  SEED_COMPLETIONS_BODY,
+  sleep,
+  startFakeWorker,
+  startRouter,
+  testConfig,
+  waitFor,
+} from './helpers.js';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+/** Picks the first of each pool and records every release. */
+class RecordingSelector implements PairSelector {
+  readonly picks: PairChoice[] = [];
+  readonly releases: string[] = [];
+  select(prefills: readonly WorkerView[], decodes: readonly WorkerView[], _request: RoutingRequest) {
+    const prefill = prefills[0];
+    const decode = decodes[0];
+    if (prefill === undefined) return { empty: 'prefill' as const };
+    if (decode === undefined) return { empty: 'decode' as const };
+    const choice = { prefill, decode };
+    this.picks.push(choice);
+    return choice;
+  }
+  release(worker: WorkerView, request: RoutingRequest): void {
+    expect(typeof request.hashKey()).toBe('string');
+    this.releases.push(worker.role);
+  }
+}
+
+async function setup(): Promise<{
+  p: FakeWorker;
+  d: FakeWorker;
+  router: Router;
+  selector: RecordingSelector;
+}> {
+  const p = await startFakeWorker(jsonAnswer({ prefill: true }));
+  const d = await startFakeWorker(jsonAnswer({ decode: true }));
+  open.push(p, d);
+  const selector = new RecordingSelector();
+  const router = await startRouter(
+    testConfig({
+      prefill: [p.spec()],
+      decode: [d.spec()],
+      prefillTimeoutMs: 300,
+      decodeTtftTimeoutMs: 300,
+      streamIdleTimeoutMs: 300,
+    }),
+    { selector },
+  );
+  open.push(router);
+  return { p, d, router, selector };
+}
+
+function inFlight(router: Router): Record<string, number> {
+  return Object.fromEntries(router.app.pd.registry.list().map((w) => [w.role, w.inFlight]));
+}
+
+async function post(router: Router, body = SEED_COMPLETIONS_BODY): Promise<number> {
+  const res = await request(`${router.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  await res.body.text().catch(() => '');
+  return res.statusCode;
+}
+
+describe('in-flight accounting', () => {
+  it('counts from the pick; the prefill is released after its leg, the decode when its stream ends', async () => {
+    const { d, router } = await setup();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    d.handler = async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      await gate;
+      res.end('data: [DONE]\n\n');
+    };
+    const pending = post(router, '{"prompt": "x", "stream": true}');
+    await waitFor(() => d.received.length === 1, 5_000, 'the decode');
+    await sleep(50);
+    expect(inFlight(router)).toEqual({ prefill: 0, decode: 1 });
+    release();
+    expect(await pending).toBe(200);
+    await waitFor(() => inFlight(router).decode === 0, 5_000, 'the decode release');
+  });
+
+  it('releases each worker exactly once, and tells the policy, whatever the outcome', async () => {
+    const { p, d, router, selector } = await setup();
+    const outcomes: [string, () => void][] = [
+      ['ok', () => {}],
+      [
+        'prefill 500',
+        () => {
+          p.handler = jsonAnswer({}, 500);
+        },
+      ],
+      [
+        'prefill hang',
+        () => {
+          p.handler = () => {};
+        },
+      ],
+      [
+        'decode hang',
+        () => {
+          p.handler = jsonAnswer({});
+          d.handler = () => {};
+        },
+      ],
+      [
+        'decode reset',
+        () => {
+          d.handler = (_q, r) => r.socket?.destroy();
+        },
+      ],
+      [
+        'stream idle',
+        () => {
+          d.handler = (_q, r) => {
+            r.writeHead(200, { 'content-type': 'text/event-stream' });
+            r.write('data: 1\n\n');
+          };
+        },
+      ],
+      ['bad json', () => {}],
+    ];
+    for (const [name, arrange] of outcomes) {
+      arrange();
+      const before = selector.releases.length;
+      const picksBefore = selector.picks.length;
+      await post(router, name === 'bad json' ? '{' : SEED_COMPLETIONS_BODY);
+      await waitFor(
+        () => inFlight(router).decode === 0 && inFlight(router).prefill === 0,
+        5_000,
+        `${name}: release`,
+      );
+      const picked = selector.picks.length - picksBefore;
+      expect(selector.releases.slice(before).sort(), name).toEqual(picked === 1 ? ['decode', 'prefill'] : []);
+    }
+  });
+});

@@ -1,0 +1,92 @@
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Config } from '../src/config/types.js';
+import {
+  asLogger,
+  CaptureLogger,
+  type FakeWorker,
+  jsonAnswer,
+  type Router,
+  SEED_COMPLETIONS_BODY,
+  startFakeWorker,
+  startRouter,
+  testConfig,
+} from './helpers.js';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+async function setup(
+  overrides: Partial<Config> = {},
+): Promise<{ p: FakeWorker; d: FakeWorker; router: Router; log: CaptureLogger }> {
+  const p = await startFakeWorker(jsonAnswer({ prefill: true }));
+  const d = await startFakeWorker(jsonAnswer({ decode: true }));
+  open.push(p, d);
+  const log = new CaptureLogger();
+  const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [d.spec()], ...overrides }), {
+    logger: asLogger(log),
+  });
+  open.push(router);
+  return { p, d, router, log };
+}
+
+async function post(router: Router): Promise<number> {
+  const res = await request(`${router.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: SEED_COMPLETIONS_BODY,
+  });
+  await res.body.dump();
+  return res.statusCode;
+}
+
+describe('logs', () => {
+  it('writes exactly one info line per proxied request, with id, P, D, phase timings and outcome; no bodies', async () => {
+    const { p, d, router, log } = await setup();
+    const before = log.entries.length;
+    expect(await post(router)).toBe(200);
+    const entries = log.entries.slice(before);
+    expect(entries).toHaveLength(1);
+    const [line] = entries;
+    expect(line?.level).toBe('info');
+    expect(line?.msg).toBe('proxied request');
+    expect(line?.fields).toMatchObject({
+      requestId: p.received[0]?.headers['x-request-id'],
+      route: '/v1/completions',
+      prefill: p.url,
+      decode: d.url,
+      status: 200,
+      outcome: 'ok',
+    });
+    for (const field of ['prefillMs', 'decodeTtfbMs', 'totalMs'])
+      expect(typeof line?.fields[field]).toBe('number');
+    expect(JSON.stringify(entries)).not.toContain('San Francisco');
+  });
+
+  it('logs a failure at warn with its code, still one line', async () => {
+    const { p, router, log } = await setup();
+    p.handler = jsonAnswer({ error: { message: 'boom' } }, 500);
+    const before = log.entries.length;
+    expect(await post(router)).toBe(502);
+    const entries = log.entries.slice(before);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]?.level).toBe('warn');
+    expect(entries[0]?.fields).toMatchObject({
+      status: 502,
+      outcome: 'prefill_failed',
+      code: 'PD_ERR_PREFILL_UPSTREAM_STATUS',
+    });
+  });
+
+  it('logs both upstream bodies at debug level only', async () => {
+    const { router, log } = await setup({ logLevel: 'debug' });
+    const before = log.entries.length;
+    expect(await post(router)).toBe(200);
+    const debug = log.entries.slice(before).filter((e) => e.level === 'debug');
+    expect(debug.map((e) => e.msg)).toEqual(['prefill request', 'decode request']);
+    expect(String(debug[0]?.fields.body)).toContain('"max_tokens": 1');
+    expect(String(debug[1]?.fields.body)).toContain('"max_tokens": 50');
+  });
+});

@@ -1,0 +1,185 @@
+import { gzipSync } from 'node:zlib';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Config } from '../src/config/types.js';
+import {
+  asLogger,
+  CaptureLogger,
+  type FakeWorker,
+  jsonAnswer,
+  type Router,
+  SEED_COMPLETIONS_BODY,
+  startFakeWorker,
+  startRouter,
+  testConfig,
+  waitFor,
+} from './helpers.js';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+async function setup(
+  overrides: Partial<Config> = {},
+): Promise<{ p: FakeWorker; d: FakeWorker; router: Router }> {
+  const p = await startFakeWorker(jsonAnswer({ prefill: true }));
+  const d = await startFakeWorker(jsonAnswer({ decode: true }));
+  open.push(p, d);
+  const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [d.spec()], ...overrides }));
+  open.push(router);
+  return { p, d, router };
+}
+
+async function post(router: Router): Promise<{ status: number; body: unknown }> {
+  const res = await request(`${router.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: SEED_COMPLETIONS_BODY,
+  });
+  expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+  return { status: res.statusCode, body: await res.body.json() };
+}
+
+function error(code: string, type: string, message: string, param: string | null = null) {
+  return { error: { message, type, param, code } };
+}
+
+describe('prefill failures: never a hang, never a decode', () => {
+  it('connection refused: 502 PD_ERR_PREFILL_UNAVAILABLE', async () => {
+    const dead = await startFakeWorker();
+    const spec = dead.spec();
+    await dead.close();
+    const d = await startFakeWorker();
+    open.push(d);
+    const router = await startRouter(testConfig({ prefill: [spec], decode: [d.spec()] }));
+    open.push(router);
+    expect(await post(router)).toEqual({
+      status: 502,
+      body: error('PD_ERR_PREFILL_UNAVAILABLE', 'upstream_error', 'prefill worker #1 could not be reached'),
+    });
+    expect(d.received).toHaveLength(0);
+  });
+
+  it('connection reset before an answer: 502 PD_ERR_PREFILL_UNAVAILABLE', async () => {
+    const { p, d, router } = await setup();
+    p.handler = (_req, res) => res.socket?.destroy();
+    expect(await post(router)).toEqual({
+      status: 502,
+      body: error('PD_ERR_PREFILL_UNAVAILABLE', 'upstream_error', 'prefill worker #1 closed the connection'),
+    });
+    expect(d.received).toHaveLength(0);
+  });
+
+  it('reset after the headers, mid-body: 502, no decode', async () => {
+    const { p, d, router } = await setup();
+    p.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"partial": ');
+      setTimeout(() => res.socket?.destroy(), 20);
+    };
+    const { status, body } = await post(router);
+    expect(status).toBe(502);
+    expect(body).toMatchObject({ error: { code: 'PD_ERR_PREFILL_UNAVAILABLE', type: 'upstream_error' } });
+    expect(d.received).toHaveLength(0);
+  });
+
+  it('no complete answer within prefillTimeoutMs: 504 PD_ERR_PREFILL_TIMEOUT, the prefill call is aborted', async () => {
+    const { p, d, router } = await setup({ prefillTimeoutMs: 300 });
+    p.handler = () => {};
+    expect(await post(router)).toEqual({
+      status: 504,
+      body: error(
+        'PD_ERR_PREFILL_TIMEOUT',
+        'timeout_error',
+        'prefill worker #1 did not answer completely within 300 ms',
+      ),
+    });
+    await waitFor(() => p.aborted.length === 1, 5_000, 'the prefill to see the abort');
+    expect(d.received).toHaveLength(0);
+  });
+
+  it('the timeout covers the body too, not only the headers', async () => {
+    const { p, d, router } = await setup({ prefillTimeoutMs: 300 });
+    p.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"x": 1}\n\n');
+    };
+    const { status, body } = await post(router);
+    expect(status).toBe(504);
+    expect(body).toMatchObject({ error: { code: 'PD_ERR_PREFILL_TIMEOUT' } });
+    await waitFor(() => p.aborted.length === 1, 5_000, 'the prefill to see the abort');
+    expect(d.received).toHaveLength(0);
+  });
+
+  it("4xx: that status and vLLM's message and param to the client, no decode", async () => {
+    const { p, d, router } = await setup();
+    const message = "This model's maximum context length is 16 tokens. However, you requested 60 tokens.";
+    p.handler = jsonAnswer({ error: { message, type: 'BadRequestError', param: 'prompt', code: 400 } }, 400);
+    expect(await post(router)).toEqual({
+      status: 400,
+      body: error('PD_ERR_PREFILL_REJECTED', 'invalid_request_error', message, 'prompt'),
+    });
+    expect(d.received).toHaveLength(0);
+  });
+
+  it("4xx in vLLM's older flat shape, and 429, are relayed too", async () => {
+    const { p, router } = await setup();
+    p.handler = jsonAnswer(
+      { object: 'error', message: 'slow down', type: 'RateLimitError', param: null, code: 429 },
+      429,
+    );
+    expect(await post(router)).toEqual({
+      status: 429,
+      body: error('PD_ERR_PREFILL_REJECTED', 'invalid_request_error', 'slow down'),
+    });
+  });
+
+  it('5xx: 502 carrying the upstream status and message, no decode', async () => {
+    const { p, d, router } = await setup();
+    p.handler = jsonAnswer(
+      { error: { message: 'CUDA out of memory', type: 'InternalServerError', param: null, code: 500 } },
+      500,
+    );
+    expect(await post(router)).toEqual({
+      status: 502,
+      body: error(
+        'PD_ERR_PREFILL_UPSTREAM_STATUS',
+        'upstream_error',
+        'prefill worker #1 answered HTTP 500: CUDA out of memory',
+      ),
+    });
+    expect(d.received).toHaveLength(0);
+  });
+
+  it('reads a gzip-compressed error body', async () => {
+    const { p, router } = await setup();
+    p.handler = (_req, res) => {
+      const gz = gzipSync(JSON.stringify({ error: { message: 'engine dead', code: 503 } }));
+      res.writeHead(503, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(gz);
+    };
+    expect(await post(router)).toEqual({
+      status: 502,
+      body: error(
+        'PD_ERR_PREFILL_UPSTREAM_STATUS',
+        'upstream_error',
+        'prefill worker #1 answered HTTP 503: engine dead',
+      ),
+    });
+  });
+
+  it('names internal addresses only at log level debug', async () => {
+    const dead = await startFakeWorker();
+    const spec = dead.spec();
+    await dead.close();
+    const d = await startFakeWorker();
+    open.push(d);
+    const router = await startRouter(testConfig({ prefill: [spec], decode: [d.spec()], logLevel: 'debug' }), {
+      logger: asLogger(new CaptureLogger()),
+    });
+    open.push(router);
+    const { body } = await post(router);
+    expect(JSON.stringify(body)).toContain(dead.url);
+  });
+});

@@ -1,0 +1,62 @@
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { jsonAnswer, sleep, startFakeWorker, startRouter, testConfig, waitFor } from './helpers.js';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+function rawClient(port: number): { socket: Socket; text: () => string } {
+  const socket = connect(port, '127.0.0.1');
+  let received = '';
+  socket.on('data', (c: Buffer) => {
+    received += c.toString();
+  });
+  socket.on('error', () => {});
+  return { socket, text: () => received };
+}
+
+describe('close()', () => {
+  it('lets in-flight requests finish and refuses new ones on kept-alive connections with 503 JSON', async () => {
+    const p = await startFakeWorker(jsonAnswer({ prefill: true }));
+    const d = await startFakeWorker();
+    open.push(p, d);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    d.handler = async (_req, res) => {
+      await gate;
+      jsonAnswer({ decode: 'done' })(_req, res, _req as never);
+    };
+    const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [d.spec()] }));
+    const port = Number(new URL(router.url).port);
+    const body = '{"prompt": "x"}';
+    const head = `POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+
+    const client = rawClient(port);
+    client.socket.write(head + body);
+    await waitFor(() => d.received.length === 1, 5_000, 'the first decode');
+
+    const closed = router.close();
+    await sleep(100);
+    // A second request on the same kept-alive connection, sent after the shutdown began.
+    client.socket.write(head + body);
+    await sleep(100);
+    release();
+    await closed;
+    await waitFor(() => client.text().includes('PD_ERR_SHUTTING_DOWN'), 5_000, 'the second answer');
+    client.socket.destroy();
+
+    const [first, second] = client.text().split('HTTP/1.1 ').slice(1);
+    expect(first?.startsWith('200 ')).toBe(true);
+    expect(first).toContain('{"decode":"done"}');
+    expect(second?.startsWith('503 ')).toBe(true);
+    expect(second?.toLowerCase()).toContain('connection: close');
+    expect(second).toContain(
+      '{"error":{"message":"the router is shutting down","type":"service_unavailable","param":null,"code":"PD_ERR_SHUTTING_DOWN"}}',
+    );
+    expect(d.received).toHaveLength(1);
+  });
+});

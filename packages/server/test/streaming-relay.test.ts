@@ -1,0 +1,110 @@
+import { gzipSync } from 'node:zlib';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type FakeWorker,
+  jsonAnswer,
+  type Router,
+  startFakeWorker,
+  startRouter,
+  testConfig,
+} from './helpers.js';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+async function setup(): Promise<{ p: FakeWorker; d: FakeWorker; router: Router }> {
+  const p = await startFakeWorker(jsonAnswer({ prefill: true }));
+  const d = await startFakeWorker();
+  open.push(p, d);
+  const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [d.spec()] }));
+  open.push(router);
+  return { p, d, router };
+}
+
+const STREAM_BODY = '{"model": "m", "prompt": "hi", "max_tokens": 5, "stream": true}';
+
+describe('streaming relay', () => {
+  it('relays each SSE event as it arrives: the first reaches the client before the decode has finished', async () => {
+    const { d, router } = await setup();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    d.handler = async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"n": 1}\n\n');
+      await gate;
+      res.write('data: {"n": 2}\n\n');
+      res.end('data: [DONE]\n\n');
+    };
+    const res = await request(`${router.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: STREAM_BODY,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    const it = res.body[Symbol.asyncIterator]();
+    const first = await it.next();
+    // The decode is still blocked on the gate: this byte was relayed, not buffered.
+    expect(Buffer.from(first.value as Buffer).toString()).toBe('data: {"n": 1}\n\n');
+    release();
+    let rest = '';
+    for (let r = await it.next(); !r.done; r = await it.next())
+      rest += Buffer.from(r.value as Buffer).toString();
+    expect(rest).toBe('data: {"n": 2}\n\ndata: [DONE]\n\n');
+  });
+
+  it('drains a streamed prefill completely before the decode starts', async () => {
+    const { p, d, router } = await setup();
+    let prefillEnded = 0;
+    p.handler = async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"p": 1}\n\n');
+      await new Promise((r) => setTimeout(r, 200));
+      prefillEnded = performance.now();
+      res.end('data: [DONE]\n\n');
+    };
+    d.handler = jsonAnswer({ d: true });
+    const res = await request(`${router.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: STREAM_BODY,
+    });
+    expect(await res.body.json()).toEqual({ d: true });
+    expect(d.received[0]?.at).toBeGreaterThanOrEqual(prefillEnded);
+  });
+
+  it('decompresses a gzip decode answer for the client (we asked for gzip, the client did not)', async () => {
+    const { d, router } = await setup();
+    const text = 'data: {"n": 1}\n\n'.repeat(200);
+    d.handler = (_req, res) => {
+      const gz = gzipSync(text);
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
+      res.write(gz.subarray(0, 10));
+      res.end(gz.subarray(10));
+    };
+    const res = await request(`${router.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: STREAM_BODY,
+    });
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.headers['content-length']).toBeUndefined();
+    expect(await res.body.text()).toBe(text);
+  });
+
+  it('passes the decode Content-Length through when the body is not re-encoded', async () => {
+    const { router } = await setup();
+    const res = await request(`${router.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: STREAM_BODY,
+    });
+    expect(res.headers['content-length']).toBe(String('{"ok":true}'.length));
+    expect(await res.body.text()).toBe('{"ok":true}');
+  });
+});
