@@ -49,10 +49,11 @@ describe('parsers', () => {
 describe('sampleProcessTree on real processes', () => {
   it('agrees with Node’s own view of the current process', () => {
     const before = sampleProcessTree(process.pid)!;
-    // Burn about 200 ms of CPU so the tick counter (10 ms resolution) must move.
-    const until = performance.now() + 200;
+    // Burn 200 ms of CPU (not wall time: on a loaded machine the two differ a lot) so the tick
+    // counter (10 ms resolution) must move.
+    const start = process.cpuUsage();
     let x = 0;
-    while (performance.now() < until) x += Math.sqrt(x + 1);
+    while (process.cpuUsage(start).user < 200_000) for (let i = 0; i < 10_000; i++) x += Math.sqrt(x + 1);
     expect(x).toBeGreaterThan(0);
     const after = sampleProcessTree(process.pid)!;
     const usage = process.cpuUsage();
