@@ -168,13 +168,19 @@ function checkClient(
     return;
   }
   const answer = decode.exchange?.response;
-  if (client.status !== 200) {
-    const body = client.body.toString('utf8').slice(0, 500);
-    rec.fail('client body', `${label}client got status ${client.status} (want 200): ${body}`);
-  }
   if (answer === undefined) {
     rec.fail('client body', `${label}the decode's answer was not seen complete`);
     return;
+  }
+  // The captures' decodes always answered 200. A mock validates like vLLM and may refuse a captured
+  // body the capture's fake accepted (vLLM's min_tokens is not nullable): the upstream columns prove
+  // the body is the reference's, and the router must then relay that refusal as it is.
+  if (client.status !== answer.status) {
+    const body = client.body.toString('utf8').slice(0, 500);
+    rec.fail(
+      'client body',
+      `${label}client got status ${client.status} (want the decode's ${answer.status}): ${body}`,
+    );
   }
   if (!client.body.equals(answer.body)) {
     rec.fail(
@@ -193,7 +199,7 @@ function checkClient(
 /**
  * Replays every client request of a case through the router and checks the six columns: both upstream
  * bodies, headers, request id, order (prefill complete before decode; round robin pair) and what the
- * client got (status 200, the decode's bytes and content type).
+ * client got (the decode's status, bytes and content type).
  */
 export async function runCase(run: CaseRun, c: GoldenCase): Promise<CaseResult> {
   const rec = new CaseRecorder(run.displayName);

@@ -64,6 +64,9 @@ async function startMock(
 ) {
   const args = [cli, '--role', plan.role, '--host', LOOPBACK, '--port', String(plan.port)];
   args.push('--kv-port', String(plan.kvPort), '--preset', o.preset);
+  // The mocks must speak the router's connector: NIXL mocks answer kv_transfer_params and serve
+  // block reads on their KV port (the NIXL side channel) instead of P2P NCCL's ZMQ hand-off.
+  if (o.kvConnector !== undefined) args.push('--kv-connector', o.kvConnector);
   const child = group.add(ManagedChild.spawn(plan.name, process.execPath, args));
   const match = await child.waitForLine(MOCK_READY_LINE, MOCK_READY_TIMEOUT_MS, signal);
   const [, , url = '', kvAddress = '', model = ''] = match;
@@ -73,7 +76,8 @@ async function startMock(
     url,
     kvAddress,
     model,
-    workerSpec: `${url}:zmq://${kvAddress}`,
+    // NIXL workers need no ZMQ address (everything travels in kv_transfer_params).
+    workerSpec: o.kvConnector === 'nixl' ? url : `${url}:zmq://${kvAddress}`,
   } satisfies RunningMock;
 }
 

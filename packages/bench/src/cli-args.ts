@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { KV_CONNECTORS, type KvConnectorName } from './cluster/cluster-protocol.js';
 import { distFile } from './dist-file.js';
 import { BenchError } from './errors.js';
 import { DEFAULT_SCENARIOS, SCENARIO_NAMES } from './scenarios.js';
@@ -19,6 +20,7 @@ const SPEC = {
   'warmup-s': { type: 'string' },
   rounds: { type: 'string' },
   preset: { type: 'string' },
+  'kv-connector': { type: 'string' },
   concurrency: { type: 'string', multiple: true },
   rate: { type: 'string', multiple: true },
   compare: { type: 'string', multiple: true },
@@ -65,6 +67,8 @@ Usage: pd-bench [options]
   --warmup-s N           warm-up seconds before each measured run (default ${DEFAULTS.warmupS}; --quick ${QUICK_DEFAULTS.warmupS})
   --rounds N             rounds; targets alternate A B A B (default ${DEFAULTS.rounds}; --quick ${QUICK_DEFAULTS.rounds})
   --preset NAME          mock-vllm timing preset (default ${DEFAULTS.preset})
+  --kv-connector NAME    p2p-nccl (default) or nixl: the mocks, the floor and the default router
+                         all speak it (a --router or --compare command must be given it itself)
   --concurrency LIST     closed-loop concurrencies, replacing each scenario's own
   --rate LIST            open-loop request rates (req/s), replacing each scenario's load levels
   --compare NAME=CMD     another proxy to measure (repeatable); CMD may use ${Object.keys(PLACEHOLDERS)
@@ -128,7 +132,7 @@ export function serverCliPath(): string {
  * The built-in router target: this repo's pd-router, 1P1D, round robin.
  * @example runBenchmark({ ...options, router: defaultRouterTemplate() });
  */
-export function defaultRouterTemplate(): CommandTemplate {
+export function defaultRouterTemplate(kvConnector?: KvConnectorName): CommandTemplate {
   const cli = serverCliPath();
   if (!existsSync(cli)) {
     throw usage(`the router is not built (${cli} missing): run pnpm --filter @pd-router/server... build`);
@@ -150,8 +154,17 @@ export function defaultRouterTemplate(): CommandTemplate {
       '{host}',
       '--port',
       '{port}',
+      ...(kvConnector === undefined ? [] : ['--kv-connector', kvConnector]),
     ],
   };
+}
+
+function kvConnectorOf(value: string | undefined): KvConnectorName | undefined {
+  if (value === undefined) return undefined;
+  const known = KV_CONNECTORS.find((name) => name === value);
+  if (known === undefined)
+    throw usage(`--kv-connector expects ${KV_CONNECTORS.join(' or ')}, got "${value}"`);
+  return known;
 }
 
 function parseFlags(argv: readonly string[]) {
@@ -198,19 +211,27 @@ export function parseBenchArgs(argv: readonly string[]): CliCommand {
   const durationS = positive('--duration-s', v['duration-s'], base.durationS);
   const warmupS = v['warmup-s'] === '0' ? 0 : positive('--warmup-s', v['warmup-s'], base.warmupS);
   const help = v.help === true;
+  const kvConnector = kvConnectorOf(v['kv-connector']);
+  if (kvConnector === 'nixl' && v.bare === true) {
+    throw usage('--bare speaks P2P NCCL only: leave it out with --kv-connector nixl');
+  }
   const options: BenchOptions = {
     scenarios: list(v.scenario) ?? [...DEFAULT_SCENARIOS],
     durationMs: durationS * 1000,
     warmupMs: warmupS * 1000,
     rounds: positive('--rounds', v.rounds, base.rounds, true),
     preset: v.preset ?? base.preset,
+    ...(kvConnector === undefined ? {} : { kvConnector }),
     quick,
     ...(concurrency === undefined ? {} : { concurrency }),
     ...(rates === undefined ? {} : { rates }),
     ...(v['no-router'] === true || help
       ? {}
       : {
-          router: v.router === undefined ? defaultRouterTemplate() : commandTemplate(ROUTER_NAME, v.router),
+          router:
+            v.router === undefined
+              ? defaultRouterTemplate(kvConnector)
+              : commandTemplate(ROUTER_NAME, v.router),
         }),
     floor: v['no-floor'] !== true,
     compare: [...(v.bare === true && !help ? [bareTemplate()] : []), ...(v.compare ?? []).map(parseCompare)],

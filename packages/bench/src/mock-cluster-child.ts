@@ -1,10 +1,16 @@
 /**
  * Entry of the mock-cluster child process (forked by `startMockCluster`): one prefill and one
- * decode mock-vllm server on 127.0.0.1, ephemeral HTTP and ZeroMQ ports, the requested timing.
+ * decode mock-vllm server on 127.0.0.1, ephemeral HTTP and ZeroMQ ports, the requested timing and
+ * KV connector (P2P NCCL's ZMQ hand-off, or NIXL's kv_transfer_params and side channel).
  * It reports its addresses over IPC and stops when asked (SIGTERM) or when the bench goes away.
  */
 import { createMockVllm, type PresetName, TIMING_PRESETS, type TimingOptions } from '@pd-router/mock-vllm';
-import { type ClusterMessage, isClusterMessage, type MockTiming } from './cluster/cluster-protocol.js';
+import {
+  type ClusterMessage,
+  isClusterMessage,
+  type KvConnectorName,
+  type MockTiming,
+} from './cluster/cluster-protocol.js';
 
 interface RunningMock {
   readonly url: string;
@@ -31,7 +37,7 @@ function isPreset(name: string): name is PresetName {
   return Object.hasOwn(TIMING_PRESETS, name);
 }
 
-async function start(preset: string, timing: MockTiming): Promise<void> {
+async function start(preset: string, timing: MockTiming, kvConnector: KvConnectorName): Promise<void> {
   if (!isPreset(preset)) {
     throw new Error(`unknown mock preset "${preset}"; known: ${Object.keys(TIMING_PRESETS).join(', ')}`);
   }
@@ -44,6 +50,7 @@ async function start(preset: string, timing: MockTiming): Promise<void> {
     preset,
     timing: timing as Partial<TimingOptions>,
     maxReceived: MAX_RECEIVED,
+    kvConnector,
   };
   const prefill = await createMockVllm({ ...common, role: 'prefill' });
   running.push(prefill);
@@ -66,7 +73,7 @@ async function stop(): Promise<void> {
 
 process.on('message', (message: unknown) => {
   if (!isClusterMessage(message) || message.type !== 'start') return;
-  start(message.preset, message.timing).catch((error: unknown) => {
+  start(message.preset, message.timing, message.kvConnector ?? 'p2p-nccl').catch((error: unknown) => {
     send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
   });
 });

@@ -99,6 +99,7 @@ export async function runBenchmark(options: BenchOptions, hooks: BenchHooks = {}
       cluster = await startMockCluster({
         preset: options.preset,
         ...(scenario.timing === undefined ? {} : { timing: scenario.timing }),
+        ...(options.kvConnector === undefined ? {} : { kvConnector: options.kvConnector }),
         logPath: join(options.outDir, 'logs', `mock-cluster-${scenario.name}.log`),
       });
     } catch (error) {
@@ -126,6 +127,7 @@ export async function runBenchmark(options: BenchOptions, hooks: BenchHooks = {}
       warmupMs: options.warmupMs,
       rounds: options.rounds,
       preset: options.preset,
+      ...(options.kvConnector === undefined ? {} : { kvConnector: options.kvConnector }),
       quick: options.quick,
       targets: targets.map((t) => ({
         name: t.name,
@@ -165,7 +167,7 @@ async function runTarget(
       const settings = poolSettings(shape, options);
       const load: LoadTarget =
         proc === undefined
-          ? createFloorTarget(cluster, scenario.request, settings)
+          ? createFloorTarget(cluster, scenario.request, settings, options.kvConnector)
           : createHttpTarget(proc.origin, scenario.request, settings);
       try {
         results.push(await measure(scenario, shape, target, round, load, proc, cluster, options, hooks));

@@ -1,3 +1,4 @@
+import type { KvConnectorName } from './cluster/cluster-protocol.js';
 import type { LoadShape } from './load/generator.js';
 import type { HistogramJson } from './stats/histogram.js';
 import type { CommandTemplate } from './targets/command-template.js';
@@ -11,6 +12,8 @@ export interface BenchOptions {
   readonly rounds: number;
   /** mock-vllm timing preset. */
   readonly preset: string;
+  /** KV connector of the mocks, the floor and the default router; absent: `p2p-nccl`. */
+  readonly kvConnector?: KvConnectorName;
   readonly quick: boolean;
   readonly concurrency?: readonly number[];
   readonly rates?: readonly number[];
@@ -135,6 +138,8 @@ export interface BenchReport {
     readonly warmupMs: number;
     readonly rounds: number;
     readonly preset: string;
+    /** Absent in reports written before `--kv-connector` existed: `p2p-nccl`. */
+    readonly kvConnector?: KvConnectorName;
     readonly quick: boolean;
     readonly targets: readonly {
       readonly name: string;

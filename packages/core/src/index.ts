@@ -22,5 +22,5 @@ export type { Result } from './result.js';
 export { err, ok } from './result.js';
 export type { SseEvent } from './sse.js';
 export { formatSseData, formatSseEvent, SSE_DONE, SseParser } from './sse.js';
-export type { WorkerAddress } from './worker-url.js';
+export type { WorkerAddress, WorkerUrlOptions } from './worker-url.js';
 export { parseWorkerUrl } from './worker-url.js';

@@ -155,3 +155,40 @@ describe('parseWorkerUrl: rejected specs', () => {
     expect(r.ok).toBe(false);
   });
 });
+
+describe('parseWorkerUrl with { zmqUnused: true } (NIXL workers)', () => {
+  it('accepts an IPv6 HTTP host without a zmq part; zmq is the HTTP address, marked as guessed', () => {
+    const r = parseWorkerUrl('http://[::1]:8000/', { zmqUnused: true });
+    expect(r).toEqual({
+      ok: true,
+      value: {
+        url: 'http://[::1]:8000',
+        hostHeader: '[::1]:8000',
+        zmq: { host: '[::1]', port: 8000, text: '[::1]:8000' },
+        zmqFromHttp: true,
+      },
+    });
+  });
+
+  it('gives the same result as without the option for every other spec', () => {
+    for (const spec of [
+      'http://h:8000',
+      'https://10.0.0.1',
+      'http://h:8000:zmq://k:1',
+      'http://[::1]:80:zmq://k:2',
+    ]) {
+      expect(parseWorkerUrl(spec, { zmqUnused: true })).toEqual(parseWorkerUrl(spec));
+    }
+  });
+
+  it('still rejects bad specs, including an explicit IPv6 zmq part', () => {
+    for (const spec of [
+      'http://[::1]:8000:zmq://[::1]:21001',
+      'ftp://h:1',
+      'http://[::g]:8000',
+      'http://h:0',
+    ]) {
+      expect(parseWorkerUrl(spec, { zmqUnused: true }).ok, spec).toBe(false);
+    }
+  });
+});

@@ -28,6 +28,20 @@ export interface WorkerAddress {
   readonly zmqFromHttp: boolean;
 }
 
+/**
+ * Options of {@link parseWorkerUrl}.
+ * @example parseWorkerUrl('http://[::1]:8000', { zmqUnused: true });
+ */
+export interface WorkerUrlOptions {
+  /**
+   * The ZMQ address will never be used (NIXL workers: everything travels in `kv_transfer_params`).
+   * An IPv6 HTTP host without `:zmq://` is then accepted; its `zmq` is the HTTP host and port as
+   * written in `hostHeader` (`[::1]:8000`, which is not a valid P2P NCCL address) and `zmqFromHttp`
+   * is true. Default false.
+   */
+  readonly zmqUnused?: boolean;
+}
+
 const ZMQ_SEPARATOR = ':zmq://';
 const DEFAULT_PORT = { http: 80, https: 443 } as const;
 const EXPECTED = 'expected http(s)://HOST:PORT or http(s)://HOST:PORT:zmq://HOST:PORT';
@@ -41,7 +55,8 @@ const NOT_AUTHORITY = /[/?#@\\]/;
  *
  * Without a `:zmq://` part the ZMQ address falls back to the HTTP host and port and `zmqFromHttp` is
  * true. That fallback is an error for an IPv6 HTTP host, because P2P NCCL cannot use IPv6 ZMQ
- * addresses (see {@link parseZmqAddress}): give an explicit `:zmq://` with an IPv4 address or a name.
+ * addresses (see {@link parseZmqAddress}): give an explicit `:zmq://` with an IPv4 address or a name,
+ * or pass `{ zmqUnused: true }` for workers whose ZMQ address is never used (NIXL).
  *
  * Rejected with `PD_ERR_WORKER_URL_INVALID` (the ZMQ part's own error as `cause`, when it is the
  * culprit): other schemes, a missing scheme, paths, queries, fragments, user info, bad hosts or ports.
@@ -51,7 +66,7 @@ const NOT_AUTHORITY = /[/?#@\\]/;
  * // { url: 'http://127.0.0.1:20003', hostHeader: '127.0.0.1:20003',
  * //   zmq: { host: '127.0.0.1', port: 21001, text: '127.0.0.1:21001' }, zmqFromHttp: false }
  */
-export function parseWorkerUrl(spec: string): Result<WorkerAddress> {
+export function parseWorkerUrl(spec: string, options: WorkerUrlOptions = {}): Result<WorkerAddress> {
   const problem = (why: string, cause?: unknown): Result<WorkerAddress> =>
     err(
       new CoreError(
@@ -115,6 +130,9 @@ export function parseWorkerUrl(spec: string): Result<WorkerAddress> {
     const zmq = parseZmqAddress(zmqPart.endsWith('/') ? zmqPart.slice(0, -1) : zmqPart);
     if (!zmq.ok) return problem(`the zmq part is invalid (${zmq.error.message})`, zmq.error);
     return ok({ url, hostHeader, zmq: zmq.value, zmqFromHttp: false });
+  }
+  if (ipv6 && options.zmqUnused === true) {
+    return ok({ url, hostHeader, zmq: { host, port, text: hostHeader }, zmqFromHttp: true });
   }
   if (ipv6) {
     return problem(

@@ -9,6 +9,7 @@ import Fastify, {
 import type { Config } from './config/types.js';
 import { createConnector } from './connectors/index.js';
 import { createRandom16 } from './connectors/random16.js';
+import type { KvConnector } from './connectors/types.js';
 import { installDynamicWorkers } from './discovery/dynamic-workers.js';
 import { openAiErrorBody } from './errors.js';
 import { RouterMetrics } from './metrics.js';
@@ -36,6 +37,8 @@ export interface BuildServerDeps {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Replaces the configured policies (tests). */
   readonly selector?: PairSelector;
+  /** Replaces the configured KV connector (tests: a NIXL connector whose loopback prefill looks remote). */
+  readonly connector?: KvConnector;
 }
 
 type ReleasingSelector = PairSelector & { release?: (worker: WorkerView, request: RoutingRequest) => void };
@@ -51,7 +54,7 @@ type ReleasingSelector = PairSelector & { release?: (worker: WorkerView, request
  * await app.listen({ host: config.host, port: config.port });
  */
 export async function buildServer(config: Config, deps: BuildServerDeps = {}): Promise<FastifyInstance> {
-  const connector = createConnector(config.kvConnector);
+  const connector = deps.connector ?? createConnector(config);
   const options: FastifyServerOptions = {
     // One log line per proxied request, written by the exchange; Fastify's two per request are noise.
     logController: new LogController({ disableRequestLogging: true }),

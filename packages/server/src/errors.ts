@@ -27,6 +27,10 @@ export const SERVER_ERROR_CODES = [
   'PD_ERR_WORKER_NOT_FOUND',
   'PD_ERR_WORKER_EXISTS',
   'PD_ERR_DISCOVERY_START_FAILED',
+  'PD_ERR_PREFILL_BAD_ANSWER',
+  'PD_ERR_KV_PARAMS_MISSING',
+  'PD_ERR_KV_PARAMS_INVALID',
+  'PD_ERR_NIXL_BATCH_UNSUPPORTED',
 ] as const;
 
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
@@ -71,6 +75,11 @@ const CODE_INFO: Readonly<Record<ServerErrorCode, CodeInfo>> = {
   PD_ERR_WORKER_EXISTS: { status: 409, type: 'invalid_request_error' },
   // Thrown by buildServer at startup, never answered.
   PD_ERR_DISCOVERY_START_FAILED: { status: 500, type: 'server_error' },
+  // NIXL: the prefill's 2xx answer could not be used (not JSON, too large; unusable params with fail).
+  PD_ERR_PREFILL_BAD_ANSWER: { status: 502, type: 'upstream_error' },
+  PD_ERR_KV_PARAMS_MISSING: { status: 502, type: 'upstream_error' },
+  PD_ERR_KV_PARAMS_INVALID: { status: 502, type: 'upstream_error' },
+  PD_ERR_NIXL_BATCH_UNSUPPORTED: { status: 400, type: 'invalid_request_error' },
 };
 
 export interface ServerErrorOptions {

@@ -13,11 +13,16 @@ export type {
   KubernetesDiscoveryConfig,
   KvConnectorName,
   LogLevel,
+  NixlConfig,
+  NixlOnMissingParams,
   PolicyName,
   WorkerConfig,
   ZmqDiscoveryConfig,
 } from './config/types.js';
-export type { KvConnector, PreparedRequest } from './connectors/types.js';
+export type { NixlConnectorOptions } from './connectors/nixl.js';
+export { createNixlConnector } from './connectors/nixl.js';
+export type { NixlRecomputeReason } from './connectors/nixl-params.js';
+export type { DecodeRequest, KvConnector, PreparedRequest } from './connectors/types.js';
 export type { OpenAiErrorType, ServerErrorCode, ServerErrorOptions } from './errors.js';
 export { openAiErrorBody, SERVER_ERROR_CODES, ServerError } from './errors.js';
 export { VERSION } from './version.js';

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { NixlRecomputeReason } from './connectors/nixl-params.js';
 import { FastCounter, FastHistogram } from './fast-metrics.js';
 
 /** Latency buckets (seconds) from a cached 1 ms prefill to a multi-minute long-context one. */
@@ -66,6 +67,10 @@ export class RouterMetrics {
   readonly #errors: FastCounter;
   readonly #decisions: FastCounter;
   readonly #aborts: FastCounter;
+  readonly #nixlRecomputes: FastCounter;
+  /** Label-less: bound once, so it reads 0 before the first rewrite. */
+  readonly #nixlRewrites: Child;
+  readonly #nixlRecomputeChildren = new Map<NixlRecomputeReason, Child>();
   /** route → status → child: no string building per request. */
   readonly #requestChildren = new Map<string, Map<number, Child>>();
   readonly #totalChildren = new Map<string, Observer>();
@@ -123,6 +128,18 @@ export class RouterMetrics {
       'Clients that disconnected before their answer was complete, by phase.',
       ['phase'],
     );
+    this.#nixlRecomputes = new FastCounter(
+      r,
+      'pd_router_nixl_recomputes_total',
+      'NIXL requests whose decode went without kv_transfer_params and recomputed the prompt, by reason.',
+      ['reason'],
+    );
+    this.#nixlRewrites = new FastCounter(
+      r,
+      'pd_router_nixl_remote_host_rewrites_total',
+      "NIXL kv_transfer_params whose loopback remote_host was rewritten to the prefill's host.",
+      [],
+    ).labels();
     const source = (): readonly MetricsWorker[] => this.#source.list();
     new Gauge({
       name: 'pd_router_worker_in_flight',
@@ -225,5 +242,20 @@ export class RouterMetrics {
       this.#abortChildren.set(phase, child);
     }
     child.inc();
+  }
+
+  /** A NIXL decode sent without the prefill's kv_transfer_params (it recomputes the prompt). */
+  nixlRecompute(reason: NixlRecomputeReason): void {
+    let child = this.#nixlRecomputeChildren.get(reason);
+    if (child === undefined) {
+      child = this.#nixlRecomputes.labels(reason);
+      this.#nixlRecomputeChildren.set(reason, child);
+    }
+    child.inc();
+  }
+
+  /** A NIXL remote_host rewritten to the prefill's host. */
+  nixlRemoteHostRewrite(): void {
+    this.#nixlRewrites.inc();
   }
 }

@@ -4,6 +4,10 @@
  * `undefined` deep inside the run.
  */
 
+/** The KV connectors the mocks (and pd-router) speak. */
+export const KV_CONNECTORS = ['p2p-nccl', 'nixl'] as const;
+export type KvConnectorName = (typeof KV_CONNECTORS)[number];
+
 /** Timing overrides for mock-vllm, by its option names (milliseconds or counts). */
 export type MockTiming = Readonly<Record<string, number>>;
 
@@ -13,7 +17,12 @@ export interface EndpointMessage {
 }
 
 export type ClusterMessage =
-  | { readonly type: 'start'; readonly preset: string; readonly timing: MockTiming }
+  | {
+      readonly type: 'start';
+      readonly preset: string;
+      readonly timing: MockTiming;
+      readonly kvConnector?: KvConnectorName;
+    }
   | { readonly type: 'ready'; readonly prefill: EndpointMessage; readonly decode: EndpointMessage }
   | { readonly type: 'error'; readonly message: string };
 
@@ -33,7 +42,12 @@ export function isClusterMessage(value: unknown): value is ClusterMessage {
   if (!isRecord(value)) return false;
   switch (value['type']) {
     case 'start':
-      return typeof value['preset'] === 'string' && isTiming(value['timing']);
+      return (
+        typeof value['preset'] === 'string' &&
+        isTiming(value['timing']) &&
+        (value['kvConnector'] === undefined ||
+          (KV_CONNECTORS as readonly unknown[]).includes(value['kvConnector']))
+      );
     case 'ready':
       return isEndpoint(value['prefill']) && isEndpoint(value['decode']);
     case 'error':

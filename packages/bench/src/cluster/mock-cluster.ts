@@ -1,7 +1,12 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { distFile } from '../dist-file.js';
 import { openLog, stopChild } from '../proc/child-process.js';
-import { type ClusterMessage, isClusterMessage, type MockTiming } from './cluster-protocol.js';
+import {
+  type ClusterMessage,
+  isClusterMessage,
+  type KvConnectorName,
+  type MockTiming,
+} from './cluster-protocol.js';
 
 /**
  * The mock vLLM cluster (one prefill, one decode) in its own child process, so the generator, the
@@ -26,6 +31,8 @@ export interface MockClusterOptions {
   readonly preset: string;
   /** Timing overrides passed to both mocks (mock-vllm option names). */
   readonly timing?: MockTiming;
+  /** The mocks' KV connector (mock-vllm's `kvConnector`); absent: `p2p-nccl`. */
+  readonly kvConnector?: KvConnectorName;
   /** File that receives the child's stdout and stderr. */
   readonly logPath?: string;
   readonly startTimeoutMs?: number;
@@ -71,7 +78,12 @@ export async function startMockCluster(options: MockClusterOptions): Promise<Moc
         if (message.type === 'ready') resolve(message);
         else if (message.type === 'error') reject(new Error(`mock cluster: ${message.message}`));
       });
-      const start: ClusterMessage = { type: 'start', preset: options.preset, timing: options.timing ?? {} };
+      const start: ClusterMessage = {
+        type: 'start',
+        preset: options.preset,
+        timing: options.timing ?? {},
+        ...(options.kvConnector === undefined ? {} : { kvConnector: options.kvConnector }),
+      };
       child.send(start);
     });
     return {

@@ -16,12 +16,15 @@ export interface StepOptions {
   /** True when this step's response is the one the client sees (its bytes are measured). */
   readonly measured: boolean;
   /** Runs after a 200 answer has been read to the end, instead of completing the probe. */
-  readonly next?: () => void;
+  readonly next?: (body: Buffer | undefined) => void;
+  /** Keep a 200 answer's body for `next` (the NIXL floor reads the prefill's kv_transfer_params). */
+  readonly collect?: boolean;
 }
 
 class StepHandler implements Dispatcher.DispatchHandler {
   readonly #step: StepOptions;
   #status = 0;
+  #chunks: Buffer[] | undefined;
 
   constructor(step: StepOptions) {
     this.#step = step;
@@ -32,10 +35,12 @@ class StepHandler implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
     this.#status = statusCode;
+    if (this.#step.collect === true && statusCode === 200) this.#chunks = [];
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#step.measured && this.#status === 200) this.#step.probe.body(chunk, performance.now());
+    this.#chunks?.push(chunk);
   }
 
   onResponseEnd(): void {
@@ -43,7 +48,7 @@ class StepHandler implements Dispatcher.DispatchHandler {
     if (probe.finished) return;
     if (this.#status !== 200) {
       probe.fail(httpStatusKind(this.#status, measured ? undefined : 'prefill'));
-    } else if (next !== undefined) next();
+    } else if (next !== undefined) next(this.#chunks === undefined ? undefined : Buffer.concat(this.#chunks));
     else probe.complete(performance.now());
   }
 

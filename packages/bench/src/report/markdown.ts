@@ -93,6 +93,7 @@ export function renderMarkdown(report: BenchReport): string {
   out.push(
     `Settings: ${settings.rounds} round(s) of ${settings.durationMs / 1000} s per load level after ` +
       `${settings.warmupMs / 1000} s of warm-up, mock preset \`${settings.preset}\`` +
+      `${settings.kvConnector === undefined ? '' : `, KV connector \`${settings.kvConnector}\``}` +
       `${settings.quick ? ', quick mode' : ''}. Targets, alternated in this order each round: ` +
       `${settings.targets.map((t) => `\`${t.name}\` (${t.kind})`).join(', ')}.`,
     '',

@@ -35,7 +35,12 @@ const LARGE = 2 ** 31;
 
 export function describeOption(option: OptionSpec): OptionDoc {
   const property = option.key === undefined ? undefined : schemaProperty(option.key);
-  const names = option.alias === undefined ? option.flag : `${option.flag}, ${option.alias}`;
+  const names =
+    option.kind === 'boolean'
+      ? `${option.flag}, ${negatedFlag(option)}`
+      : option.alias === undefined
+        ? option.flag
+        : `${option.flag}, ${option.alias}`;
   return {
     flag: option.flag,
     usage: option.valueName === undefined ? names : `${names} ${option.valueName}`,
@@ -46,10 +51,17 @@ export function describeOption(option: OptionSpec): OptionDoc {
   };
 }
 
+/** `--no-x` for a boolean `--x`. */
+export function negatedFlag(option: OptionSpec): string {
+  return `--no-${option.flag.slice(2)}`;
+}
+
 function typeText(option: OptionSpec, property: PropertySchema | undefined): string {
   switch (option.kind) {
     case 'flag':
       return 'switch';
+    case 'boolean':
+      return 'boolean: FLAG, FLAG=true|false, --no-FLAG';
     case 'worker':
       return 'worker spec, repeatable';
     case 'list':
@@ -77,6 +89,7 @@ function defaultOf(option: OptionSpec, property: PropertySchema | undefined): st
   if (option.kind === 'worker') return 'none; at least one required unless workers are discovered';
   const value = property?.default;
   if (value === undefined) return 'none';
+  if (typeof value === 'boolean') return value ? 'on' : 'off';
   // Plain digits (what the flag accepts), with a human reading for big byte and time values.
   if (typeof value === 'number' && option.valueName === 'BYTES' && value % 1_048_576 === 0) {
     return `${value} (${value / 1_048_576} MiB)`;

@@ -1,4 +1,4 @@
-import { describeOption } from './describe-option.js';
+import { describeOption, negatedFlag } from './describe-option.js';
 import { OPTION_GROUPS, OPTIONS } from './options.js';
 
 const WIDTH = 80;
@@ -30,7 +30,9 @@ export function helpText(version: string): string {
     lines.push('', `${group}:`);
     for (const option of OPTIONS.filter((o) => o.group === group)) {
       const doc = describeOption(option);
-      lines.push(`  ${doc.usage}`);
+      // A boolean's two spellings get a line each, so each reads (and greps) as a flag.
+      if (option.kind === 'boolean') lines.push(`  ${option.flag}[=true|false]`, `  ${negatedFlag(option)}`);
+      else lines.push(`  ${doc.usage}`);
       for (const line of wrap(doc.description, WIDTH - INDENT.length)) lines.push(`${INDENT}${line}`);
       lines.push(`${INDENT}[${doc.type}; default: ${doc.defaultText}]`);
     }

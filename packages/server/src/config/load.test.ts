@@ -51,6 +51,7 @@ describe('loadConfig', () => {
         maxTreeSize: 16_777_216,
       },
       kvConnector: 'p2p-nccl',
+      nixl: { onMissingParams: 'recompute', rewriteRemoteHost: true },
       maxPayloadSize: 33_554_432,
       prefillTimeoutMs: 120_000,
       decodeTtftTimeoutMs: 300_000,

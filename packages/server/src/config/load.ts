@@ -4,7 +4,14 @@ import { type ReadFile, readConfigFile } from './config-file.js';
 import { deepFreeze } from './deep-freeze.js';
 import { resolveDynamicSettings } from './dynamic.js';
 import { type ParsedArgv, parseArgv } from './parse-argv.js';
-import type { CacheAwareConfig, Config, KvConnectorName, LogLevel, PolicyName } from './types.js';
+import type {
+  CacheAwareConfig,
+  Config,
+  KvConnectorName,
+  LogLevel,
+  NixlOnMissingParams,
+  PolicyName,
+} from './types.js';
 import { type ConfigPath, type Locate, validateConfigObject } from './validate.js';
 import { parseWorkers, type RawWorker } from './workers.js';
 
@@ -141,6 +148,10 @@ function finish(
     decodePolicy: (merged['decodePolicy'] as PolicyName | undefined) ?? policy,
     cacheAware: merged['cacheAware'] as CacheAwareConfig,
     kvConnector,
+    nixl: {
+      onMissingParams: merged['nixlOnMissingParams'] as NixlOnMissingParams,
+      rewriteRemoteHost: merged['nixlRewriteRemoteHost'] as boolean,
+    },
     maxPayloadSize: merged['maxPayloadSize'] as number,
     prefillTimeoutMs: merged['prefillTimeoutMs'] as number,
     decodeTtftTimeoutMs: merged['decodeTtftTimeoutMs'] as number,

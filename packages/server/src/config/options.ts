@@ -7,6 +7,8 @@
 export type OptionKind =
   /** No value: present or not. */
   | 'flag'
+  /** On/off: `--x` (on), `--x=true|false`, `--no-x` (off). */
+  | 'boolean'
   | 'string'
   | 'integer'
   | 'number'
@@ -83,7 +85,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     group: 'Workers',
     valueName: 'URL[:zmq://HOST:PORT] [BOOTSTRAP_PORT|none]',
     description:
-      "A prefill worker; repeat for more. The ZMQ address is the worker's P2P NCCL kv address for request ids. vllm-router's trailing BOOTSTRAP_PORT or none is accepted and ignored.",
+      "A prefill worker; repeat for more. The ZMQ address is the worker's P2P NCCL kv address for request ids (unused with --kv-connector nixl). vllm-router's trailing BOOTSTRAP_PORT or none is accepted and ignored.",
   },
   {
     flag: '--decode',
@@ -95,6 +97,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'A decode worker; repeat for more.',
   },
   { flag: '--kv-connector', kind: 'enum', key: 'kvConnector', group: 'Workers', valueName: 'NAME' },
+  {
+    flag: '--nixl-on-missing-params',
+    kind: 'enum',
+    key: 'nixlOnMissingParams',
+    group: 'Workers',
+    valueName: 'ACTION',
+  },
+  { flag: '--nixl-rewrite-remote-host', kind: 'boolean', key: 'nixlRewriteRemoteHost', group: 'Workers' },
   {
     flag: '--vllm-discovery-address',
     kind: 'string',
@@ -373,6 +383,13 @@ for (const option of OPTIONS) {
 /** The option named `name` (`--port`, `-h`), if any. */
 export function findOption(name: string): OptionSpec | undefined {
   return byName.get(name);
+}
+
+/** The `boolean` option that `--no-NAME` turns off, if `name` is such a negation. */
+export function findNegatedOption(name: string): OptionSpec | undefined {
+  if (!name.startsWith('--no-')) return undefined;
+  const option = byName.get(`--${name.slice('--no-'.length)}`);
+  return option?.kind === 'boolean' ? option : undefined;
 }
 
 /**

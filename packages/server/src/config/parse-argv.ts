@@ -1,5 +1,11 @@
 import type { ConfigIssue } from './config-error.js';
-import { findOption, OPTIONS, type OptionSpec, UNSUPPORTED_VLLM_ROUTER_FLAGS } from './options.js';
+import {
+  findNegatedOption,
+  findOption,
+  OPTIONS,
+  type OptionSpec,
+  UNSUPPORTED_VLLM_ROUTER_FLAGS,
+} from './options.js';
 import { closestName } from './suggest.js';
 
 /** What the command line asked for, in the shape of a config file (only the keys it set). */
@@ -19,7 +25,11 @@ export interface ParsedArgv {
 const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const LOG_LEVEL_ALIASES: Readonly<Record<string, string>> = { warning: 'warn', critical: 'fatal' };
-const ALL_NAMES = OPTIONS.map((o) => o.flag);
+const ALL_NAMES = OPTIONS.flatMap((o) =>
+  o.kind === 'boolean' ? [o.flag, `--no-${o.flag.slice(2)}`] : [o.flag],
+);
+const TRUE_WORDS: ReadonlySet<string> = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS: ReadonlySet<string> = new Set(['false', '0', 'no', 'off']);
 
 /**
  * Reads pd-router's command line: `--flag value`, `--flag=value`, repeatable flags, and
@@ -62,7 +72,8 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
     const eq = token.startsWith('--') ? token.indexOf('=') : -1;
     const name = eq === -1 ? token : token.slice(0, eq);
     const inline = eq === -1 ? undefined : token.slice(eq + 1);
-    const option = findOption(name);
+    const negated = findNegatedOption(name);
+    const option = negated ?? findOption(name);
     if (option === undefined) {
       issues.push({ path: name, message: unknownFlagMessage(name) });
       // Its value, if it has one, is part of the same mistake: don't report it again.
@@ -78,6 +89,26 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
       );
     }
     seen.add(option.flag);
+
+    if (option.kind === 'boolean') {
+      // `--x`, `--x=true|false`, `--no-x`; never a separate value token (`--x false` would be ambiguous).
+      const word = inline?.toLowerCase();
+      let value: boolean | undefined;
+      if (negated !== undefined) value = inline === undefined ? false : undefined;
+      else if (word === undefined || TRUE_WORDS.has(word)) value = true;
+      else if (FALSE_WORDS.has(word)) value = false;
+      if (value === undefined) {
+        fail(
+          option,
+          name,
+          negated === undefined ? `expected true or false, got ${quote(inline ?? '')}` : 'takes no value',
+        );
+      } else if (option.key !== undefined) {
+        sources.set(option.key, name);
+        setAt(values, option.key, value);
+      }
+      continue;
+    }
 
     if (option.kind === 'flag') {
       if (inline !== undefined) fail(option, option.flag, 'takes no value');

@@ -1,3 +1,5 @@
+import type { NixlConfig } from './types.js';
+
 /**
  * The one JSON Schema of pd-router's configuration (the shape of a `--config` file; CLI flags are
  * mapped onto the same keys). ajv validates with it and fills the defaults, `config.schema.json`
@@ -40,12 +42,22 @@ export const DEFAULT_HEALTH_SUCCESS_THRESHOLD = 2;
 export const DEFAULT_CIRCUIT_FAILURE_THRESHOLD = 5;
 /** Short, because a half-open probe costs at most one request and capacity should come back soon. */
 export const DEFAULT_CIRCUIT_OPEN_MS = 10_000;
+/** vLLM's toy proxy sends the decode without params (it recomputes); `fail` is opt-in. */
+export const DEFAULT_NIXL_ON_MISSING_PARAMS = 'recompute';
+/** vLLM's side-channel host defaults to `localhost`, useless to a decode on another machine. */
+export const DEFAULT_NIXL_REWRITE_REMOTE_HOST = true;
+/** NIXL settings of a hand-built Config without `nixl`. */
+export const DEFAULT_NIXL_CONFIG: NixlConfig = Object.freeze({
+  onMissingParams: DEFAULT_NIXL_ON_MISSING_PARAMS,
+  rewriteRemoteHost: DEFAULT_NIXL_REWRITE_REMOTE_HOST,
+});
 /** setTimeout clamps larger delays to 1 ms, so no timeout may exceed this. */
 export const MAX_TIMER_MS = 2_147_483_647;
 
 const POLICY_NAMES = ['round_robin', 'random', 'consistent_hash', 'power_of_two', 'cache_aware'] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const KV_CONNECTORS = ['p2p-nccl', 'nixl'] as const;
+const NIXL_ON_MISSING_PARAMS = ['recompute', 'fail'] as const;
 
 const workerSpec = {
   anyOf: [
@@ -242,7 +254,21 @@ export const configSchema = {
       type: 'string',
       enum: KV_CONNECTORS,
       default: 'p2p-nccl',
-      description: "KV transfer contract of the workers (vllm-router's default is nixl).",
+      description:
+        "KV transfer contract of the workers: p2p-nccl (vLLM's P2pNcclConnector; request ids carry ZMQ addresses) or nixl (vLLM's NixlConnector; kv_transfer_params go from the prefill's answer to the decode). vllm-router defaults to nixl; pd-router keeps p2p-nccl, the reference proxy's. See docs/kv-connectors.md.",
+    },
+    nixlOnMissingParams: {
+      type: 'string',
+      enum: NIXL_ON_MISSING_PARAMS,
+      default: DEFAULT_NIXL_ON_MISSING_PARAMS,
+      description:
+        "NIXL: when the prefill answers without usable kv_transfer_params (no key, empty or invalid), recompute (send the decode the client body without them, as vLLM's toy proxy; counted in pd_router_nixl_recomputes_total and logged) or fail (502). A null value (vLLM: nothing held, e.g. the first token was EOS) always recomputes.",
+    },
+    nixlRewriteRemoteHost: {
+      type: 'boolean',
+      default: DEFAULT_NIXL_REWRITE_REMOTE_HOST,
+      description:
+        "NIXL: when a prefill that is not on the router's machine answers a loopback remote_host (vLLM's side-channel host defaults to localhost), send the decode the prefill's own host instead.",
     },
     maxPayloadSize: {
       type: 'integer',

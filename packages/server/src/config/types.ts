@@ -3,6 +3,8 @@ import type { WorkerAddress } from '@pd-router/core';
 export type PolicyName = 'round_robin' | 'random' | 'consistent_hash' | 'power_of_two' | 'cache_aware';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type KvConnectorName = 'p2p-nccl' | 'nixl';
+/** What a NIXL request does when the prefill's answer has no usable `kv_transfer_params`. */
+export type NixlOnMissingParams = 'recompute' | 'fail';
 
 export interface WorkerConfig {
   /** As given on the command line or in the config file, for messages. */
@@ -66,6 +68,18 @@ export interface HealthConfig {
   readonly circuitOpenMs: number;
 }
 
+/** NIXL connector settings (docs/kv-connectors.md); ignored with P2P NCCL. */
+export interface NixlConfig {
+  /**
+   * `recompute` (default, as vLLM's toy proxy): the decode gets the client's body without
+   * `kv_transfer_params` and recomputes the prompt, counted and logged; `fail`: 502. A `null`
+   * (vLLM: nothing held, e.g. the first token was EOS) always recomputes.
+   */
+  readonly onMissingParams: NixlOnMissingParams;
+  /** Rewrite a loopback `remote_host` from a non-loopback prefill to that prefill's host. */
+  readonly rewriteRemoteHost: boolean;
+}
+
 /** The validated, deep-frozen router configuration. Produced once by loadConfig; never re-validated. */
 export interface Config {
   readonly host: string;
@@ -77,6 +91,8 @@ export interface Config {
   readonly decodePolicy: PolicyName;
   readonly cacheAware: CacheAwareConfig;
   readonly kvConnector: KvConnectorName;
+  /** NIXL settings; loadConfig always sets it. Absent (hand-built configs): DEFAULT_NIXL_CONFIG. */
+  readonly nixl?: NixlConfig;
   /** Bytes; larger request bodies get 413 before they are buffered whole. */
   readonly maxPayloadSize: number;
   /** Budget for the whole prefill leg (connect + complete answer). */

@@ -3,6 +3,8 @@ import type { ConfigIssue } from './config-error.js';
 import type { KvConnectorName, WorkerConfig } from './types.js';
 import type { Locate } from './validate.js';
 
+const ZMQ_UNUSED = { zmqUnused: true } as const;
+
 /** A worker list item after schema validation: a spec string, or `{ url, bootstrapPort }`. */
 export type RawWorker = string | { readonly url: string; readonly bootstrapPort?: number | null };
 
@@ -16,7 +18,8 @@ export interface WorkersResult {
  * Parses one pool's worker specs with core's parseWorkerUrl: one issue per bad spec (named by its
  * flag occurrence or file index), duplicates rejected (a worker listed twice would get twice the
  * traffic under round_robin and break the unique worker ids), and a warning for P2P NCCL workers
- * whose ZMQ address had to be guessed from their HTTP address.
+ * whose ZMQ address had to be guessed from their HTTP address (NIXL workers need none: with
+ * `kvConnector: 'nixl'` a plain `http://[::1]:8000` is fine too).
  */
 export function parseWorkers(
   role: 'prefill' | 'decode',
@@ -28,11 +31,13 @@ export function parseWorkers(
   const issues: ConfigIssue[] = [];
   const warnings: string[] = [];
   const firstIndex = new Map<string, number>();
+  const nixl = kvConnector === 'nixl';
   raw.forEach((item, index) => {
     const spec = typeof item === 'string' ? item : item.url;
     const bootstrapPort = typeof item === 'string' ? undefined : (item.bootstrapPort ?? undefined);
     const where = locate([role, index]);
-    const parsed = parseWorkerUrl(spec);
+    // NIXL never uses the ZMQ address, so IPv6 workers need no `:zmq://` there.
+    const parsed = parseWorkerUrl(spec, nixl ? ZMQ_UNUSED : undefined);
     if (!parsed.ok) {
       issues.push({ path: where, message: parsed.error.message });
       return;

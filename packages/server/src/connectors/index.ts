@@ -1,18 +1,26 @@
-import type { KvConnectorName } from '../config/types.js';
-import { ServerError } from '../errors.js';
+import { DEFAULT_NIXL_CONFIG } from '../config/schema.js';
+import type { Config } from '../config/types.js';
+import { createNixlConnector } from './nixl.js';
 import { p2pNcclConnector } from './p2p-nccl.js';
 import type { KvConnector } from './types.js';
 
 /**
- * The connector for a configured name. Throws at startup for one not implemented yet (NIXL, issue 8).
+ * The connector for the configured `kvConnector` (and, for NIXL, its `nixl` settings).
  *
  * @example
- * const connector = createConnector('p2p-nccl');
+ * const connector = createConnector(config);
  */
-export function createConnector(name: KvConnectorName): KvConnector {
-  if (name === 'p2p-nccl') return p2pNcclConnector;
-  throw new ServerError('PD_ERR_KV_CONNECTOR_UNSUPPORTED', `KV connector "${name}" is not supported yet`);
+export function createConnector(config: Pick<Config, 'kvConnector' | 'nixl'>): KvConnector {
+  switch (config.kvConnector) {
+    case 'p2p-nccl':
+      return p2pNcclConnector;
+    case 'nixl':
+      return createNixlConnector(config.nixl ?? DEFAULT_NIXL_CONFIG);
+  }
 }
 
+export type { NixlConnectorOptions } from './nixl.js';
+export { createNixlConnector, NIXL_PREFILL_ANSWER_LIMIT_BYTES } from './nixl.js';
+export type { NixlRecomputeReason } from './nixl-params.js';
 export { p2pNcclConnector } from './p2p-nccl.js';
-export type { KvConnector, PreparedRequest } from './types.js';
+export type { DecodeRequest, KvConnector, PreparedRequest } from './types.js';

@@ -12,6 +12,7 @@ import type { KvConnector } from './types.js';
 export const p2pNcclConnector: KvConnector = {
   name: 'p2p-nccl',
   readsPrefillAnswer: false,
+  prefillAnswerLimitBytes: 0,
   prepare(raw) {
     // CanonicalRequest already has the PreparedRequest shape: one parse, both bodies.
     return canonicalRequest(raw);
@@ -21,6 +22,6 @@ export const p2pNcclConnector: KvConnector = {
   },
   decodeBody(request) {
     // Always set by prepare() for this connector.
-    return ok(request.decode ?? '');
+    return ok({ body: request.decode ?? '' });
   },
 };

@@ -4,7 +4,12 @@ import type { PreparedRequest } from '../connectors/types.js';
 import { errorTypeForStatus, openAiErrorBody, ServerError } from '../errors.js';
 import type { AbortPhase, UpstreamErrorKind } from '../metrics.js';
 import { Relay } from '../stream/relay.js';
-import { type Cancellable, CollectCall, type CollectedResponse } from '../upstream/call.js';
+import {
+  AnswerTooLargeError,
+  type Cancellable,
+  CollectCall,
+  type CollectedResponse,
+} from '../upstream/call.js';
 import { withRequest } from '../upstream/headers.js';
 import { classifyUpstreamError, describeKind, errorDetail } from '../upstream/map-error.js';
 import type { Worker } from '../workers/worker.js';
@@ -177,9 +182,26 @@ export class Exchange {
     if (answer instanceof ServerError) return this.#failBeforeBytes(answer, 'prefill_failed');
     if (this.#clientGone) return this.#clientAbort('prefill');
 
-    const decodeBody = ctx.connector.decodeBody(prepared.value, answer);
-    if (!decodeBody.ok) return this.#failBeforeBytes(decodeBody.error, 'prefill_failed');
-    await this.#decodeLeg(d, decodeBody.value);
+    const decode = ctx.connector.decodeBody(prepared.value, answer, p.address);
+    if (!decode.ok) {
+      if (decode.error.code === 'PD_ERR_PREFILL_BAD_ANSWER') this.#badAnswer(p);
+      return this.#failBeforeBytes(decode.error, 'prefill_failed');
+    }
+    const { recompute, remoteHostRewrite } = decode.value;
+    if (recompute !== undefined) {
+      // Never silent: a decode without KV recomputes the whole prompt (NIXL, docs/kv-connectors.md).
+      ctx.metrics.nixlRecompute(recompute.reason);
+      this.#request.log.warn(
+        { requestId: this.#id, prefill: p.url, reason: recompute.reason, detail: recompute.detail },
+        'no usable kv_transfer_params from the prefill: the decode recomputes the prompt',
+      );
+    }
+    if (remoteHostRewrite !== undefined) {
+      ctx.metrics.nixlRemoteHostRewrite();
+      if (ctx.debug)
+        this.#request.log.debug({ requestId: this.#id, ...remoteHostRewrite }, 'remote_host rewritten');
+    }
+    await this.#decodeLeg(d, decode.value.body);
   }
 
   /** Sends the prefill and reads its whole answer. Returns the answer (if the connector wants it), or an error. */
@@ -193,7 +215,11 @@ export class Exchange {
         { requestId: this.#id, prefill: p.url, body: prepared.prefill },
         'prefill request',
       );
-    const call = new CollectCall(ctx.connector.readsPrefillAnswer, ERROR_BODY_LIMIT_BYTES);
+    const call = new CollectCall(
+      ctx.connector.readsPrefillAnswer,
+      ERROR_BODY_LIMIT_BYTES,
+      ctx.connector.prefillAnswerLimitBytes,
+    );
     this.#call = call;
     // One timer for the whole leg (connect, queueing, headers and body), not only headersTimeout.
     this.#timer = setTimeout(onLegTimeout, budget, this);
@@ -217,6 +243,13 @@ export class Exchange {
       return answer.body;
     } catch (error) {
       if (this.#clientGone) return undefined;
+      if (error instanceof AnswerTooLargeError) {
+        this.#badAnswer(p);
+        return new ServerError(
+          'PD_ERR_PREFILL_BAD_ANSWER',
+          `${this.#name(p)} answered more than ${error.limit} bytes`,
+        );
+      }
       return this.#legError(p, error, budget);
     } finally {
       clearTimeout(this.#timer);
@@ -243,6 +276,12 @@ export class Exchange {
       'PD_ERR_PREFILL_UPSTREAM_STATUS',
       `${this.#name(p)} answered HTTP ${status}${message === '' ? '' : `: ${message}`}`,
     );
+  }
+
+  /** A 2xx prefill answer the connector cannot use (NIXL: not a JSON object, too large). */
+  #badAnswer(p: Worker): void {
+    p.metrics.error('bad_response');
+    this.#ctx.registry.reportFailure(p, 'bad_response');
   }
 
   /** Maps a transport failure of a leg (before any byte reached the client) to a coded error. */
@@ -347,7 +386,12 @@ export class Exchange {
     return this.#ctx.debug ? `${worker.label} (${worker.url})` : worker.label;
   }
 
-  #rejectBody(error: CoreError): void {
+  #rejectBody(error: CoreError | ServerError): void {
+    if (error instanceof ServerError) {
+      sendServerError(this.#reply, error);
+      this.#finish(error.statusCode, 'bad_request', error.code);
+      return;
+    }
     const status = error.statusCode ?? 400;
     this.#reject(status, error.code, error.message, 'bad_request');
   }

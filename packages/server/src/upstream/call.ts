@@ -39,6 +39,17 @@ export abstract class UpstreamHandler implements Dispatcher.DispatchHandler, Can
   }
 }
 
+/** A kept answer outgrew its limit (CollectCall's `keepLimit`); the call was aborted. */
+export class AnswerTooLargeError extends Error {
+  readonly limit: number;
+
+  constructor(limit: number) {
+    super(`the answer is larger than ${limit} bytes`);
+    this.name = 'AnswerTooLargeError';
+    this.limit = limit;
+  }
+}
+
 export interface CollectedResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
@@ -49,7 +60,8 @@ export interface CollectedResponse {
 /**
  * Reads a whole upstream answer (the prefill leg): resolves when its last byte has arrived,
  * rejects on any transport failure or abort. The body is drained without being kept unless
- * `keepBody` or the status is an error (then at most `errorLimit` bytes, for the message).
+ * `keepBody` or the status is an error (then at most `errorLimit` bytes, for the message). A kept
+ * 2xx body beyond `keepLimit` bytes aborts the call and rejects with AnswerTooLargeError.
  *
  * @example
  * const call = new CollectCall(false, 65_536);
@@ -60,6 +72,8 @@ export class CollectCall extends UpstreamHandler {
   readonly promise: Promise<CollectedResponse>;
   readonly #keepBody: boolean;
   readonly #errorLimit: number;
+  /** A kept 2xx body larger than this fails the call with AnswerTooLargeError. */
+  readonly #keepLimit: number;
   #resolve!: (value: CollectedResponse) => void;
   #reject!: (error: Error) => void;
   #settled = false;
@@ -68,11 +82,13 @@ export class CollectCall extends UpstreamHandler {
   #chunks: Buffer[] | undefined;
   #size = 0;
   #limit = Number.POSITIVE_INFINITY;
+  #overLimitFails = false;
 
-  constructor(keepBody: boolean, errorLimit: number) {
+  constructor(keepBody: boolean, errorLimit: number, keepLimit = Number.POSITIVE_INFINITY) {
     super();
     this.#keepBody = keepBody;
     this.#errorLimit = errorLimit;
+    this.#keepLimit = keepLimit;
     this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -91,6 +107,8 @@ export class CollectCall extends UpstreamHandler {
       this.#chunks = [];
       if (!ok) this.#limit = this.#errorLimit;
     }
+    this.#overLimitFails = ok && this.#keepBody && Number.isFinite(this.#keepLimit);
+    if (this.#overLimitFails) this.#limit = this.#keepLimit;
   }
 
   onResponseData(_controller: unknown, chunk: Buffer): void {
@@ -98,6 +116,11 @@ export class CollectCall extends UpstreamHandler {
     if (chunks === undefined || this.#size >= this.#limit) return;
     chunks.push(chunk);
     this.#size += chunk.length;
+    if (this.#overLimitFails && this.#size > this.#limit) {
+      const error = new AnswerTooLargeError(this.#limit);
+      this.onResponseError(undefined, error);
+      this.cancel(error);
+    }
   }
 
   onResponseEnd(): void {

@@ -1,0 +1,218 @@
+import {
+  canonicalRequest,
+  err,
+  ok,
+  PyNumber,
+  type PyObject,
+  type PyValue,
+  parsePyJson,
+  serializePyJson,
+} from '@pd-router/core';
+import type { NixlConfig } from '../config/types.js';
+import { ServerError } from '../errors.js';
+import { hostOf, isLocalHost } from './local-host.js';
+import { checkPrefillParams } from './nixl-params.js';
+import type { DecodeRequest, KvConnector, PreparedRequest } from './types.js';
+import { uuid4 } from './uuid4.js';
+
+/**
+ * A prefill answer is one token plus whatever the client asked to be echoed (`echo`, prompt
+ * logprobs), so it can approach the prompt's size several times over; beyond this it is refused.
+ */
+export const NIXL_PREFILL_ANSWER_LIMIT_BYTES = 67_108_864;
+
+const PYTHON_BYTES = { encoding: 'python-bytes' } as const;
+const KV_TRANSFER_PARAMS = 'kv_transfer_params';
+const KV_MEMBER_PREFIX = '"kv_transfer_params": ';
+/** The toy proxy's fixed request dict, as httpx 0.23.3 (json.dumps defaults) writes it. */
+const SKELETON_MEMBER =
+  KV_MEMBER_PREFIX +
+  '{"do_remote_decode": true, "do_remote_prefill": false, "remote_engine_id": null, "remote_block_ids": null, "remote_host": null, "remote_port": null}';
+const STREAM_MEMBER = '"stream": false';
+const MAX_TOKENS_MEMBER = '"max_tokens": 1';
+const MAX_COMPLETION_TOKENS_MEMBER = '"max_completion_tokens": 1';
+/** Removed from the prefill body only (the decode keeps them as the client sent them). */
+const PREFILL_DROPPED: ReadonlySet<string> = new Set([
+  'stream_options',
+  'min_tokens',
+  'min_completion_tokens',
+]);
+
+export interface NixlConnectorOptions extends NixlConfig {
+  /** Whether a host is this machine; tests replace it to make a loopback prefill look remote. */
+  readonly isLocalHost?: (host: string) => boolean;
+}
+
+/** A NIXL request: the client's members serialized once, reused by the decode body. */
+class NixlPreparedRequest implements PreparedRequest {
+  readonly body: PyObject;
+  readonly prefill: string;
+  readonly decode = undefined;
+  /** `"key": value` of every client member, in dict order. */
+  readonly members: readonly string[];
+  /** Index of the client's own `kv_transfer_params` in `members`, or -1. */
+  readonly kvIndex: number;
+
+  constructor(body: PyObject, prefill: string, members: readonly string[], kvIndex: number) {
+    this.body = body;
+    this.prefill = prefill;
+    this.members = members;
+    this.kvIndex = kvIndex;
+  }
+
+  /** The client body, re-serialized, with `kv_transfer_params` set to `member` (in place, else last). */
+  decodeWith(member: string | undefined): string {
+    if (member === undefined) return `{${this.members.join(', ')}}`;
+    const members = this.members.slice();
+    if (this.kvIndex >= 0) members[this.kvIndex] = member;
+    else members.push(member);
+    return `{${members.join(', ')}}`;
+  }
+}
+
+/** Python's `n > 1` for a parsed value (a number only; anything else is the decode's to reject). */
+function moreThanOne(value: PyValue | undefined): boolean {
+  return value instanceof PyNumber && Number(value.text) > 1;
+}
+
+/** A completions `prompt` holding several prompts: a list of strings or of token-id lists. */
+function isBatchedPrompt(value: PyValue | undefined): boolean {
+  if (!Array.isArray(value) || value.length < 2) return false;
+  return value.some((item) => typeof item === 'string' || Array.isArray(item));
+}
+
+function batchError(body: PyObject): ServerError | undefined {
+  if (moreThanOne(body.get('n'))) {
+    return new ServerError(
+      'PD_ERR_NIXL_BATCH_UNSUPPORTED',
+      'n > 1 is not supported with the NIXL connector: vLLM hands over the KV of one sequence only. Send n separate requests.',
+      { param: 'n' },
+    );
+  }
+  if (isBatchedPrompt(body.get('prompt'))) {
+    return new ServerError(
+      'PD_ERR_NIXL_BATCH_UNSUPPORTED',
+      'a list of prompts is not supported with the NIXL connector: vLLM returns the kv_transfer_params of the first prompt only. Send one request per prompt.',
+      { param: 'prompt' },
+    );
+  }
+  return undefined;
+}
+
+/**
+ * vLLM's NixlConnector, exactly as its toy proxy (`tests/v1/kv_connector/nixl_integration/
+ * toy_proxy_server.py`) drives it, byte for byte (docs/kv-connectors.md):
+ * - parsing is `json.loads(bytes)` (BOM, UTF-16/32 detected; invalid UTF-8 is a 400);
+ * - prefill body: the client's, with `kv_transfer_params` set to the request skeleton, `stream:
+ *   false` and `max_tokens: 1` (in place, else appended in that order), `max_completion_tokens: 1`
+ *   when present, and without `stream_options`, `min_tokens`, `min_completion_tokens`;
+ * - decode body: the client's, with the prefill's `kv_transfer_params` (in place, else last);
+ * - X-Request-Id: a uuid4, the same on both legs.
+ *
+ * Where the toy proxy answers 500 or passes junk on, this connector is stricter (docs/kv-connectors.md):
+ * batched requests are a 400, an answer that is not a JSON object is a 502, unusable params make
+ * the decode recompute (counted and logged) or fail (`onMissingParams: 'fail'`), and a loopback
+ * `remote_host` from a remote prefill is rewritten to the prefill's host (`rewriteRemoteHost`).
+ *
+ * @example
+ * const connector = createNixlConnector({ onMissingParams: 'recompute', rewriteRemoteHost: true });
+ */
+export function createNixlConnector(options: NixlConnectorOptions): KvConnector {
+  const isLocal = options.isLocalHost ?? isLocalHost;
+  const fail = options.onMissingParams === 'fail';
+  return {
+    name: 'nixl',
+    readsPrefillAnswer: true,
+    prefillAnswerLimitBytes: NIXL_PREFILL_ANSWER_LIMIT_BYTES,
+
+    prepare(raw) {
+      const parsed = parsePyJson(raw, PYTHON_BYTES);
+      if (!parsed.ok) return parsed;
+      const body = parsed.value;
+      // Core words the not-an-object error (and its byte position); this path is rare.
+      if (!(body instanceof Map)) return canonicalRequest(raw, PYTHON_BYTES);
+      const batch = batchError(body);
+      if (batch !== undefined) return err(batch);
+      const members: string[] = [];
+      const prefill: string[] = [];
+      let kvIndex = -1;
+      let hasStream = false;
+      let hasMaxTokens = false;
+      for (const [key, value] of body) {
+        const member = `${serializePyJson(key)}: ${serializePyJson(value)}`;
+        members.push(member);
+        switch (key) {
+          case KV_TRANSFER_PARAMS:
+            kvIndex = members.length - 1;
+            prefill.push(SKELETON_MEMBER);
+            break;
+          case 'stream':
+            hasStream = true;
+            prefill.push(STREAM_MEMBER);
+            break;
+          case 'max_tokens':
+            hasMaxTokens = true;
+            prefill.push(MAX_TOKENS_MEMBER);
+            break;
+          case 'max_completion_tokens':
+            prefill.push(MAX_COMPLETION_TOKENS_MEMBER);
+            break;
+          default:
+            if (!PREFILL_DROPPED.has(key)) prefill.push(member);
+        }
+      }
+      // Python dict order: new keys are appended in the order the toy proxy sets them.
+      if (kvIndex < 0) prefill.push(SKELETON_MEMBER);
+      if (!hasStream) prefill.push(STREAM_MEMBER);
+      if (!hasMaxTokens) prefill.push(MAX_TOKENS_MEMBER);
+      return ok(new NixlPreparedRequest(body, `{${prefill.join(', ')}}`, members, kvIndex));
+    },
+
+    requestId(_prefill, _decode, random16) {
+      return uuid4(random16);
+    },
+
+    decodeBody(request, prefillAnswer, prefillAddress) {
+      if (!(request instanceof NixlPreparedRequest)) {
+        return err(new ServerError('PD_ERR_INTERNAL', 'the NIXL connector got a request it did not prepare'));
+      }
+      const answer = parsePyJson(prefillAnswer ?? new Uint8Array(0), PYTHON_BYTES);
+      if (!answer.ok || !(answer.value instanceof Map)) {
+        const why = answer.ok ? 'is not a JSON object' : `is not JSON (${answer.error.message})`;
+        return err(
+          new ServerError('PD_ERR_PREFILL_BAD_ANSWER', `the prefill worker's answer ${why}`, {
+            cause: answer.ok ? undefined : answer.error,
+          }),
+        );
+      }
+      const check = checkPrefillParams(answer.value);
+      if (check.kind === 'unusable') {
+        // null is vLLM's own "nothing held" (first token EOS): never an error, the decode recomputes.
+        if (fail && check.reason !== 'null_params') {
+          const code =
+            check.reason === 'invalid_params' ? 'PD_ERR_KV_PARAMS_INVALID' : 'PD_ERR_KV_PARAMS_MISSING';
+          return err(new ServerError(code, `the prefill worker's answer is unusable: ${check.detail}`));
+        }
+        const decode: DecodeRequest = {
+          body: request.decodeWith(undefined),
+          recompute: { reason: check.reason, detail: check.detail },
+        };
+        return ok(decode);
+      }
+      let params = check.params;
+      let rewrite: DecodeRequest['remoteHostRewrite'];
+      const remoteHost = params.get('remote_host');
+      if (options.rewriteRemoteHost && typeof remoteHost === 'string' && isLocal(remoteHost)) {
+        const prefillHost = hostOf(prefillAddress);
+        if (!isLocal(prefillHost)) {
+          // Copy: Map order is kept, so remote_host stays where vLLM put it.
+          params = new Map(params);
+          params.set('remote_host', prefillHost);
+          rewrite = { from: remoteHost, to: prefillHost };
+        }
+      }
+      const body = request.decodeWith(KV_MEMBER_PREFIX + serializePyJson(params));
+      return ok(rewrite === undefined ? { body } : { body, remoteHostRewrite: rewrite });
+    },
+  };
+}

@@ -1,0 +1,194 @@
+import { createDecodeServer, createPrefillServer, type MockVllm } from '@pd-router/mock-vllm';
+import { request } from 'undici';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createNixlConnector } from '../src/connectors/nixl.js';
+import {
+  type FakeWorker,
+  jsonAnswer,
+  type Router,
+  sleep,
+  startFakeWorker,
+  startRouter,
+  testConfig,
+} from './helpers.js';
+import { completionsBody, errorOf, kvParamsOf, metricValue, post } from './nixl-helpers.js';
+
+// Every failure row of the NIXL flow: what the client gets, and that no decode is sent when the
+// prefill leg did not give one a reason to run.
+let prefill: MockVllm;
+let decode: MockVllm;
+const open: { close(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  prefill = await createPrefillServer({ kvConnector: 'nixl' });
+  decode = await createDecodeServer({ kvConnector: 'nixl', nixlReadTimeoutMs: 3_000 });
+});
+
+afterAll(async () => {
+  await Promise.all([prefill.close(), decode.close()]);
+});
+
+beforeEach(async () => {
+  await Promise.all([prefill.reset(), decode.reset()]);
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+async function routerFor(
+  prefillSpec: string,
+  overrides: Parameters<typeof testConfig>[0] = {},
+  connector?: ReturnType<typeof createNixlConnector>,
+): Promise<Router> {
+  const router = await startRouter(
+    testConfig({
+      kvConnector: 'nixl',
+      prefill: [prefillSpec],
+      decode: [decode.workerSpec],
+      prefillTimeoutMs: 5_000,
+      decodeTtftTimeoutMs: 10_000,
+      ...overrides,
+    }),
+    connector === undefined ? {} : { connector },
+  );
+  open.push(router);
+  return router;
+}
+
+async function fakePrefill(handler: Parameters<typeof startFakeWorker>[0]): Promise<FakeWorker> {
+  const fake = await startFakeWorker(handler);
+  open.push(fake);
+  return fake;
+}
+
+describe('NIXL prefill failures: an honest error, and no decode', () => {
+  it('a prefill 4xx is relayed with its status and message (PD_ERR_PREFILL_REJECTED)', async () => {
+    await prefill.setFaults([{ kind: 'status', status: 400, message: 'prompt too long' }]);
+    const router = await routerFor(prefill.workerSpec);
+    const res = await post(router, '/v1/completions', completionsBody());
+    expect(res.status).toBe(400);
+    expect(errorOf(res.text)).toMatchObject({ code: 'PD_ERR_PREFILL_REJECTED', message: 'prompt too long' });
+    expect(decode.received).toHaveLength(0);
+  });
+
+  it('a prefill 5xx is a 502 PD_ERR_PREFILL_UPSTREAM_STATUS', async () => {
+    await prefill.setFaults([{ kind: 'status', status: 503 }]);
+    const router = await routerFor(prefill.workerSpec);
+    const res = await post(router, '/v1/completions', completionsBody());
+    expect(res.status).toBe(502);
+    expect(errorOf(res.text).code).toBe('PD_ERR_PREFILL_UPSTREAM_STATUS');
+    expect(decode.received).toHaveLength(0);
+  });
+
+  it('a refused connection is a 502 PD_ERR_PREFILL_UNAVAILABLE', async () => {
+    const dead = await startFakeWorker();
+    const spec = dead.url;
+    await dead.close();
+    const router = await routerFor(spec);
+    const res = await post(router, '/v1/completions', completionsBody());
+    expect(res.status).toBe(502);
+    expect(errorOf(res.text).code).toBe('PD_ERR_PREFILL_UNAVAILABLE');
+    expect(decode.received).toHaveLength(0);
+  });
+
+  it('a prefill that does not answer within --prefill-timeout-ms is a 504 PD_ERR_PREFILL_TIMEOUT', async () => {
+    await prefill.setFaults([{ kind: 'hang' }]);
+    const router = await routerFor(prefill.workerSpec, { prefillTimeoutMs: 300 });
+    const res = await post(router, '/v1/completions', completionsBody());
+    expect(res.status).toBe(504);
+    expect(errorOf(res.text).code).toBe('PD_ERR_PREFILL_TIMEOUT');
+    expect(decode.received).toHaveLength(0);
+  });
+
+  it('a 2xx answer that is not JSON is a 502 PD_ERR_PREFILL_BAD_ANSWER, counted as bad_response', async () => {
+    const fake = await fakePrefill((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>proxy error</html>');
+    });
+    const router = await routerFor(fake.url);
+    const res = await post(router, '/v1/completions', completionsBody());
+    expect(res.status).toBe(502);
+    expect(errorOf(res.text)).toMatchObject({ code: 'PD_ERR_PREFILL_BAD_ANSWER', type: 'upstream_error' });
+    expect(decode.received).toHaveLength(0);
+    const series = `pd_router_upstream_errors_total{role="prefill",worker="${fake.url}",kind="bad_response"}`;
+    expect(await metricValue(router, series)).toBe(1);
+  });
+
+  it('an answer beyond the size limit is a 502 PD_ERR_PREFILL_BAD_ANSWER (the read is cut short)', async () => {
+    const fake = await fakePrefill(
+      jsonAnswer({ choices: [{ text: 'x'.repeat(10_000) }], kv_transfer_params: null }),
+    );
+    const connector = {
+      ...createNixlConnector({ onMissingParams: 'recompute', rewriteRemoteHost: true }),
+      prefillAnswerLimitBytes: 1_000,
+    };
+    const router = await routerFor(fake.url, {}, connector);
+    const res = await post(router, '/v1/completions', completionsBody());
+    expect(res.status).toBe(502);
+    expect(errorOf(res.text)).toMatchObject({
+      code: 'PD_ERR_PREFILL_BAD_ANSWER',
+      message: 'prefill worker #1 answered more than 1000 bytes',
+    });
+    expect(decode.received).toHaveLength(0);
+  });
+});
+
+describe('NIXL answers without kv_transfer_params: recompute (default) or fail', () => {
+  const noKey = jsonAnswer({ id: 'cmpl-x', choices: [{ text: ' a', finish_reason: 'length' }] });
+
+  it('recompute: the decode gets the client body and recomputes; the reason is counted', async () => {
+    const fake = await fakePrefill(noKey);
+    const router = await routerFor(fake.url);
+    const body = completionsBody({ stream: true });
+    const res = await post(router, '/v1/completions', body);
+    expect(res.status).toBe(200);
+    expect(res.contentType).toMatch(/^text\/event-stream/);
+    expect(decode.received[0]?.body.toString('utf8')).toBe(
+      '{"model": "mock-model", "prompt": "The quick brown fox jumps over the lazy dog while the router hands its KV over. ", "max_tokens": 3, "stream": true}',
+    );
+    expect(decode.received[0]?.nixl).toMatchObject({ path: 'decode-recompute', reason: 'missing_params' });
+    expect(await metricValue(router, 'pd_router_nixl_recomputes_total{reason="missing_params"}')).toBe(1);
+  });
+
+  it('fail: 502 PD_ERR_KV_PARAMS_MISSING for no key or an empty object, and no decode', async () => {
+    const router = await routerFor(prefill.workerSpec);
+    for (const answer of [noKey, jsonAnswer({ kv_transfer_params: {} })]) {
+      const fake = await fakePrefill(answer);
+      const strict = await routerFor(fake.url, {
+        nixl: { onMissingParams: 'fail', rewriteRemoteHost: true },
+      });
+      const res = await post(strict, '/v1/completions', completionsBody());
+      expect(res.status).toBe(502);
+      expect(errorOf(res.text).code).toBe('PD_ERR_KV_PARAMS_MISSING');
+    }
+    expect(decode.received).toHaveLength(0);
+    // The default router on a healthy prefill is unaffected.
+    expect((await post(router, '/v1/completions', completionsBody())).status).toBe(200);
+    expect(kvParamsOf(decode.received[0]?.body ?? Buffer.alloc(0))?.['do_remote_prefill']).toBe(true);
+  });
+});
+
+describe('NIXL client abort', () => {
+  it('a client that leaves during the prefill gets no decode sent for it', async () => {
+    await prefill.setFaults([{ kind: 'slow-headers', delayMs: 2_000 }]);
+    const router = await routerFor(prefill.workerSpec);
+    await expect(
+      request(`${router.url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: completionsBody(),
+        signal: AbortSignal.timeout(300),
+      }),
+    ).rejects.toThrow();
+    // Counted when the router sees the client leave (before or during the prefill call, which it aborts).
+    for (let i = 0; i < 200; i++) {
+      if ((await metricValue(router, 'pd_router_client_aborts_total{phase="prefill"}')) === 1) break;
+      await sleep(50);
+    }
+    expect(await metricValue(router, 'pd_router_client_aborts_total{phase="prefill"}')).toBe(1);
+    // Past the prefill's own delay: had the router gone on, the decode would have been sent by now.
+    await sleep(2_500);
+    expect(decode.received).toHaveLength(0);
+  });
+});
