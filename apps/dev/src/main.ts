@@ -5,6 +5,7 @@ import { type DevCluster, startDevCluster } from './dev-cluster.js';
 import { DevError } from './errors.js';
 import { formatLogLine } from './log-line.js';
 import { type DevOptions, HELP_TEXT, parseDevArgs } from './options.js';
+import { watchParent } from './parent-watch.js';
 
 /**
  * A terminal's Ctrl-C reaches the children (same process group) as well as us, and one of them may
@@ -69,6 +70,13 @@ async function run(o: DevOptions): Promise<number> {
     stop.abort(new Error(`stopped by ${signal}`));
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  // `pnpm dev` stopped by a signal to pnpm kills only pnpm's shim: we notice, and stop as on Ctrl-C.
+  const unwatch = watchParent(() => {
+    if (stop.signal.aborted) return;
+    firstSignalAt = performance.now();
+    say(`parent process gone: stopping ${group.children.filter((c) => c.running).length} processes...`);
+    stop.abort(new Error('stopped: parent process gone'));
+  });
   const stopped = new Promise<'stop'>((resolve) =>
     stop.signal.addEventListener('abort', () => resolve('stop')),
   );
@@ -99,6 +107,7 @@ async function run(o: DevOptions): Promise<number> {
     }
   } finally {
     await group.stopAll();
+    unwatch();
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
   if (group.children.length > 0) say(code === 0 ? 'stopped' : 'stopped after a failure');
@@ -119,6 +128,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   return run(command.options);
 }
+
+// Once the terminal or the parent is gone, writing output may fail (EPIPE): that must not stop the
+// cleanup of the children.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

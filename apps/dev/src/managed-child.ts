@@ -59,9 +59,16 @@ export class ManagedChild {
     }
   }
 
-  /** Starts `command args` with piped output, in our process group (so a terminal's Ctrl-C reaches it too). */
+  /**
+   * Starts `command args` with piped output, in our process group (so a terminal's Ctrl-C reaches it
+   * too). With PD_EXIT_WITH_PARENT=1, which mock-vllm's and pd-router's CLIs honour, the child stops
+   * by itself if we die without stopping it (SIGKILL, a crash): no orphan keeps its ports.
+   */
   static spawn(name: string, command: string, args: readonly string[]): ManagedChild {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PD_EXIT_WITH_PARENT: '1' },
+    });
     return new ManagedChild(name, child);
   }
 

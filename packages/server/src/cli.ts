@@ -18,12 +18,39 @@ const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
 
+/** How often PD_EXIT_WITH_PARENT=1 checks that the parent process is still there. */
+const PARENT_POLL_MS = 500;
+/** Read at load: a parent that dies while we start up is noticed too. */
+const STARTING_PARENT_PID = process.ppid;
+
+/**
+ * Opt-in (`PD_EXIT_WITH_PARENT=1`, set by `pnpm dev` for its children): when the process that
+ * started this one dies, even by SIGKILL, this one is re-parented (its ppid changes); it then
+ * stops as on SIGTERM, so no orphan is left listening. A poll, because Linux tells a child nothing
+ * when its parent dies; the timer is unref'd so it never keeps the process alive.
+ */
+function exitWithParent(): void {
+  if (process.env.PD_EXIT_WITH_PARENT !== '1') return;
+  const timer = setInterval(() => {
+    if (process.ppid === STARTING_PARENT_PID) return;
+    clearInterval(timer);
+    process.kill(process.pid, 'SIGTERM');
+  }, PARENT_POLL_MS);
+  timer.unref();
+}
+
 function say(line: string): void {
   process.stderr.write(`pd-router: ${line}\n`);
 }
 
 async function main(): Promise<number | undefined> {
   const parsed = parseArgv(process.argv.slice(2));
+  // `--version extra` is a mistake (a typo, a flag's value gone astray), not a version request.
+  if ((parsed.help || parsed.version) && parsed.strays.length > 0) {
+    const flag = parsed.help ? '--help' : '--version';
+    for (const stray of parsed.strays) say(`${stray}: unexpected argument (${flag} takes no arguments)`);
+    return EXIT_USAGE;
+  }
   if (parsed.help) {
     process.stdout.write(helpText(VERSION));
     return EXIT_OK;
@@ -50,6 +77,7 @@ async function main(): Promise<number | undefined> {
     return EXIT_FAILURE;
   }
   handleSignals(app, config.shutdownTimeoutMs);
+  exitWithParent();
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -86,12 +114,15 @@ function handleSignals(app: FastifyInstance, shutdownTimeoutMs: number): void {
     app.log.info(`${signal} received: finishing in-flight requests (up to ${shutdownTimeoutMs} ms)`);
     const timer = setTimeout(() => {
       app.log.warn(`shutdown: in-flight requests still running after ${shutdownTimeoutMs} ms; exiting`);
+      flushLogs(app);
       process.exit(EXIT_OK);
     }, shutdownTimeoutMs);
     app.close().then(
       () => {
         clearTimeout(timer);
         app.log.info('pd-router stopped');
+        // close() has closed the batching log destination (and its flush on exit): flush by hand.
+        flushLogs(app);
         process.exit(EXIT_OK);
       },
       (error: unknown) => {
@@ -103,6 +134,15 @@ function handleSignals(app: FastifyInstance, shutdownTimeoutMs: number): void {
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
+}
+
+/**
+ * Writes out the log lines still batched (BatchedLogDestination holds them up to 25 ms), through
+ * pino's logger.flush(), which calls the destination's synchronous flush(). Needed before
+ * process.exit() once close() has run: the destination's own flush on exit is removed then.
+ */
+function flushLogs(app: FastifyInstance): void {
+  (app.log as FastifyInstance['log'] & { flush?: () => void }).flush?.();
 }
 
 function listenErrorMessage(error: unknown, config: Readonly<Config>): string {

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/app.js';
 import type { Config } from '../src/config/types.js';
@@ -134,6 +135,54 @@ describe('content types', () => {
       expect(res.statusCode, type).toBe(200);
     }
     expect(d.received).toHaveLength(3);
+  });
+});
+
+describe('content encodings', () => {
+  it('a compressed body (gzip, br, deflate...): 415 saying so, nothing sent upstream', async () => {
+    const { server, p } = await app();
+    for (const encoding of ['gzip', 'br', 'deflate', 'zstd', 'identity, gzip', 'GZIP']) {
+      const res = await server.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+        payload: gzipSync(SEED_COMPLETIONS_BODY),
+      });
+      expect(res.statusCode, encoding).toBe(415);
+      expect(res.json()).toEqual(
+        err(
+          'PD_ERR_UNSUPPORTED_MEDIA_TYPE',
+          'invalid_request_error',
+          `compressed request bodies are not supported (Content-Encoding: ${encoding}); send the JSON body uncompressed`,
+        ),
+      );
+    }
+    expect(p.received).toHaveLength(0);
+  });
+
+  it('identity (or an empty header) is no encoding: accepted', async () => {
+    const { server, d } = await app();
+    for (const encoding of ['identity', 'Identity', '']) {
+      const res = await server.inject({
+        method: 'POST',
+        url: '/v1/completions',
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+        payload: SEED_COMPLETIONS_BODY,
+      });
+      expect(res.statusCode, encoding).toBe(200);
+    }
+    expect(d.received).toHaveLength(3);
+  });
+
+  it('an API key is checked first: 401 before 415', async () => {
+    const { server } = await app({ apiKeys: ['k'] });
+    const res = await server.inject({
+      method: 'POST',
+      url: '/v1/completions',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      payload: gzipSync(SEED_COMPLETIONS_BODY),
+    });
+    expect(res.statusCode).toBe(401);
   });
 });
 

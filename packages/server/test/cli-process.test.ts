@@ -96,6 +96,15 @@ describe('pd-router --help and --version', () => {
     expect(stdout).toContain('Usage:');
   });
 
+  it('--version or --help with a stray argument exits 2 and prints nothing on stdout', async () => {
+    for (const flag of ['--version', '--help']) {
+      const { code, stdout, stderr } = await runToEnd([flag, 'extra']);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(`pd-router: extra: unexpected argument (${flag} takes no arguments)\n`);
+    }
+  });
+
   it('--version prints the package version', async () => {
     const { code, stdout } = await runToEnd(['--version']);
     expect(code).toBe(0);
@@ -165,6 +174,10 @@ describe('pd-router serving', () => {
     expect(res.status).toBeLessThan(500);
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
+    // The last line, logged after close(), still reaches stdout (the batched log is flushed by hand).
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines.some((l) => l.includes('SIGTERM received: finishing in-flight requests'))).toBe(true);
+    expect(JSON.parse(lines.at(-1) ?? '{}')).toMatchObject({ level: 30, msg: 'pd-router stopped' });
   });
 
   it('exits 1 with a clear message when the port is taken', async () => {

@@ -80,6 +80,36 @@ describe('logs', () => {
     });
   });
 
+  it('logs a relayed decode 5xx at warn as upstream_error, not as ok', async () => {
+    const { d, router, log } = await setup();
+    d.handler = jsonAnswer({ error: { message: 'engine died' } }, 500);
+    const before = log.entries.length;
+    expect(await post(router)).toBe(500);
+    const entries = log.entries.slice(before);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]?.level).toBe('warn');
+    expect(entries[0]?.msg).toBe('proxied request failed');
+    expect(entries[0]?.fields).toMatchObject({ status: 500, outcome: 'upstream_error', decode: d.url });
+  });
+
+  it('logs a rejected request once, its reason under detail (no second "msg" key)', async () => {
+    const { router, log } = await setup();
+    const before = log.entries.length;
+    const res = await request(`${router.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hi',
+    });
+    await res.body.dump();
+    expect(res.statusCode).toBe(415);
+    const entries = log.entries.slice(before);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]?.msg).toBe('request rejected');
+    expect(entries[0]?.fields).not.toHaveProperty('msg');
+    expect(entries[0]?.fields).toMatchObject({ status: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+    expect(entries[0]?.fields['detail']).toMatch(/Unsupported Media Type/);
+  });
+
   it('logs both upstream bodies at debug level only', async () => {
     const { router, log } = await setup({ logLevel: 'debug' });
     const before = log.entries.length;

@@ -172,5 +172,13 @@ describe('parseArgv', () => {
 
   it('treats everything after -- as unexpected', () => {
     expect(parseArgv(['--', '--port', '1']).issues.map((i) => i.path)).toEqual(['--port', '1']);
+    expect(parseArgv(['--', '--port', '1']).strays).toEqual(['--port', '1']);
+  });
+
+  it('lists tokens that belong to no flag in strays (--help and --version refuse them)', () => {
+    expect(parseArgv(['--version', 'extra']).strays).toEqual(['extra']);
+    expect(parseArgv(['--port', '1', 'a', '--help', 'b']).strays).toEqual(['a', 'b']);
+    expect(parseArgv(['--bogus', 'value', '--help']).strays).toEqual([]);
+    expect(parseArgv(['--prefill', 'http://p:1', '9000', '--version']).strays).toEqual([]);
   });
 });

@@ -20,6 +20,8 @@ export interface ParsedArgv {
   /** Keys whose flag had a problem already reported here (so validation doesn't report them twice). */
   readonly failedKeys: ReadonlySet<string>;
   readonly issues: readonly ConfigIssue[];
+  /** Tokens that belong to no flag (also in `issues`): even --help and --version refuse them. */
+  readonly strays: readonly string[];
 }
 
 const INTEGER = /^[+-]?\d+$/;
@@ -45,6 +47,7 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
   const sources = new Map<string, string>();
   const failedKeys = new Set<string>();
   const issues: ConfigIssue[] = [];
+  const strays: string[] = [];
   const seen = new Set<string>();
   let help = false;
   let version = false;
@@ -62,11 +65,15 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
     const token = argv[i] as string;
     i += 1;
     if (token === '--') {
-      for (const rest of argv.slice(i)) issues.push({ path: rest, message: 'unexpected argument' });
+      for (const rest of argv.slice(i)) {
+        issues.push({ path: rest, message: 'unexpected argument' });
+        strays.push(rest);
+      }
       break;
     }
     if (!token.startsWith('-') || token === '-') {
       issues.push({ path: token, message: unexpectedArgumentMessage(i - 1 === afterPrefill) });
+      strays.push(token);
       continue;
     }
     const eq = token.startsWith('--') ? token.indexOf('=') : -1;
@@ -208,7 +215,7 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
     }
   }
 
-  return { help, version, configFile, values, sources, failedKeys, issues };
+  return { help, version, configFile, values, sources, failedKeys, issues, strays };
 }
 
 function isKeyValueToken(token: string): boolean {

@@ -2,6 +2,7 @@ import type { CacheAwareConfig, PolicyName } from '../config/types.js';
 import { createCacheAwarePolicy } from './cache-aware.js';
 import { createConsistentHashPolicy } from './consistent-hash.js';
 import type { DecidingPolicy, Random } from './decision.js';
+import { hash32 } from './hash.js';
 import { createPowerOfTwoPolicy } from './power-of-two.js';
 import { createRandomPolicy } from './random.js';
 import { createRoundRobinPolicy } from './round-robin.js';
@@ -31,10 +32,15 @@ export function createPairSelector(options: PairSelectorOptions): PairSelector {
   const random = options.random ?? Math.random;
   let count = 0;
   const turn = () => count;
-  const prefill = createPolicy(options.prefillPolicy, options.cacheAware, random, turn);
-  const decode = createPolicy(options.decodePolicy, options.cacheAware, random, turn);
-  // Both pools read the same key or prompt: compute it once per request, not once per pool.
-  const shared = options.prefillPolicy === options.decodePolicy && options.prefillPolicy !== 'round_robin';
+  // consistent_hash on both pools: one key hash per request, not one per pool.
+  const hashOnce =
+    options.prefillPolicy === 'consistent_hash' && options.decodePolicy === 'consistent_hash'
+      ? new KeyHashMemo()
+      : undefined;
+  const prefill = createPolicy(options.prefillPolicy, options.cacheAware, random, turn, hashOnce?.keyHash);
+  const decode = createPolicy(options.decodePolicy, options.cacheAware, random, turn, hashOnce?.keyHash);
+  // cache_aware on both pools reads the prompt twice: compute it once per request.
+  const sharedPrompt = options.prefillPolicy === 'cache_aware' && options.decodePolicy === 'cache_aware';
   return {
     select(
       prefills: readonly WorkerView[],
@@ -43,21 +49,26 @@ export function createPairSelector(options: PairSelectorOptions): PairSelector {
     ): PairChoice | { readonly empty: 'prefill' | 'decode' } {
       if (prefills.length === 0) return { empty: 'prefill' };
       if (decodes.length === 0) return { empty: 'decode' };
-      const routed = shared ? memoized(request) : request;
+      const routed = sharedPrompt ? memoized(request) : request;
       const p = prefill.decide(prefills, routed);
       const d = decode.decide(decodes, routed);
+      hashOnce?.forget();
       count += 1;
       return { prefill: p.worker, decode: d.worker, reasons: { prefill: p.reason, decode: d.reason } };
     },
   };
 }
 
-/** A policy instance for one pool. */
+/**
+ * A policy instance for one pool. `keyHash` replaces consistent_hash's own hashing of the key (the
+ * pair selector passes one that hashes once for both pools).
+ */
 export function createPolicy(
   name: PolicyName,
   cacheAware: CacheAwareConfig,
   random: Random,
   turn?: () => number,
+  keyHash?: (request: RoutingRequest) => number,
 ): DecidingPolicy {
   switch (name) {
     case 'round_robin':
@@ -65,11 +76,32 @@ export function createPolicy(
     case 'random':
       return createRandomPolicy(random);
     case 'consistent_hash':
-      return createConsistentHashPolicy();
+      return createConsistentHashPolicy(keyHash === undefined ? {} : { keyHash });
     case 'power_of_two':
       return createPowerOfTwoPolicy(random);
     case 'cache_aware':
       return createCacheAwarePolicy(cacheAware);
+  }
+}
+
+/**
+ * The hash of the request being routed, computed by the first pool that asks and reused by the
+ * second; `forget()` after each selection so no request is held past its routing.
+ */
+class KeyHashMemo {
+  #request: RoutingRequest | undefined;
+  #hash = 0;
+
+  readonly keyHash = (request: RoutingRequest): number => {
+    if (request !== this.#request) {
+      this.#hash = hash32(request.hashKey());
+      this.#request = request;
+    }
+    return this.#hash;
+  };
+
+  forget(): void {
+    this.#request = undefined;
   }
 }
 

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { ServerError } from '../errors.js';
 import { bearerAuth } from './auth.js';
 import { Exchange } from './exchange.js';
 
@@ -11,6 +12,41 @@ export const PROXY_ROUTES = ['/v1/completions', '/v1/chat/completions'] as const
  */
 const JSON_TYPE = 'application/json';
 const JSON_SUFFIX_TYPE = /^application\/[^;\s]+\+json\s*(?:;|$)/i;
+
+/** A header value quoted in a message is cut to this length. */
+const QUOTED_HEADER_CHARS = 64;
+
+/** True when Content-Encoding leaves the body as is: absent, empty or `identity` only. */
+function isIdentityEncoding(value: string | undefined): boolean {
+  if (value === undefined) return true;
+  for (const token of value.split(',')) {
+    const coding = token.trim().toLowerCase();
+    if (coding !== '' && coding !== 'identity') return false;
+  }
+  return true;
+}
+
+/**
+ * Refuses compressed request bodies with 415 (RFC 9110's answer to an unsupported content coding),
+ * before the body is read. Decoding them is not worth it: neither vLLM nor the reference proxy
+ * accepts them (the reference fails on the compressed bytes as JSON), the body must reach the
+ * canonicalizer as the client's own JSON bytes, and inflating would need a second, output-side
+ * size limit against decompression bombs.
+ */
+function refuseContentEncoding(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+  const encoding = request.headers['content-encoding'];
+  if (isIdentityEncoding(encoding)) {
+    done();
+    return;
+  }
+  const shown = String(encoding).slice(0, QUOTED_HEADER_CHARS);
+  done(
+    new ServerError(
+      'PD_ERR_UNSUPPORTED_MEDIA_TYPE',
+      `compressed request bodies are not supported (Content-Encoding: ${shown}); send the JSON body uncompressed`,
+    ),
+  );
+}
 
 function yieldBuffer(
   _request: FastifyRequest,
@@ -34,6 +70,8 @@ export async function completionsRoutes(app: FastifyInstance): Promise<void> {
   app.addContentTypeParser(JSON_SUFFIX_TYPE, parserOptions, yieldBuffer);
   const auth = bearerAuth(ctx.config.apiKeys);
   if (auth !== undefined) app.addHook('onRequest', auth);
+  // After the key check: an unauthenticated client learns nothing about the body it sent.
+  app.addHook('onRequest', refuseContentEncoding);
   for (const path of PROXY_ROUTES) {
     const route = { path };
     app.post(

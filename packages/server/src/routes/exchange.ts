@@ -40,7 +40,9 @@ type Outcome =
   | 'stream_failed'
   | 'client_abort'
   | 'client_stalled'
-  | 'internal_error';
+  | 'internal_error'
+  /** The decode's own 5xx answer, relayed as is: not ok, so logged at warn. */
+  | 'upstream_error';
 
 /** Outcomes logged at info; the others are upstream or routing failures, logged at warn. */
 const QUIET_OUTCOMES: ReadonlySet<Outcome> = new Set(['ok', 'bad_request', 'client_abort', 'client_stalled']);
@@ -342,7 +344,7 @@ export class Exchange {
         } else {
           ctx.registry.reportSuccess(d);
         }
-        return this.#finish(status, 'ok');
+        return this.#finish(status, status >= 500 ? 'upstream_error' : 'ok');
       case 'failed_before_first_byte':
         if (this.#clientGone) return this.#clientAbort('decode_wait');
         return this.#failBeforeBytes(this.#legError(d, result.error, budget), 'decode_failed');

@@ -55,8 +55,13 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
     }
   }
   ctx.metrics.request(routeLabel(request), status);
+  // The error's text goes under `detail` (as in the exchange's line): a `msg` field would be a
+  // second "msg" key next to pino's own.
   if (status < 500)
-    request.log.info({ status, code: (error as FastifyError).code, msg: error.message }, 'request rejected');
+    request.log.info(
+      { status, code: (error as FastifyError).code, detail: error.message },
+      'request rejected',
+    );
 }
 
 /**

@@ -1,92 +1,97 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ServerError } from '../errors.js';
-import { getHeaders } from '../upstream/headers.js';
-import { classifyUpstreamError, describeKind, errorDetail } from '../upstream/map-error.js';
-import { readBody } from '../upstream/read-body.js';
 import { bearerAuth } from './auth.js';
 import { type RouterContext, sendServerError } from './context.js';
+import { fetchModels, type ModelsAnswer } from './models-fetch.js';
 
 /** How long a decode worker's model list is served from cache: models change only on restarts. */
 export const MODELS_CACHE_TTL_MS = 5_000;
-/** A model list is small; anything bigger than this is not one. */
-const MODELS_BODY_LIMIT_BYTES = 1_048_576;
+/** Status counted for clients that left before their answer (nginx's convention, as the exchange). */
+const CLIENT_CLOSED_STATUS = 499;
 
-interface CachedModels {
-  readonly status: number;
-  readonly contentType: string;
-  readonly body: Buffer;
+interface CachedModels extends ModelsAnswer {
   readonly expires: number;
 }
 
-/** Asks the available decode workers in order; the first HTTP answer wins. */
-async function fetchModels(ctx: RouterContext): Promise<CachedModels> {
-  const decodes = ctx.registry.available('decode');
-  if (decodes.length === 0)
-    throw new ServerError('PD_ERR_NO_DECODE_WORKER', 'no healthy decode worker is available');
-  let last: ServerError | undefined;
-  const timeout = ctx.config.decodeTtftTimeoutMs;
-  for (const worker of decodes) {
-    try {
-      const upstream = await worker.pool.request({
-        method: 'GET',
-        path: '/v1/models',
-        headers: getHeaders(worker.address.hostHeader, ctx.authorization, ctx.userAgent),
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        signal: AbortSignal.timeout(timeout),
-      });
-      const encoding = upstream.headers['content-encoding'];
-      const body = await readBody(
-        upstream.body,
-        Array.isArray(encoding) ? encoding.join(', ') : encoding,
-        MODELS_BODY_LIMIT_BYTES,
-      );
-      const type = upstream.headers['content-type'];
-      return {
-        status: upstream.statusCode,
-        contentType: (Array.isArray(type) ? type[0] : type) ?? 'application/json',
-        body,
-        expires: performance.now() + MODELS_CACHE_TTL_MS,
-      };
-    } catch (error) {
-      const kind = classifyUpstreamError(error);
-      worker.metrics.error(kind);
-      const name = ctx.debug ? `${worker.label} (${worker.url}: ${errorDetail(error)})` : worker.label;
-      last = new ServerError('PD_ERR_DECODE_UNAVAILABLE', `${name} ${describeKind(kind)}`, { cause: error });
-    }
-  }
-  throw last ?? new ServerError('PD_ERR_DECODE_UNAVAILABLE', 'no decode worker answered');
+/** One upstream call shared by every request that missed the cache while it runs. */
+interface SharedFetch {
+  readonly promise: Promise<ModelsAnswer>;
+  readonly controller: AbortController;
+  /** Requests still waiting for it; when the last one leaves, the call is aborted. */
+  waiters: number;
+}
+
+function startFetch(ctx: RouterContext): SharedFetch {
+  const controller = new AbortController();
+  return { controller, waiters: 0, promise: fetchModels(ctx, controller.signal) };
 }
 
 /**
  * `GET /v1/models`: a decode worker's answer (status, content type, body), cached for
- * MODELS_CACHE_TTL_MS; concurrent misses share one upstream call.
+ * MODELS_CACHE_TTL_MS; concurrent misses share one upstream call, which is aborted when every
+ * client waiting for it has disconnected. How workers are asked: fetchModels (models-fetch.ts).
  */
 export async function modelsRoutes(app: FastifyInstance): Promise<void> {
   const ctx = app.pd;
   const auth = bearerAuth(ctx.config.apiKeys);
   if (auth !== undefined) app.addHook('onRequest', auth);
   let cached: CachedModels | undefined;
-  let pending: Promise<CachedModels> | undefined;
+  let pending: SharedFetch | undefined;
   app.get('/v1/models', async (_request, reply) => {
-    if (cached === undefined || cached.expires <= performance.now()) {
-      pending ??= fetchModels(ctx).finally(() => {
-        pending = undefined;
-      });
-      try {
-        const fresh = await pending;
-        // Only a successful list is worth caching; an error is retried on the next call.
-        cached = fresh.status === 200 ? fresh : undefined;
-        ctx.metrics.request('/v1/models', fresh.status);
-        return reply.code(fresh.status).header('content-type', fresh.contentType).send(fresh.body);
-      } catch (error) {
-        const e = error instanceof ServerError ? error : new ServerError('PD_ERR_INTERNAL', 'internal error');
-        ctx.metrics.request('/v1/models', e.statusCode);
-        sendServerError(reply, e);
-        return reply;
+    if (cached !== undefined && cached.expires > performance.now()) {
+      ctx.metrics.request('/v1/models', cached.status);
+      return reply.code(cached.status).header('content-type', cached.contentType).send(cached.body);
+    }
+    let shared = pending;
+    if (shared === undefined) {
+      const created = startFetch(ctx);
+      const forget = (): void => {
+        if (pending === created) pending = undefined;
+      };
+      created.promise.then(forget, forget);
+      pending = created;
+      shared = created;
+    }
+    const call = shared;
+    call.waiters += 1;
+    let waiting = true;
+    const raw = reply.raw;
+    const onClose = (): void => {
+      if (!waiting || raw.writableFinished) return;
+      waiting = false;
+      call.waiters -= 1;
+      if (call.waiters > 0) return;
+      // Nobody is left to answer: stop asking, and let the next request start afresh.
+      if (pending === call) pending = undefined;
+      call.controller.abort(new Error('every client waiting for /v1/models disconnected'));
+    };
+    raw.on('close', onClose);
+    try {
+      const fresh = await call.promise;
+      if (!waiting) return clientGone(ctx, reply);
+      // Only a successful list is worth caching; an error is retried on the next call.
+      cached =
+        fresh.status === 200 ? { ...fresh, expires: performance.now() + MODELS_CACHE_TTL_MS } : undefined;
+      ctx.metrics.request('/v1/models', fresh.status);
+      return reply.code(fresh.status).header('content-type', fresh.contentType).send(fresh.body);
+    } catch (error) {
+      if (!waiting) return clientGone(ctx, reply);
+      const e = error instanceof ServerError ? error : new ServerError('PD_ERR_INTERNAL', 'internal error');
+      ctx.metrics.request('/v1/models', e.statusCode);
+      sendServerError(reply, e);
+      return reply;
+    } finally {
+      raw.off('close', onClose);
+      if (waiting) {
+        waiting = false;
+        call.waiters -= 1;
       }
     }
-    ctx.metrics.request('/v1/models', cached.status);
-    return reply.code(cached.status).header('content-type', cached.contentType).send(cached.body);
   });
+}
+
+/** The client left before its answer: counted, nothing sent (there is no one to send it to). */
+function clientGone(ctx: RouterContext, reply: FastifyReply): FastifyReply {
+  ctx.metrics.request('/v1/models', CLIENT_CLOSED_STATUS);
+  return reply;
 }
