@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -63,6 +64,9 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
     bodyLimit: config.maxPayloadSize,
     // Shutting down is answered by our own hook below, in the OpenAI error shape.
     return503OnClosing: false,
+    // Requests Node's HTTP parser refuses (smuggling shapes, bad bytes, oversized heads) never reach
+    // a route: answer them in the OpenAI error shape too, as Fastify's default handler does otherwise.
+    clientErrorHandler: answerClientError,
     frameworkErrors(error, _request, rawReply) {
       const status = error.statusCode ?? 400;
       (rawReply as unknown as FastifyReply)
@@ -148,6 +152,35 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
     logDestination?.close();
   });
   return app;
+}
+
+/** Statuses of parser-level refusals, as Fastify's default client-error handler picks them. */
+const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'the request head is too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'the request was not received in time'],
+};
+
+/**
+ * Fastify's `clientErrorHandler`: a request the HTTP parser refused gets 400 (or 431/408) with an
+ * OpenAI-shaped `PD_ERR_BAD_REQUEST` body, then the connection is closed (the parser's state is
+ * lost, so nothing after it on that connection can be trusted).
+ */
+function answerClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, message] = CLIENT_ERRORS[error.code ?? ''] ?? [
+    400,
+    'Bad Request',
+    `malformed HTTP request${error.code === undefined ? '' : ` (${error.code})`}`,
+  ];
+  this.log.debug({ err: error }, 'client error');
+  if (socket.writable) {
+    const body = openAiErrorBody('PD_ERR_BAD_REQUEST', 'invalid_request_error', message);
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: ${JSON_CONTENT_TYPE}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /** The separate `/metrics` listener on `prometheusPort`, bound when the main server listens. */

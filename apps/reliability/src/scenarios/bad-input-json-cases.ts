@@ -1,0 +1,161 @@
+import {
+  type BadInputCase,
+  deep,
+  digits,
+  GOOD,
+  json,
+  jsonErr,
+  mediaType,
+  notObject,
+  ok,
+  PROMPT_FIELDS,
+  postJson,
+  syntax,
+  withField,
+} from './bad-input-wire.js';
+
+/** Bodies: malformed JSON, depth, huge strings and numbers, encodings, content types. */
+export const JSON_BODY_CASES: readonly BadInputCase[] = [
+  // Malformed JSON, many shapes.
+  json('json-empty-body', 'empty body', '', syntax),
+  json('json-truncated', 'truncated object `{"prompt": `', '{"prompt": ', syntax),
+  json('json-trailing-comma', 'trailing comma in an object', `{${PROMPT_FIELDS},}`, syntax),
+  json('json-single-quotes', 'single-quoted keys and strings', "{'prompt': 'x'}", syntax),
+  json('json-trailing-garbage', 'two objects back to back', `{${PROMPT_FIELDS}}{"b":2}`, syntax),
+  json('json-unquoted-key', 'unquoted key', '{prompt: "x"}', syntax),
+  json('json-missing-colon', 'missing colon', '{"prompt" "x"}', syntax),
+  json('json-double-comma', 'double comma', `{"a":1,,"b":2}`, syntax),
+  json('json-leading-zero', 'number with a leading zero', withField('"x_num":01'), syntax),
+  json('json-bare-fraction', 'number `.5`', withField('"x_num":.5'), syntax),
+  json('json-bad-literal', 'misspelt literal `tru`', withField('"x_num":tru'), syntax),
+  json('json-undefined', 'JavaScript `undefined`', withField('"x_num":undefined'), syntax),
+  json('json-control-char', 'raw control character in a string', withField('"s":"a\u0001b"'), syntax),
+  json('json-bad-escape', 'bad `\\u` escape', withField('"s":"\\u12"'), syntax),
+  json('json-unterminated-string', 'unterminated string', '{"prompt": "abc', syntax),
+  json('json-comment', 'a `//` comment', `{${PROMPT_FIELDS}// c\n}`, syntax),
+  json('json-array', 'top level array', '[1,2,3]', notObject),
+  json('json-string', 'top level string', '"prompt"', notObject),
+  json('json-null', 'top level `null`', 'null', notObject),
+  json('json-number', 'top level number', '42', notObject),
+  json('json-nan', 'Python literal `NaN` (json.loads accepts it)', withField('"x_num":NaN'), {
+    status: [200],
+    forwardedContains: '"x_num": NaN',
+  }),
+  json('json-infinity', '`-Infinity` (accepted, as Python)', withField('"x_num":-Infinity'), {
+    status: [200],
+    forwardedContains: '"x_num": -Infinity',
+  }),
+  json(
+    'json-lone-surrogate',
+    'lone surrogate escape `\\ud800` (accepted, as Python)',
+    withField('"s":"\\ud800"'),
+    { status: [200], forwardedContains: '"s": "\\ud800"' },
+  ),
+  json('json-duplicate-keys', 'duplicate keys (last wins, as Python)', withField('"k":1,"k":2'), {
+    status: [200],
+    forwardedContains: '"k": 2',
+  }),
+  // Depth, huge strings and numbers.
+  json(
+    'nesting-100k-arrays',
+    'arrays nested 100,000 deep',
+    deep(100_000, '[', ']', '1'),
+    jsonErr('PD_ERR_JSON_TOO_DEEP'),
+  ),
+  json(
+    'nesting-100k-objects',
+    'objects nested 100,000 deep',
+    deep(100_000, '{"a":', '}', '1'),
+    jsonErr('PD_ERR_JSON_TOO_DEEP'),
+  ),
+  json(
+    'integer-4301-digits',
+    "a 4,301-digit integer (over Python's int limit)",
+    withField(`"x_num":${digits(4_301)}`),
+    syntax,
+  ),
+  json(
+    'integer-4300-digits',
+    'a 4,300-digit integer (at the limit: accepted)',
+    withField(`"x_num":${digits(4_300)}`),
+    { status: [200], forwardedContains: digits(4_300) },
+  ),
+  json('float-overflow', '`1e400` (Python: inf)', withField('"x_num":1e400'), {
+    status: [200],
+    forwardedContains: '"x_num": Infinity',
+  }),
+  json(
+    'string-10mb',
+    'a 10 MB string, under the 16 MiB limit',
+    withField(`"s":"${'x'.repeat(10_000_000)}"`),
+    ok,
+  ),
+  // Encodings.
+  json(
+    'utf8-invalid-byte',
+    'invalid UTF-8 byte 0xFF in a string (replaced with U+FFFD, as Python)',
+    Buffer.concat([Buffer.from(`{${PROMPT_FIELDS},"s":"a`), Buffer.from([0xff]), Buffer.from('b"}')]),
+    { status: [200], forwardedContains: '"s": "a\\ufffdb"' },
+  ),
+  json(
+    'utf8-overlong',
+    'overlong UTF-8 `C0 AF` (replaced)',
+    Buffer.concat([Buffer.from(`{${PROMPT_FIELDS},"s":"`), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]),
+    { status: [200], forwardedContains: '\\ufffd' },
+  ),
+  json(
+    'utf8-truncated-sequence',
+    'truncated 3-byte sequence at the end of a string (replaced)',
+    Buffer.concat([Buffer.from(`{${PROMPT_FIELDS},"s":"`), Buffer.from([0xe2, 0x82]), Buffer.from('"}')]),
+    { status: [200], forwardedContains: '\\ufffd' },
+  ),
+  json(
+    'utf8-bom',
+    'UTF-8 byte order mark before the object',
+    Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(GOOD)]),
+    syntax,
+  ),
+  // Content types.
+  {
+    name: 'content-type-missing',
+    title: 'no Content-Type',
+    send: { parts: [postJson(GOOD, [])] },
+    expect: mediaType,
+  },
+  {
+    name: 'content-type-text',
+    title: '`text/plain`',
+    send: { parts: [postJson(GOOD, [['Content-Type', 'text/plain']])] },
+    expect: mediaType,
+  },
+  {
+    name: 'content-type-form',
+    title: '`application/x-www-form-urlencoded` (curl -d default)',
+    send: { parts: [postJson(GOOD, [['Content-Type', 'application/x-www-form-urlencoded']])] },
+    expect: mediaType,
+  },
+  {
+    name: 'content-type-multipart',
+    title: '`multipart/form-data`',
+    send: { parts: [postJson(GOOD, [['Content-Type', 'multipart/form-data; boundary=x']])] },
+    expect: mediaType,
+  },
+  {
+    name: 'content-type-jsonx',
+    title: '`application/jsonx` (not JSON)',
+    send: { parts: [postJson(GOOD, [['Content-Type', 'application/jsonx']])] },
+    expect: mediaType,
+  },
+  {
+    name: 'content-type-charset',
+    title: '`application/json; charset=utf-8`',
+    send: { parts: [postJson(GOOD, [['Content-Type', 'application/json; charset=utf-8']])] },
+    expect: ok,
+  },
+  {
+    name: 'content-type-suffix',
+    title: '`application/vnd.api+json`',
+    send: { parts: [postJson(GOOD, [['Content-Type', 'application/vnd.api+json']])] },
+    expect: ok,
+  },
+];

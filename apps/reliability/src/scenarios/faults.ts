@@ -1,0 +1,277 @@
+import type { FaultSpec } from '@pd-router/mock-vllm';
+import { type ClientOutcome, formatOutcome } from '../report/outcome.js';
+import type { Scenario } from '../report/scenario.js';
+import { NIXL_FAULT_CASES } from './faults-nixl.js';
+
+/** The router's leg budgets in the fault runs (ms): short, so timeouts cost little CI time. */
+export const FAULT_BUDGETS = {
+  prefillTimeoutMs: 600,
+  decodeTtftTimeoutMs: 600,
+  streamIdleTimeoutMs: 600,
+  /** The decode mock's KV wait (error mode): below the TTFT budget, so its own 500 is what answers. */
+  kvWaitTimeoutMs: 300,
+} as const;
+
+/** Which budget bounds a scenario's time to answer. */
+export type Budget = 'none' | 'prefill' | 'ttft' | 'ttft+idle' | 'kv-wait';
+
+/**
+ * Which stack the case runs on: P2P NCCL (the default one, or one whose decode waits for KV
+ * forever), or NIXL (`--nixl-on-missing-params` recompute, the default, or fail).
+ */
+export type FaultStack = 'default' | 'kv-hang' | 'nixl' | 'nixl-fail';
+
+const STACK_NOTES: Readonly<Record<FaultStack, string>> = {
+  default: '',
+  'kv-hang': ' (decode in `kvMode: hang`)',
+  nixl: ' (NIXL)',
+  'nixl-fail': ' (NIXL, `--nixl-on-missing-params fail`)',
+};
+
+export interface FaultCase {
+  readonly name: string;
+  readonly role: 'prefill' | 'decode';
+  readonly fault: FaultSpec;
+  readonly stack: FaultStack;
+  readonly json: ClientOutcome;
+  readonly stream: ClientOutcome;
+  readonly budget: Budget;
+  /** The streaming run's budget, when it differs (a stall after the first event meets the idle timeout). */
+  readonly streamBudget?: Budget;
+  /** A prefill failure: no decode may be sent. */
+  readonly noDecode: boolean;
+  /** NIXL: what the decode mock must record (`received[0].nixl`): `path` or `path (reason)`. */
+  readonly decodeNixl?: string;
+  readonly note?: string;
+}
+
+const SLOW_MS = 1_500;
+
+function err(status: number, code: string): ClientOutcome {
+  return { status, code, end: 'body' };
+}
+const OK_JSON: ClientOutcome = { status: 200, end: 'body' };
+const OK_SSE: ClientOutcome = { status: 200, end: 'done' };
+
+function prefill(
+  name: string,
+  fault: FaultSpec,
+  json: ClientOutcome,
+  stream: ClientOutcome,
+  budget: Budget,
+): FaultCase {
+  return {
+    name,
+    role: 'prefill',
+    fault,
+    stack: 'default',
+    json,
+    stream,
+    budget,
+    noDecode: json.status !== 200,
+  };
+}
+function decode(
+  name: string,
+  fault: FaultSpec,
+  json: ClientOutcome,
+  stream: ClientOutcome,
+  budget: Budget,
+): FaultCase {
+  return { name, role: 'decode', fault, stack: 'default', json, stream, budget, noDecode: false };
+}
+function same(o: ClientOutcome): [ClientOutcome, ClientOutcome] {
+  return [o, o];
+}
+
+/**
+ * Every mock-vllm fault a P2P NCCL router can meet, on the prefill and on the decode. The NIXL
+ * faults (`nixl-*`) are left out: the router has no NIXL connector yet (issue 8).
+ */
+const P2P_FAULT_CASES: readonly FaultCase[] = [
+  prefill(
+    'status-503',
+    { kind: 'status', status: 503 },
+    ...same(err(502, 'PD_ERR_PREFILL_UPSTREAM_STATUS')),
+    'none',
+  ),
+  prefill(
+    'status-500',
+    { kind: 'status', status: 500 },
+    ...same(err(502, 'PD_ERR_PREFILL_UPSTREAM_STATUS')),
+    'none',
+  ),
+  prefill(
+    'status-400',
+    { kind: 'status', status: 400 },
+    ...same(err(400, 'PD_ERR_PREFILL_REJECTED')),
+    'none',
+  ),
+  prefill(
+    'status-429',
+    { kind: 'status', status: 429 },
+    ...same(err(429, 'PD_ERR_PREFILL_REJECTED')),
+    'none',
+  ),
+  prefill('refuse', { kind: 'refuse' }, ...same(err(502, 'PD_ERR_PREFILL_UNAVAILABLE')), 'none'),
+  prefill(
+    'refuse-destroy',
+    { kind: 'refuse', mode: 'destroy' },
+    ...same(err(502, 'PD_ERR_PREFILL_UNAVAILABLE')),
+    'none',
+  ),
+  prefill('hang', { kind: 'hang' }, ...same(err(504, 'PD_ERR_PREFILL_TIMEOUT')), 'prefill'),
+  prefill(
+    'slow-headers-over-budget',
+    { kind: 'slow-headers', delayMs: SLOW_MS },
+    ...same(err(504, 'PD_ERR_PREFILL_TIMEOUT')),
+    'prefill',
+  ),
+  prefill('slow-headers-within-budget', { kind: 'slow-headers', delayMs: 100 }, OK_JSON, OK_SSE, 'prefill'),
+  prefill(
+    'reset-before-body',
+    { kind: 'reset-after', events: 0 },
+    ...same(err(502, 'PD_ERR_PREFILL_UNAVAILABLE')),
+    'none',
+  ),
+  prefill(
+    'reset-mid-body',
+    { kind: 'reset-after', events: 1 },
+    ...same(err(502, 'PD_ERR_PREFILL_UNAVAILABLE')),
+    'none',
+  ),
+  prefill('malformed-sse', { kind: 'malformed-sse' }, OK_JSON, OK_SSE, 'none'),
+  prefill(
+    'stall-over-budget',
+    { kind: 'stall', ms: SLOW_MS },
+    ...same(err(504, 'PD_ERR_PREFILL_TIMEOUT')),
+    'prefill',
+  ),
+  {
+    name: 'kv-never-arrives',
+    role: 'prefill',
+    fault: { kind: 'kv-never-arrives' },
+    stack: 'default',
+    json: { status: 500, code: '500', end: 'body' },
+    stream: { status: 200, code: '500', end: 'error-event' },
+    budget: 'kv-wait',
+    noDecode: false,
+    note: "the decode's own KV-wait error, relayed as is",
+  },
+  {
+    name: 'kv-never-arrives-decode-hangs',
+    role: 'prefill',
+    fault: { kind: 'kv-never-arrives' },
+    stack: 'kv-hang',
+    ...(() => {
+      const o = err(504, 'PD_ERR_DECODE_TIMEOUT');
+      return { json: o, stream: o };
+    })(),
+    budget: 'ttft',
+    noDecode: false,
+  },
+  decode(
+    'status-503',
+    { kind: 'status', status: 503 },
+    ...same({ status: 503, code: '503', end: 'body' }),
+    'none',
+  ),
+  decode(
+    'status-400',
+    { kind: 'status', status: 400 },
+    ...same({ status: 400, code: '400', end: 'body' }),
+    'none',
+  ),
+  decode('refuse', { kind: 'refuse' }, ...same(err(502, 'PD_ERR_DECODE_UNAVAILABLE')), 'none'),
+  decode(
+    'refuse-destroy',
+    { kind: 'refuse', mode: 'destroy' },
+    ...same(err(502, 'PD_ERR_DECODE_UNAVAILABLE')),
+    'none',
+  ),
+  decode('hang', { kind: 'hang' }, ...same(err(504, 'PD_ERR_DECODE_TIMEOUT')), 'ttft'),
+  decode(
+    'slow-headers-over-budget',
+    { kind: 'slow-headers', delayMs: SLOW_MS },
+    ...same(err(504, 'PD_ERR_DECODE_TIMEOUT')),
+    'ttft',
+  ),
+  decode('slow-headers-within-budget', { kind: 'slow-headers', delayMs: 100 }, OK_JSON, OK_SSE, 'ttft'),
+  decode(
+    'reset-before-body',
+    { kind: 'reset-after', events: 0 },
+    ...same(err(502, 'PD_ERR_DECODE_UNAVAILABLE')),
+    'none',
+  ),
+  decode(
+    'reset-mid-body',
+    { kind: 'reset-after', events: 2 },
+    { status: 200, end: 'broken' },
+    { status: 200, code: 'PD_ERR_STREAM_BROKEN', end: 'error-event' },
+    'none',
+  ),
+  decode('malformed-sse', { kind: 'malformed-sse' }, OK_JSON, OK_SSE, 'none'),
+  decode(
+    'stall-before-first-event',
+    { kind: 'stall', ms: SLOW_MS, after: 0 },
+    ...same(err(504, 'PD_ERR_DECODE_TIMEOUT')),
+    'ttft',
+  ),
+  {
+    ...decode(
+      'stall-mid-stream',
+      { kind: 'stall', ms: SLOW_MS, after: 1 },
+      err(504, 'PD_ERR_DECODE_TIMEOUT'),
+      { status: 200, code: 'PD_ERR_STREAM_IDLE', end: 'error-event' },
+      'ttft',
+    ),
+    streamBudget: 'ttft+idle',
+  },
+];
+
+/** Every case: the P2P NCCL ones above, then the NIXL ones. */
+export const FAULT_CASES: readonly FaultCase[] = [...P2P_FAULT_CASES, ...NIXL_FAULT_CASES];
+
+/** The scenario id of a case in one mode. */
+export function faultScenarioId(c: FaultCase, stream: boolean): string {
+  return `faults/${c.role}/${c.name}/${stream ? 'stream' : 'json'}`;
+}
+
+/** The field each kind takes in mock-vllm's CLI form (`--fault status=503`, `stall=1500,after=1`). */
+const PRIMARY_FIELD: Readonly<Record<string, string>> = {
+  status: 'status',
+  'slow-headers': 'delayMs',
+  'reset-after': 'events',
+  stall: 'ms',
+};
+
+/** A fault in mock-vllm's `--fault` form. */
+function faultText(f: FaultSpec): string {
+  const { kind, ...rest } = f;
+  const fields = rest as Record<string, unknown>;
+  const primary = PRIMARY_FIELD[kind];
+  let text: string = kind;
+  if (primary !== undefined) text += `=${String(fields[primary])}`;
+  for (const [k, v] of Object.entries(fields)) if (k !== primary) text += `,${k}=${String(v)}`;
+  return `\`${text}\``;
+}
+
+export const FAULT_SCENARIOS: readonly Scenario[] = FAULT_CASES.flatMap((c) =>
+  [false, true].map((stream) => ({
+    id: faultScenarioId(c, stream),
+    group: 'faults' as const,
+    title: `${c.role} fault ${faultText(c.fault)}${STACK_NOTES[c.stack]}, ${stream ? 'streaming' : 'non-streaming'}${c.note === undefined ? '' : `: ${c.note}`}`,
+    expect: `${formatOutcome(stream ? c.stream : c.json)}${c.noDecode ? '; no decode sent' : ''}${c.decodeNixl === undefined ? '' : `; decode: ${c.decodeNixl}`}`,
+  })),
+);
+
+/** The closing check of the fault runs: every socket closed once the keep-alive timeout passed. */
+export const SOCKETS_BASELINE_ID = 'faults/sockets-back-to-baseline';
+
+export const FAULT_BASELINE_SCENARIO: Scenario = {
+  id: SOCKETS_BASELINE_ID,
+  group: 'faults',
+  title:
+    'after every fault above: router inbound, router upstream and mock-side sockets, once the upstream keep-alive (4 s) has passed',
+  expect: '0 sockets open',
+};

@@ -1,0 +1,68 @@
+import { createDecodeServer, createPrefillServer, type MockVllm } from '@pd-router/mock-vllm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completionBody, postCompletion } from '../src/harness/client.js';
+import { errorCodeOf } from '../src/harness/http-response-parser.js';
+import { rawExchange } from '../src/harness/raw-http.js';
+import { type RouterProcess, startRouterProcess } from '../src/harness/router-process.js';
+import { ResultRecorder } from '../src/report/recorder.js';
+import {
+  BAD_INPUT_CASES,
+  BAD_INPUT_CLI_ID,
+  BAD_INPUT_MAX_PAYLOAD,
+  badInputId,
+} from '../src/scenarios/bad-input.js';
+
+const recorder = new ResultRecorder('bad-input-cli');
+const mocks: MockVllm[] = [];
+let router: RouterProcess;
+
+beforeAll(async () => {
+  mocks.push(await createPrefillServer(), await createDecodeServer());
+  const [p, d] = mocks;
+  if (p === undefined || d === undefined) throw new Error('mocks');
+  router = await startRouterProcess([
+    '--prefill',
+    p.workerSpec,
+    '--decode',
+    d.workerSpec,
+    '--max-payload-size',
+    String(BAD_INPUT_MAX_PAYLOAD),
+    '--health-check-interval-ms',
+    '0',
+    // Every request logs a line: the replay reads the same pino output production would write.
+    '--log-level',
+    'info',
+  ]);
+});
+
+afterAll(async () => {
+  await router?.stop();
+  await Promise.all(mocks.map((m) => m.close()));
+  recorder.flush();
+});
+
+describe('bad input against the CLI process', () => {
+  it(BAD_INPUT_CLI_ID, async () => {
+    const mismatches: string[] = [];
+    for (const c of BAD_INPUT_CASES) {
+      const r = await rawExchange({ port: router.port, ...c.send, timeoutMs: 15_000 });
+      const first = r.responses.find((x) => x.status >= 200);
+      const status = first?.status ?? 0;
+      const code = first === undefined ? undefined : errorCodeOf(first.body);
+      if (!c.expect.status.includes(status) || (c.expect.code !== undefined && code !== c.expect.code)) {
+        mismatches.push(`${badInputId(c)}: ${status} ${code ?? ''}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect((await postCompletion(router.url, completionBody(false))).status).toBe(200);
+    const crashes = router.logs.filter((l) => l.level >= 50);
+    expect(crashes).toEqual([]);
+    expect(router.otherOutput.join('')).toBe('');
+    // Every request of the replay that reached a route was logged (the output really was read).
+    expect(router.logs.length).toBeGreaterThan(BAD_INPUT_CASES.length / 2);
+    recorder.record({
+      id: BAD_INPUT_CLI_ID,
+      observed: `the same statuses for all ${BAD_INPUT_CASES.length}; the process stays up; ${router.logs.length} log lines, none at error or fatal, nothing on stderr`,
+    });
+  }, 120_000);
+});
