@@ -6,6 +6,9 @@ import { Ajv, type ErrorObject } from 'ajv';
  * Pydantic's lax mode also coerces strings such as "5" or "true"; these schemas do not (documented).
  */
 
+/** The mock's cap on `n` (vLLM has none; its scheduler would run out of KV blocks instead). */
+export const MAX_N = 128;
+
 const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
 const int = { type: 'integer' };
 const num = { type: 'number' };
@@ -25,8 +28,10 @@ const common = {
   frequency_penalty: nullable(num),
   presence_penalty: nullable(num),
   logit_bias: nullable({ type: 'object', additionalProperties: num }),
-  max_tokens: nullable({ type: 'integer', minimum: 0 }),
-  n: nullable({ type: 'integer', minimum: 1 }),
+  // ajv counts Infinity (the router may forward a Python `1e400` as `Infinity`) as an integer, so
+  // every count has a maximum: an unbounded `n` made the mock allocate until it crashed.
+  max_tokens: nullable({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  n: nullable({ type: 'integer', minimum: 1, maximum: MAX_N }),
   seed: nullable(int),
   stop,
   stream: nullable(bool),
@@ -76,7 +81,7 @@ export const CHAT_REQUEST_SCHEMA = {
         },
       },
     },
-    max_completion_tokens: nullable({ type: 'integer', minimum: 0 }),
+    max_completion_tokens: nullable({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
     logprobs: nullable(bool),
     top_logprobs: nullable(int),
     tools: nullable({ type: 'array', items: { type: 'object' } }),

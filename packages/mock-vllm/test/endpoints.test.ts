@@ -221,6 +221,7 @@ describe('request validation (vLLM 400 bodies)', () => {
     ['max_tokens 0', '/v1/completions', completionBody({ max_tokens: 0 }), 'max_tokens'],
     ['stream not a boolean', '/v1/chat/completions', chatBody({ stream: 3 }), 'stream'],
     ['n below 1', '/v1/chat/completions', chatBody({ n: 0 }), 'n'],
+    ['n above the mock cap', '/v1/completions', completionBody({ n: 129 }), 'n'],
     ['completion without prompt', '/v1/completions', { model: 'm' }, 'prompt'],
     [
       'stream_options without stream',
@@ -239,6 +240,16 @@ describe('request validation (vLLM 400 bodies)', () => {
       expect(typeof parsed.error.message).toBe('string');
     });
   }
+
+  it('rejects an infinite n (the router forwards Python 1e400 as Infinity) instead of crashing', async () => {
+    const r = await send(`${mock.url}/v1/completions`, {
+      body: '{"model": "mock-model", "prompt": "hi", "max_tokens": 2, "n": Infinity}',
+    });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text).error).toMatchObject({ code: 400, param: 'n' });
+    const again = await post(mock.url, '/v1/completions', completionBody({ max_tokens: 2 }));
+    expect(again.status).toBe(200);
+  });
 
   it('rejects invalid JSON and non-JSON content types', async () => {
     const bad = await send(`${mock.url}/v1/completions`, { body: '{"prompt": ' });
