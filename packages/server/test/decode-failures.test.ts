@@ -1,3 +1,4 @@
+import { SseParser } from '@pd-router/core';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/types.js';
@@ -40,6 +41,16 @@ function post(router: Router, body = SEED_COMPLETIONS_BODY) {
 
 function error(code: string, type: string, message: string) {
   return { error: { message, type, param: null, code } };
+}
+
+/** The SSE events a client's parser sees in `text` (a partial last event is dropped, as the spec says). */
+function sseEvents(text: string): string[] {
+  const parser = new SseParser();
+  return [...parser.push(text), ...parser.end()].map((e) => e.data);
+}
+
+function codeOf(data: string | undefined): unknown {
+  return (JSON.parse(data ?? '') as { error?: { code?: unknown } }).error?.code;
 }
 
 async function metricsText(router: Router): Promise<string> {
@@ -165,5 +176,48 @@ describe('decode failures', () => {
     };
     const res = await post(router);
     await expect(res.body.text()).rejects.toThrow();
+  });
+  it('a stream that breaks off mid-event: the error event is an event of its own, not glued to the half event', async () => {
+    const { d, router } = await setup();
+    d.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"a":1}\n\ndata: {"b"');
+      setTimeout(() => res.socket?.destroy(), 50);
+    };
+    const res = await post(router, STREAM_BODY);
+    const text = await res.body.text();
+    const events = sseEvents(text);
+    expect(events[0]).toBe('{"a":1}');
+    // The half event is ended (a client sees broken JSON and drops or reports it), then ours.
+    expect(events.at(-1)).toBe(
+      JSON.stringify(
+        error('PD_ERR_STREAM_BROKEN', 'upstream_error', 'decode worker #1 broke off the stream'),
+      ),
+    );
+    expect(text).toMatch(/^data: \{"a":1\}\n\ndata: \{"b"\n\ndata: \{"error"/);
+  });
+
+  it('a stream that goes silent mid-event: the idle error event is an event of its own', async () => {
+    const { d, router } = await setup({ streamIdleTimeoutMs: 300 });
+    d.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"a":1}\n\ndata: {"b": 2}\n');
+    };
+    const res = await post(router, STREAM_BODY);
+    const events = sseEvents(await res.body.text());
+    expect(events[0]).toBe('{"a":1}');
+    expect(codeOf(events.at(-1))).toBe('PD_ERR_STREAM_IDLE');
+  });
+
+  it('a stream broken off right after a complete CRLF event gets the error event and nothing more', async () => {
+    const { d, router } = await setup();
+    d.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"a":1}\r\n\r\n');
+      setTimeout(() => res.socket?.destroy(), 50);
+    };
+    const res = await post(router, STREAM_BODY);
+    const broken = error('PD_ERR_STREAM_BROKEN', 'upstream_error', 'decode worker #1 broke off the stream');
+    expect(await res.body.text()).toBe(`data: {"a":1}\r\n\r\ndata: ${JSON.stringify(broken)}\n\n`);
   });
 });

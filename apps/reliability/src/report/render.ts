@@ -45,7 +45,7 @@ const SECTIONS: Readonly<Record<ScenarioGroup, { readonly title: string; readonl
 const NOTES = [
   'The fault, disconnect, bad-input, load and most security runs use the default P2P NCCL connector; the NIXL faults (and `kv-never-arrives` in NIXL mode) run against `--kv-connector nixl`, where a transfer that cannot happen makes the decode recompute: the client still gets a correct 200, and the "decode" part of the row says what the decode worker recorded.',
   'Key comparison was checked by reading the implementation, not by timing requests (a timing test would be flaky on a shared CI machine): the admin key and the inbound API keys are compared as SHA-256 digests with `timingSafeEqual` (constant time, lengths hidden), every inbound key each time (no early exit on a match).',
-  'undici\'s header and body timeouts use its coarse "fast timers" (about 0.5 s resolution): with budgets below a second a prefill or idle timeout can fire up to ~0.5 s early. The fault runs allow for it; with production budgets (minutes) it is noise.',
+  "The leg budgets are enforced by the router's own timers, exact to the millisecond: a timeout never fires before its budget (the fault runs assert it, to libuv's 1 ms clock granularity). undici's own header and body timeouts, on its coarse ~0.5 s \"fast timers\", are only a backstop a second beyond each budget (the decode has no undici body timeout: the relay's idle timer counts from the first body byte).",
   'The closed-loop load run lasts 10 s in CI (the issue asks for 60 s); `pnpm --filter @pd-router/reliability soak -- --duration-s 600` runs the long version by hand and prints the same figures.',
 ];
 

@@ -282,11 +282,11 @@ export const configSchema = {
       DEFAULT_PREFILL_TIMEOUT_MS,
     ),
     decodeTtftTimeoutMs: timeout(
-      "Budget from sending the decode request to its first response byte; then 502/504. Non-streaming answers' first byte comes when generation ends.",
+      "Budget from sending the decode request to the first byte of its answer's body, headers or not (a stream's first event; a non-streamed body starts when generation ends); then 504.",
       DEFAULT_DECODE_TTFT_TIMEOUT_MS,
     ),
     streamIdleTimeoutMs: timeout(
-      'Longest silence between two chunks of a decode answer; no cap on total length.',
+      "After the decode answer's first body byte, the longest silence between two of its chunks (and the longest a client may leave relayed data unread); no cap on total length.",
       DEFAULT_STREAM_IDLE_TIMEOUT_MS,
     ),
     upstreamApiKey: {

@@ -22,6 +22,12 @@ const ERROR_BODY_LIMIT_BYTES = 65_536;
 const MESSAGE_QUOTE_CHARS = 1_000;
 /** Status counted for clients that left before their answer (nginx's convention). */
 const CLIENT_CLOSED_STATUS = 499;
+/**
+ * Our own timers (exact, setTimeout) enforce the leg budgets. undici's headersTimeout and
+ * bodyTimeout run on its 499 ms "fast timer" ticks and can fire up to ~0.5 s early (or late), so
+ * they are only a backstop this much beyond the budget, and never decide a timeout's outcome.
+ */
+const UNDICI_BACKSTOP_MS = 1_000;
 
 export interface ProxyRoute {
   /** Upstream path: the route's own path (the client's query string is dropped, as in the reference). */
@@ -225,14 +231,15 @@ export class Exchange {
     this.#call = call;
     // One timer for the whole leg (connect, queueing, headers and body), not only headersTimeout.
     this.#timer = setTimeout(onLegTimeout, budget, this);
+    const backstop = budget + UNDICI_BACKSTOP_MS;
     p.pool.dispatch(
       {
         method: 'POST',
         path: this.#route.path,
         headers: withRequest(p.headers, this.#id, prepared.prefill.length),
         body: prepared.prefill,
-        headersTimeout: budget,
-        bodyTimeout: budget,
+        headersTimeout: backstop,
+        bodyTimeout: backstop,
       },
       call,
     );
@@ -318,7 +325,10 @@ export class Exchange {
     this.#decodeStart = performance.now();
     const relay = new Relay(this.#reply, this, ctx.config.streamIdleTimeoutMs);
     this.#call = relay;
-    // The TTFT budget runs until the first body byte; undici's bodyTimeout then bounds each silence.
+    // The TTFT budget runs from here to the first body byte (firstByte() clears it), headers or
+    // not: vLLM sends an event stream's headers at once, its first event only once the decode
+    // is scheduled. From the first byte on, the relay's idle timer bounds each silence. No
+    // bodyTimeout: undici would start it at the headers, cutting a queued stream at the idle budget.
     this.#timer = setTimeout(onLegTimeout, budget, this);
     d.pool.dispatch(
       {
@@ -326,8 +336,8 @@ export class Exchange {
         path: this.#route.path,
         headers: withRequest(d.headers, this.#id, body.length),
         body,
-        headersTimeout: budget,
-        bodyTimeout: ctx.config.streamIdleTimeoutMs,
+        headersTimeout: budget + UNDICI_BACKSTOP_MS,
+        bodyTimeout: 0,
       },
       relay,
     );

@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Transform } from 'node:stream';
 import type { FastifyReply } from 'fastify';
-import { UpstreamHandler } from '../upstream/call.js';
+import { StreamIdleError, UpstreamHandler } from '../upstream/call.js';
 import { createDecoders } from './decompress.js';
+import { endsEvent, NOTHING_SENT_TAIL, withTail } from './sse-tail.js';
 
 export type RelayEnd =
   /** The whole answer reached the client. */
@@ -31,6 +32,16 @@ export interface RelayHost {
   errorEvent(error: Error): string;
 }
 
+/** process.nextTick callback (module-level: no closure per tick). */
+function flushRelay(relay: Relay): void {
+  relay.flush();
+}
+
+/** setTimeout callback of the idle timer (module-level: no closure per stream). */
+function relayIdle(relay: Relay): void {
+  relay.idle();
+}
+
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -41,12 +52,20 @@ function headerValue(value: string | string[] | undefined): string | undefined {
  * upstream used Content-Encoding (we asked for gzip/deflate, the client didn't).
  *
  * - Backpressure: when the client's socket buffer is full the upstream is paused (undici stops
- *   reading its socket, and its body timeout stops counting), so a slow reader costs one socket
- *   buffer, not the whole answer; a client that reads nothing for `stallTimeoutMs` is dropped.
+ *   reading its socket), so a slow reader costs one socket buffer, not the whole answer; a client
+ *   that reads nothing for `idleTimeoutMs` is dropped (`client_stalled`).
+ * - Idle upstream: from the first byte on, an upstream silent for `idleTimeoutMs` fails the
+ *   answer with a StreamIdleError (the TTFT budget before it is the owner's). The timer is off
+ *   while the relay itself holds the upstream paused: that silence is the client's.
  * - Nothing is written before the first body byte, so a failure up to then can still be
  *   answered with a clean error by the caller (`failed_before_first_byte`).
- * - After the first byte, a failure ends an SSE stream with one error event, and breaks any
- *   other response (a truncated JSON answer must not look complete).
+ * - After the first byte, a failure ends an SSE stream with one error event (an event of its own:
+ *   a half-sent upstream event is ended first), and breaks any other response (a truncated JSON
+ *   answer must not look complete).
+ * - Writes are coalesced: the chunks undici hands over in one tick (one per upstream HTTP chunk,
+ *   hundreds per socket read for a fast stream) leave in one `write` at the end of that tick
+ *   (docs/decisions/001-hot-path.md). Queued chunks precede the error event of a failure; an
+ *   abort or a stall drops them.
  *
  * @example
  * const relay = new Relay(reply, exchange, 30_000);
@@ -58,7 +77,7 @@ export class Relay extends UpstreamHandler {
   readonly #reply: FastifyReply;
   readonly #res: ServerResponse;
   readonly #host: RelayHost;
-  readonly #stallTimeoutMs: number;
+  readonly #idleTimeoutMs: number;
   #resolve!: (result: RelayResult) => void;
   #status = 0;
   #headerList: string[] = [];
@@ -69,14 +88,25 @@ export class Relay extends UpstreamHandler {
   #bytes = 0;
   #paused = false;
   #stallTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  /** The last bytes sent to the client (sse-tail.ts): does the next byte start a new event? */
+  #tail = NOTHING_SENT_TAIL;
+  /** Body chunks received in this tick, written together by flush(). */
+  readonly #queued: Buffer[] = [];
+  #queuedBytes = 0;
+  #flushScheduled = false;
 
-  /** @param stallTimeoutMs how long the client may leave written data unread (backpressure) before it is dropped */
-  constructor(reply: FastifyReply, host: RelayHost, stallTimeoutMs: number) {
+  /**
+   * @param idleTimeoutMs the longest silence allowed once the first byte was relayed: from the
+   *   upstream (then the answer fails as idle), or from a client that leaves written data unread
+   *   (then it is dropped as stalled)
+   */
+  constructor(reply: FastifyReply, host: RelayHost, idleTimeoutMs: number) {
     super();
     this.#reply = reply;
     this.#res = reply.raw;
     this.#host = host;
-    this.#stallTimeoutMs = stallTimeoutMs;
+    this.#idleTimeoutMs = idleTimeoutMs;
     this.done = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -144,7 +174,11 @@ export class Relay extends UpstreamHandler {
     const decoder = this.#decoder;
     if (decoder === undefined) {
       this.#emit(chunk);
-    } else if (!decoder.write(chunk)) {
+      return;
+    }
+    // Compressed bytes count as activity even before the decoder gives any output.
+    this.#idleTimer?.refresh();
+    if (!decoder.write(chunk)) {
       this.controller?.pause();
       decoder.once('drain', () => {
         if (!this.#settled) this.controller?.resume();
@@ -168,8 +202,14 @@ export class Relay extends UpstreamHandler {
       this.#settle('failed_before_first_byte', error);
       return;
     }
-    if (this.#sse && !this.#res.destroyed) this.#res.end(this.#host.errorEvent(error));
-    else this.#res.destroy();
+    if (this.#sse && !this.#res.destroyed) {
+      // Events received before the failure still reach the client, then the error event.
+      const data = this.#takeQueued();
+      if (data !== undefined) this.#res.write(data);
+      // A half-sent upstream event is ended first, so that ours is an event of its own.
+      const separator = endsEvent(this.#tail) ? '' : '\n\n';
+      this.#res.end(separator + this.#host.errorEvent(error));
+    } else this.#res.destroy();
     this.#settle('failed_after_first_byte', error);
   }
 
@@ -180,14 +220,63 @@ export class Relay extends UpstreamHandler {
     this.#res.writeHead(this.#status, this.#headerList);
   }
 
+  /** The idle timer fired: the upstream sent nothing for idleTimeoutMs (called by the timer only). */
+  idle(): void {
+    if (this.#settled || this.#paused) return;
+    const error = new StreamIdleError(this.#idleTimeoutMs);
+    this.cancel(error);
+    this.onResponseError(undefined, error);
+  }
+
   #onDrain: (() => void) | undefined;
   #onStall: (() => void) | undefined;
 
+  /**
+   * Queues a body chunk; the queue goes out in one `write` at the end of the current tick.
+   * undici hands over one chunk per upstream HTTP chunk (one per SSE event from vLLM), often
+   * hundreds from a single socket read; written one by one, each costs Node four buffered
+   * writes (size, CRLF, data, CRLF) and the socket a writev with four iovecs per event, which
+   * made streaming cost 1.4-1.8x the CPU of a proxy that reads the upstream body as a stream.
+   */
   #emit(chunk: Buffer): void {
     if (this.#settled) return;
     if (!this.#started) this.#begin();
     this.#bytes += chunk.length;
-    if (!this.#res.write(chunk) && !this.#paused) {
+    this.#queued.push(chunk);
+    this.#queuedBytes += chunk.length;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // Once per tick, not per chunk: a refresh re-inserts the timer.
+      this.#idleTimer?.refresh();
+      // nextTick: after undici's parser has handed over every chunk of this socket read, before
+      // any timer or I/O callback, so coalescing adds no latency.
+      process.nextTick(flushRelay, this);
+    }
+  }
+
+  /** The queued chunks as one buffer (undefined when none), emptying the queue. */
+  #takeQueued(): Buffer | undefined {
+    const queued = this.#queued;
+    if (queued.length === 0) return undefined;
+    const data = queued.length === 1 ? queued[0] : Buffer.concat(queued, this.#queuedBytes);
+    queued.length = 0;
+    this.#queuedBytes = 0;
+    if (data !== undefined && this.#sse) this.#tail = withTail(this.#tail, data);
+    return data;
+  }
+
+  /**
+   * Writes what was queued during this tick; pauses the upstream when the client pushes back.
+   * Called by the relay itself from `process.nextTick` (public only for that callback).
+   */
+  flush(): void {
+    this.#flushScheduled = false;
+    if (this.#settled) return;
+    const data = this.#takeQueued();
+    if (data === undefined) return;
+    if (!this.#res.write(data) && !this.#paused) {
+      // Outside onResponseData, undici applies the pause at its next chunk: about one more socket
+      // read is queued beyond the client's high-water mark.
       this.#paused = true;
       if (this.#decodedTail !== undefined) this.#decodedTail.pause();
       else this.controller?.pause();
@@ -195,7 +284,14 @@ export class Relay extends UpstreamHandler {
       this.#onDrain ??= () => this.#drained();
       this.#onStall ??= () => this.#stalled();
       this.#res.once('drain', this.#onDrain);
-      this.#stallTimer = setTimeout(this.#onStall, this.#stallTimeoutMs);
+      this.#stallTimer = setTimeout(this.#onStall, this.#idleTimeoutMs);
+      // The upstream is silent because we hold it: not its idleness.
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+    } else if (this.#idleTimer === undefined && !this.#paused) {
+      // Armed here, not at the first byte: an answer that ends in its first tick (most JSON
+      // answers) never needs it. Later ticks refresh it in #emit.
+      this.#idleTimer = setTimeout(relayIdle, this.#idleTimeoutMs, this);
     }
   }
 
@@ -203,6 +299,7 @@ export class Relay extends UpstreamHandler {
     clearTimeout(this.#stallTimer);
     this.#paused = false;
     if (this.#settled) return;
+    this.#idleTimer = setTimeout(relayIdle, this.#idleTimeoutMs, this);
     if (this.#decodedTail !== undefined) this.#decodedTail.resume();
     else this.controller?.resume();
   }
@@ -210,7 +307,10 @@ export class Relay extends UpstreamHandler {
   #onDecodedEnd(): void {
     if (this.#settled) return;
     if (!this.#started) this.#begin();
-    this.#res.end();
+    // The last queued chunks and the end in one write (a small answer: headers, body, end).
+    const data = this.#takeQueued();
+    if (data === undefined) this.#res.end();
+    else this.#res.end(data);
     this.#settle('ok', undefined);
   }
 
@@ -230,7 +330,9 @@ export class Relay extends UpstreamHandler {
 
   #settle(end: RelayEnd, error: Error | undefined): void {
     this.#settled = true;
+    this.#queued.length = 0;
     clearTimeout(this.#stallTimer);
+    clearTimeout(this.#idleTimer);
     this.#resolve({ end, status: this.#status, error, bytes: this.#bytes });
   }
 }

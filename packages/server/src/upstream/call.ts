@@ -39,6 +39,21 @@ export abstract class UpstreamHandler implements Dispatcher.DispatchHandler, Can
   }
 }
 
+/**
+ * An upstream answer already being relayed sent nothing for the idle budget (our own timer: undici's
+ * bodyTimeout is off for the decode). Its code classifies it as a timeout (`classifyUpstreamError`).
+ */
+export class StreamIdleError extends Error {
+  readonly code = 'ERR_STREAM_IDLE';
+  readonly idleMs: number;
+
+  constructor(idleMs: number) {
+    super(`the upstream sent nothing for ${idleMs} ms`);
+    this.name = 'StreamIdleError';
+    this.idleMs = idleMs;
+  }
+}
+
 /** A kept answer outgrew its limit (CollectCall's `keepLimit`); the call was aborted. */
 export class AnswerTooLargeError extends Error {
   readonly limit: number;

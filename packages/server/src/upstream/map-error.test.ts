@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { StreamIdleError } from './call.js';
 import { classifyUpstreamError, describeKind, errorDetail } from './map-error.js';
 
 function coded(code: string, cause?: unknown): Error {
@@ -19,6 +20,13 @@ describe('classifyUpstreamError', () => {
     ['Z_DATA_ERROR', 'bad_response'],
   ])('%s is %s', (code, kind) => {
     expect(classifyUpstreamError(coded(code))).toBe(kind);
+  });
+
+  it("classifies the relay's own idle timeout as a timeout", () => {
+    expect(classifyUpstreamError(new StreamIdleError(600))).toBe('timeout');
+    expect(errorDetail(new StreamIdleError(600))).toBe(
+      'ERR_STREAM_IDLE: the upstream sent nothing for 600 ms',
+    );
   });
 
   it('looks at the cause when the outer code says nothing', () => {

@@ -1,0 +1,178 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SseParser } from '@pd-router/core';
+import { createDecodeServer, createPrefillServer, type FaultSpec, type MockVllm } from '@pd-router/mock-vllm';
+import { request } from 'undici';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Config } from '../src/config/types.js';
+import { type Router, sleep, startRouter, testConfig } from './helpers.js';
+
+// The leg budgets against mock-vllm: what each budget bounds, and that none fires before its time.
+
+let prefill: MockVllm;
+let decode: MockVllm;
+const routers: Router[] = [];
+
+beforeAll(async () => {
+  prefill = await createPrefillServer();
+  decode = await createDecodeServer({ kvWaitTimeoutMs: 10_000 });
+});
+
+afterAll(async () => {
+  await Promise.all([prefill.close(), decode.close()]);
+});
+
+beforeEach(async () => {
+  await Promise.all([prefill.reset(), decode.reset()]);
+});
+
+afterEach(async () => {
+  await Promise.all(routers.splice(0).map((r) => r.close()));
+});
+
+async function router(overrides: Partial<Config>): Promise<Router> {
+  const r = await startRouter(
+    testConfig({ prefill: [prefill.workerSpec], decode: [decode.workerSpec], ...overrides }),
+  );
+  routers.push(r);
+  return r;
+}
+
+const STREAM_BODY = '{"model": "mock-model", "prompt": "hi", "max_tokens": 3, "stream": true}';
+const JSON_BODY = '{"model": "mock-model", "prompt": "hi", "max_tokens": 3}';
+
+interface Answer {
+  readonly status: number;
+  readonly text: string;
+  readonly elapsedMs: number;
+}
+
+async function post(r: Router, body: string): Promise<Answer> {
+  const t0 = performance.now();
+  const res = await request(`${r.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, text, elapsedMs: performance.now() - t0 };
+}
+
+function sseData(text: string): string[] {
+  const parser = new SseParser();
+  return [...parser.push(text), ...parser.end()].map((e) => e.data);
+}
+
+function errorCode(text: string): unknown {
+  return (JSON.parse(text) as { error?: { code?: unknown } }).error?.code;
+}
+
+describe('decode time-to-first-token budget', () => {
+  it('a streamed first token later than the idle budget but within the TTFT budget is relayed, not a 504', async () => {
+    // vLLM sends SSE headers at once; the first event can wait long in the decode queue.
+    const r = await router({ decodeTtftTimeoutMs: 5_000, streamIdleTimeoutMs: 1_000 });
+    await decode.setFaults([{ kind: 'stall', ms: 2_500, after: 0 }]);
+    const answer = await post(r, STREAM_BODY);
+    expect(answer.status, answer.text).toBe(200);
+    const events = sseData(answer.text);
+    expect(events.at(-1)).toBe('[DONE]');
+    expect(events.some((e) => e.includes('PD_ERR_'))).toBe(false);
+    expect(answer.elapsedMs).toBeGreaterThanOrEqual(2_500);
+  }, 20_000);
+
+  it('a non-streamed answer may take up to the TTFT budget to start, however short the idle budget', async () => {
+    const r = await router({ decodeTtftTimeoutMs: 5_000, streamIdleTimeoutMs: 1_000 });
+    await decode.setFaults([{ kind: 'stall', ms: 2_500 }]);
+    const answer = await post(r, JSON_BODY);
+    expect(answer.status, answer.text).toBe(200);
+    expect(JSON.parse(answer.text)).toMatchObject({ object: 'text_completion' });
+  }, 20_000);
+
+  it('a streamed first token later than the TTFT budget: 504 PD_ERR_DECODE_TIMEOUT naming that budget', async () => {
+    const r = await router({ decodeTtftTimeoutMs: 800, streamIdleTimeoutMs: 5_000 });
+    await decode.setFaults([{ kind: 'stall', ms: 3_000, after: 0 }]);
+    const answer = await post(r, STREAM_BODY);
+    expect(answer.status).toBe(504);
+    expect(JSON.parse(answer.text)).toEqual({
+      error: {
+        message: 'decode worker #1 sent no first byte within 800 ms',
+        type: 'timeout_error',
+        param: null,
+        code: 'PD_ERR_DECODE_TIMEOUT',
+      },
+    });
+    expect(answer.elapsedMs).toBeGreaterThanOrEqual(800 - CLOCK_GRANULARITY_MS);
+  }, 20_000);
+
+  it('after the first event, a silence longer than the idle budget ends the stream with PD_ERR_STREAM_IDLE', async () => {
+    const r = await router({ decodeTtftTimeoutMs: 5_000, streamIdleTimeoutMs: 700 });
+    await decode.setFaults([{ kind: 'stall', ms: 3_000, after: 1 }]);
+    const answer = await post(r, STREAM_BODY);
+    expect(answer.status).toBe(200);
+    const events = sseData(answer.text);
+    expect(events).toHaveLength(2);
+    expect(errorCode(events[1] ?? '')).toBe('PD_ERR_STREAM_IDLE');
+    expect(answer.elapsedMs).toBeGreaterThanOrEqual(700 - CLOCK_GRANULARITY_MS);
+  }, 20_000);
+});
+
+/**
+ * Node's timers run on libuv's millisecond clock (truncated), so a timer can fire up to 1 ms short
+ * of a `performance.now()` difference; anything earlier is a budget firing early.
+ */
+const CLOCK_GRANULARITY_MS = 1;
+
+/**
+ * undici runs headersTimeout/bodyTimeout on "fast timers": one 499 ms tick for the whole process,
+ * and a timer counts from the tick before the one that activates it, so a 600 ms undici timeout
+ * started shortly before a tick fires ~100 ms early. Each attempt below starts shortly before a
+ * tick (found with a 1 ms undici timeout, which fires on a tick) while a hanging request keeps the
+ * tick loop running: a budget enforced by undici's timers fails here, the router's own timer doesn't.
+ */
+describe('leg budgets never fire early', () => {
+  let hangServer: Server;
+  let hangUrl = '';
+  beforeAll(async () => {
+    hangServer = createServer(() => {});
+    await new Promise<void>((resolve) => hangServer.listen(0, '127.0.0.1', resolve));
+    hangUrl = `http://127.0.0.1:${(hangServer.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    hangServer.closeAllConnections();
+    await new Promise<void>((resolve) => hangServer.close(() => resolve()));
+  });
+
+  const cases: {
+    readonly role: 'prefill' | 'decode';
+    readonly budget: Partial<Config>;
+    readonly code: string;
+  }[] = [
+    { role: 'prefill', budget: { prefillTimeoutMs: 600 }, code: 'PD_ERR_PREFILL_TIMEOUT' },
+    { role: 'decode', budget: { decodeTtftTimeoutMs: 600 }, code: 'PD_ERR_DECODE_TIMEOUT' },
+  ];
+  for (const c of cases) {
+    it(`${c.role}: a 600 ms budget against slow headers answers 504 ${c.code}, never before 600 ms`, async () => {
+      const r = await router(c.budget);
+      const worker = c.role === 'prefill' ? prefill : decode;
+      const fault: FaultSpec = { kind: 'slow-headers', delayMs: 1_500 };
+      await worker.setFaults([fault]);
+      const keepTicking = new AbortController();
+      const background = request(hangUrl, { signal: keepTicking.signal, headersTimeout: 60_000 }).catch(
+        () => undefined,
+      );
+      try {
+        for (const delay of [400, 430, 460]) {
+          await request(hangUrl, { headersTimeout: 1 }).catch(() => undefined); // returns on a tick
+          await sleep(delay);
+          const answer = await post(r, JSON_BODY);
+          expect(answer.status, answer.text).toBe(504);
+          expect(errorCode(answer.text)).toBe(c.code);
+          expect(answer.elapsedMs).toBeGreaterThanOrEqual(600 - CLOCK_GRANULARITY_MS);
+        }
+      } finally {
+        keepTicking.abort();
+        await background;
+      }
+    }, 30_000);
+  }
+});
