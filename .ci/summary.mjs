@@ -5,6 +5,8 @@ import { join } from 'node:path';
 
 let passed = 0;
 let failed = 0;
+/** Failed tests, printed last so that the tail of the CI log names them. */
+const failures = [];
 let skipped = 0;
 const missing = [];
 for (const root of ['packages', 'apps']) {
@@ -24,8 +26,21 @@ for (const root of ['packages', 'apps']) {
     failed += j.numFailedTests;
     skipped += j.numPendingTests + (j.numTodoTests ?? 0);
     if (j.numFailedTestSuites > 0 && j.numFailedTests === 0) failed += j.numFailedTestSuites;
+    for (const file of j.testResults ?? []) {
+      const where = file.name.slice(file.name.indexOf(dir));
+      if (file.status === 'failed' && file.assertionResults.every((a) => a.status !== 'failed'))
+        failures.push(`${where}: ${firstLines(file.message ?? 'the file failed to run')}`);
+      for (const a of file.assertionResults)
+        if (a.status === 'failed')
+          failures.push(`${where} > ${a.fullName}: ${firstLines(a.failureMessages.join('\n'))}`);
+    }
   }
 }
+function firstLines(text) {
+  return text.split('\n').slice(0, 6).join('\n    ');
+}
+
+for (const f of failures) console.log(`FAILED ${f}`);
 for (const dir of missing) console.log(`no test report from ${dir} (its tests did not run)`);
 failed += missing.length;
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

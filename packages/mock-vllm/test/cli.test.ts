@@ -8,8 +8,15 @@ import { send } from './helpers.js';
 // The bin as published; turbo builds the package before its tests.
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-function run(args: string[]): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+interface Run {
+  readonly child: ChildProcess;
+  /** Listened for from the spawn on: 'exit' may fire before the last stdout chunk is read. */
+  readonly exited: Promise<number | null>;
+}
+
+function run(args: string[]): Run {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return { child, exited: once(child, 'exit').then(([code]) => code as number | null) };
 }
 
 async function firstLine(child: ChildProcess): Promise<string> {
@@ -23,7 +30,7 @@ async function firstLine(child: ChildProcess): Promise<string> {
 
 describe.skipIf(!existsSync(CLI))('mock-vllm CLI', () => {
   it('prints one line with url and kv address, serves, and exits 0 on SIGTERM', async () => {
-    const child = run([
+    const { child, exited } = run([
       '--role',
       'prefill',
       '--port',
@@ -42,9 +49,8 @@ describe.skipIf(!existsSync(CLI))('mock-vllm CLI', () => {
       expect((await send(`${url}/health`)).status).toBe(200);
       const faults = JSON.parse((await send(`${url}/_mock/faults`)).text);
       expect(faults).toEqual({ faults: [{ kind: 'status', status: 503, times: 1 }] });
-      const exited = once(child, 'exit');
       child.kill('SIGTERM');
-      expect((await exited)[0]).toBe(0);
+      expect(await exited).toBe(0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
@@ -52,15 +58,14 @@ describe.skipIf(!existsSync(CLI))('mock-vllm CLI', () => {
 
   it('--help lists the options and exits 0; a bad flag exits 2', async () => {
     const help = run(['--help']);
-    const text = await firstLine(help);
+    const text = await firstLine(help.child);
     expect(text).toContain('mock-vllm');
-    expect((await once(help, 'exit'))[0]).toBe(0);
-    const bad = run(['--no-such-flag']);
-    expect((await once(bad, 'exit'))[0]).toBe(2);
+    expect(await help.exited).toBe(0);
+    expect(await run(['--no-such-flag']).exited).toBe(2);
   });
 
   it('--kv-connector nixl serves a NIXL prefill with the configured engine id and host', async () => {
-    const child = run([
+    const { child, exited } = run([
       '--role',
       'prefill',
       '--kv-connector',
@@ -90,9 +95,8 @@ describe.skipIf(!existsSync(CLI))('mock-vllm CLI', () => {
         remote_host: '127.0.0.1',
         remote_port: kvPort,
       });
-      const exited = once(child, 'exit');
       child.kill('SIGTERM');
-      expect((await exited)[0]).toBe(0);
+      expect(await exited).toBe(0);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

@@ -169,19 +169,22 @@ describe('stream faults', () => {
   });
 
   it('stall pauses once before the given event', async () => {
-    await mock.setFaults({ kind: 'stall', ms: 300, after: 2 });
+    // A stall far longer than an event-loop stall on a loaded machine, so that the events before it
+    // reach the client in an earlier chunk than the last one.
+    await mock.setFaults({ kind: 'stall', ms: 1_500, after: 2 });
     const r = await timedStream(mock.url, chatBody({ stream: true, max_tokens: 4 }));
     expect(sseData(r.text).at(-1)).toBe('[DONE]');
     const last = r.chunks.at(-1)?.at ?? 0;
-    expect(last).toBeGreaterThanOrEqual(250);
-    expect(r.chunks[0]?.at ?? 0).toBeLessThan(last);
+    expect(last).toBeGreaterThanOrEqual(1_450);
+    expect(r.chunks[0]?.at ?? 0).toBeLessThan(last - 500);
+    expect(sseData(r.chunks[0]?.text ?? '').length).toBeLessThanOrEqual(2);
   });
 });
 
 describe('kv-never-arrives', () => {
   it('makes the prefill skip its KV notice, so the decode times out', async () => {
     const prefill = await createPrefillServer({ faults: [{ kind: 'kv-never-arrives', times: 1 }] });
-    const decode = await createDecodeServer({ kvWaitTimeoutMs: 700 });
+    const decode = await createDecodeServer({ kvWaitTimeoutMs: 2_000 });
     try {
       const id = p2pId(prefill.kvAddress, decode.kvAddress);
       expect(

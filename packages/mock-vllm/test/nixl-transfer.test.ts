@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecodeServer, createPrefillServer, type MockVllm } from '../src/index.js';
 import { sseData } from './helpers.js';
@@ -146,9 +147,15 @@ describe('NIXL transfer: decode reads the blocks from the prefill over ZeroMQ', 
 
   it('a side-channel port nobody answers on: recompute after the read timeout (read_timeout)', async () => {
     const impatient = await createDecodeServer({ kvConnector: 'nixl', nixlReadTimeoutMs: 300 });
-    const idle = await createDecodeServer({ kvConnector: 'nixl' });
-    const idlePort = idle.kvPort;
-    await idle.close();
+    // A port that stays bound for the whole test (a closed one could be taken by another process)
+    // and accepts but never speaks ZMTP, as a hung side channel does.
+    const accepted = new Set<Socket>();
+    const idle = createServer((socket) => {
+      accepted.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => idle.listen(0, '127.0.0.1', resolve));
+    const idlePort = (idle.address() as AddressInfo).port;
     try {
       const { params } = await prefillLeg(prefill, '/v1/completions', longCompletion());
       const d = await decodeLeg(impatient, '/v1/completions', longCompletion(), {
@@ -164,6 +171,8 @@ describe('NIXL transfer: decode reads the blocks from the prefill over ZeroMQ', 
       expect(metricValue(m, 'vllm:nixl_recomputes_total', 'reason="read_timeout"')).toBe(1);
     } finally {
       await impatient.close();
+      for (const socket of accepted) socket.destroy();
+      await new Promise((resolve) => idle.close(resolve));
     }
   });
 
