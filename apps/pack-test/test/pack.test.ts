@@ -162,6 +162,19 @@ describe('installed libraries', () => {
     });
   });
 
+  it("the server's config schema resolves by its package path (an export) and is the settings schema", async () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      const path = createRequire(import.meta.url).resolve('@pd-router/server/config.schema.json');
+      const { default: schema } = await import('@pd-router/server/config.schema.json', { with: { type: 'json' } });
+      process.stdout.write(JSON.stringify({ path: path.endsWith('config.schema.json'), type: schema.type,
+        policy: Object.keys(schema.properties ?? {}).includes('policy') }));
+    `;
+    const result = await inProject('node', ['--input-type=module', '-e', script]);
+    expect(result.code, result.report).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ path: true, type: 'object', policy: true });
+  });
+
   it('type declarations compile in a strict NodeNext TypeScript consumer', async () => {
     const source = `
       import { canonicalRequest, type Result, type WorkerAddress, parseWorkerUrl } from '@pd-router/core';
