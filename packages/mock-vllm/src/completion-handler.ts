@@ -1,20 +1,17 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseRequestId } from '@pd-router/core';
-import {
-  type CompletionRequest,
-  type CompletionRoute,
-  validateCompletionRequest,
-} from './completion-request.js';
+import { admitCompletion } from './completion-intake.js';
+import type { CompletionRequest, CompletionRoute } from './completion-request.js';
 import { vllmErrorBody } from './error-body.js';
 import type { RequestFaults } from './fault-book.js';
-import { type GenerationPlan, planGeneration } from './generation-plan.js';
+import type { GenerationPlan } from './generation-plan.js';
 import { JSON_CONTENT_TYPE, SSE_CONTENT_TYPE, sendJson, sleep } from './http-io.js';
 import type { MockContext } from './mock-context.js';
 import { nixlDecodeTransfer, nixlPrefillPlan, settlePrefill } from './nixl-connector.js';
 import { renderJsonBody } from './openai-responses.js';
 import type { ReceivedRequest } from './received-request.js';
-import { type JsonValue, parseRequestBody } from './request-body.js';
+import type { JsonValue } from './request-body.js';
 import { writeSseError, writeStream } from './stream-writer.js';
 
 /** The first header value, or undefined. */
@@ -44,45 +41,21 @@ export async function handleCompletion(
     sendJson(res, status, vllmErrorBody(status, message, param));
   };
 
-  const mediaType = (header(req, 'content-type') ?? '').split(';', 1)[0]?.trim().toLowerCase();
-  if (mediaType !== JSON_CONTENT_TYPE) {
-    fail(400, "Unsupported Media Type: Only 'application/json' is allowed");
-    return;
-  }
-  const json = parseRequestBody(body);
-  if (json === undefined) {
-    fail(400, '1 validation error: body: JSON decode error');
-    return;
-  }
-  const validated = validateCompletionRequest(route, json);
-  if (!validated.ok) {
-    fail(validated.error.status, validated.error.message, validated.error.param);
-    return;
-  }
-  const request = validated.value;
-  if (o.strictModel && request.model !== undefined && request.model !== o.model) {
-    fail(404, `The model \`${request.model}\` does not exist.`, 'model');
-    return;
-  }
-  const headerId = header(req, 'x-request-id');
-  // vLLM's _base_request_id: the header wins, then the body's request_id, then a random uuid4 hex.
-  const baseId = headerId ?? request.bodyRequestId ?? randomUUID().replaceAll('-', '');
-  const planned = planGeneration(request, {
-    baseId,
-    model: o.model,
-    defaultMaxTokens: o.defaultMaxTokens,
-    maxModelLen: o.maxModelLen,
-    nowSeconds: Math.floor(Date.now() / 1000),
+  const admitted = admitCompletion(o, route, {
+    contentType: header(req, 'content-type'),
+    requestId: header(req, 'x-request-id'),
+    body,
   });
-  if (!planned.ok) {
-    fail(planned.error.status, planned.error.message, planned.error.param);
+  if (!admitted.ok) {
+    fail(admitted.error.status, admitted.error.message, admitted.error.param);
     return;
   }
+  const { request } = admitted.value;
   const nixl = o.kvHandoff ? ctx.nixl : undefined;
   const plan =
     nixl !== undefined && o.role === 'prefill'
-      ? nixlPrefillPlan(planned.value, request, faults)
-      : planned.value;
+      ? nixlPrefillPlan(admitted.value.plan, request, faults)
+      : admitted.value.plan;
 
   // P2P NCCL: the addresses live in the id (parse_request_id searches the engine id, which contains
   // the header value). A missing address is a ValueError in vLLM's worker: the request fails.
@@ -231,8 +204,7 @@ async function generate(
     res.writeHead(200, { 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
     res.end(text);
   }
-  metrics.generationTokens += plan.completionTokens;
-  metrics.success.set(plan.finishReason, (metrics.success.get(plan.finishReason) ?? 0) + plan.choices.length);
+  metrics.countFinished(plan);
 }
 
 /** reset-after on a JSON answer: 0 = reset before any byte; N > 0 = headers and half the body, then reset. */

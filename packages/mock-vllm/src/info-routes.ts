@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { sendBody, sendJson } from './http-io.js';
-import { renderMetrics } from './metrics.js';
+import { JSON_CONTENT_TYPE, sendBody } from './http-io.js';
+import { type MetricsSnapshot, type MockMetrics, renderMetrics } from './metrics.js';
 import type { MockContext } from './mock-context.js';
 
 /** What GET /version reports: a vLLM release line, marked as the mock. */
@@ -13,42 +13,75 @@ export function waitingCount(ctx: MockContext): number {
   return ctx.scheduler.waiting + ctx.inbox.waitingCount + (ctx.nixl?.reading ?? 0);
 }
 
-/** The GET routes besides the completions: health, version, load, metrics, models. False if not one. */
-export function handleInfoRoute(ctx: MockContext, path: string, res: ServerResponse): boolean {
+/** The GET routes besides the completions. */
+export const INFO_ROUTES = ['/health', '/ping', '/version', '/load', '/metrics', '/v1/models'] as const;
+
+/** What the info routes report about an instance (the HTTP server's context, or the msw handlers' state). */
+export interface InfoSource {
+  readonly model: string;
+  readonly maxModelLen: number;
+  readonly metrics: MockMetrics;
+  /** Completion requests in flight (vLLM's server_load). */
+  readonly load: number;
+  readonly running: number;
+  readonly waiting: number;
+  /** NIXL instances: the blocks held for remote decodes. */
+  readonly nixl: MetricsSnapshot['nixl'] | undefined;
+}
+
+/** A complete answer of an info route; `contentType` undefined = no Content-Type header. */
+export interface InfoAnswer {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly body: string;
+}
+
+/**
+ * The answer of an info route (health, version, load, metrics, models), or undefined when `path`
+ * is not one. Transport-free: the HTTP server and the msw handlers send the same bytes.
+ */
+export function infoAnswer(path: string, s: InfoSource): InfoAnswer | undefined {
   switch (path) {
     case '/health':
     case '/ping':
-      sendBody(res, 200, undefined, '');
-      return true;
+      return { status: 200, contentType: undefined, body: '' };
     case '/version':
-      sendJson(res, 200, { version: MOCK_VLLM_VERSION });
-      return true;
+      return jsonAnswer({ version: MOCK_VLLM_VERSION });
     case '/load':
-      sendJson(res, 200, { server_load: ctx.inflight });
-      return true;
-    case '/metrics':
-      sendBody(
-        res,
-        200,
-        METRICS_CONTENT_TYPE,
-        renderMetrics(ctx.metrics, {
-          model: ctx.options.model,
-          running: ctx.scheduler.running,
-          waiting: waitingCount(ctx),
-          ...(ctx.nixl === undefined
-            ? {}
-            : {
-                nixl: { heldRequests: ctx.nixl.blocks.heldRequests, heldBlocks: ctx.nixl.blocks.heldBlocks },
-              }),
-        }),
-      );
-      return true;
+      return jsonAnswer({ server_load: s.load });
+    case '/metrics': {
+      const snapshot = { model: s.model, running: s.running, waiting: s.waiting };
+      const text = renderMetrics(s.metrics, s.nixl === undefined ? snapshot : { ...snapshot, nixl: s.nixl });
+      return { status: 200, contentType: METRICS_CONTENT_TYPE, body: text };
+    }
     case '/v1/models':
-      sendJson(res, 200, modelList(ctx.options.model, ctx.options.maxModelLen));
-      return true;
+      return jsonAnswer(modelList(s.model, s.maxModelLen));
     default:
-      return false;
+      return undefined;
   }
+}
+
+function jsonAnswer(value: unknown): InfoAnswer {
+  return { status: 200, contentType: JSON_CONTENT_TYPE, body: JSON.stringify(value) };
+}
+
+/** Sends the answer of an info route. False if `path` is not one. */
+export function handleInfoRoute(ctx: MockContext, path: string, res: ServerResponse): boolean {
+  const answer = infoAnswer(path, {
+    model: ctx.options.model,
+    maxModelLen: ctx.options.maxModelLen,
+    metrics: ctx.metrics,
+    load: ctx.inflight,
+    running: ctx.scheduler.running,
+    waiting: waitingCount(ctx),
+    nixl:
+      ctx.nixl === undefined
+        ? undefined
+        : { heldRequests: ctx.nixl.blocks.heldRequests, heldBlocks: ctx.nixl.blocks.heldBlocks },
+  });
+  if (answer === undefined) return false;
+  sendBody(res, answer.status, answer.contentType, answer.body);
+  return true;
 }
 
 /** vLLM's ModelList with one ModelCard (and its one ModelPermission). */

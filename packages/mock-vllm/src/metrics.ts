@@ -1,3 +1,4 @@
+import type { GenerationPlan } from './generation-plan.js';
 import {
   NIXL_READ_RESULTS,
   NIXL_RECOMPUTE_REASONS,
@@ -27,6 +28,12 @@ export class MockMetrics {
   /** NIXL prefill: held requests (and their blocks) whose TTL ran out unread. */
   nixlExpiredRequests = 0;
   nixlExpiredBlocks = 0;
+
+  /** A request answered in full: its generated tokens and one success per choice. */
+  countFinished(plan: Pick<GenerationPlan, 'completionTokens' | 'finishReason' | 'choices'>): void {
+    this.generationTokens += plan.completionTokens;
+    this.success.set(plan.finishReason, (this.success.get(plan.finishReason) ?? 0) + plan.choices.length);
+  }
 
   reset(): void {
     this.promptTokens = 0;
