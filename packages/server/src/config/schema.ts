@@ -193,7 +193,7 @@ export const configSchema = {
       items: { type: 'string', minLength: 1 },
       default: [],
       description:
-        "IPv4 CIDRs a registration's announced http_address and zmq_address hosts must both fall in; others are refused and counted. ZMQ does not expose the peer's IP, so the announced addresses are what is checked.",
+        "IPv4 CIDRs that limit who may register: the sender's IP (checked at the ZeroMQ handshake, through ZAP) and the announced http_address and zmq_address hosts must all fall in them; others are refused and counted.",
     },
     serviceDiscovery: {
       type: 'boolean',

@@ -33,7 +33,7 @@ export interface ZmqDiscoveryConfig {
   readonly port: number;
   /** A registered worker silent for longer than this leaves the pools. */
   readonly ttlMs: number;
-  /** IPv4 CIDRs the announced addresses must fall in (`--discovery-allow`); empty: anyone may register. */
+  /** IPv4 CIDRs the sender's IP and the announced addresses must fall in (`--discovery-allow`); empty: anyone may register. */
   readonly allow: readonly string[];
 }
 

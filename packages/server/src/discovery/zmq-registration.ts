@@ -5,6 +5,7 @@ import type { WorkerRegistry } from '../workers/registry.js';
 import type { Worker } from '../workers/worker.js';
 import type { Cidr } from './cidr.js';
 import { MAX_REGISTRATION_BYTES, parseRegistration } from './registration-message.js';
+import { ZAP_DOMAIN, ZapAllowHandler } from './zap-allow.js';
 
 export interface ZmqRegistrationOptions {
   readonly registry: WorkerRegistry;
@@ -13,6 +14,10 @@ export interface ZmqRegistrationOptions {
   /** 0: any free port (see `address`). */
   readonly port: number;
   readonly ttlMs: number;
+  /**
+   * When non-empty, both the sender's source IP (checked during the connection handshake, through
+   * ZAP) and the announced addresses must lie inside.
+   */
   readonly allow: readonly Cidr[];
   readonly metrics: DynamicWorkerMetrics;
   readonly log: FastifyBaseLogger;
@@ -29,6 +34,8 @@ const SWEEPS_PER_TTL = 5;
 const MIN_SWEEP_MS = 10;
 /** Refusals are logged once per reason per this period (a misbehaving peer pings every 3 s). */
 const REFUSAL_LOG_PERIOD_MS = 10_000;
+/** Log-throttling key of sender refusals (metric reason `not_allowed`, like announced ones). */
+const SENDER_REFUSAL = 'not_allowed_sender';
 /** Pause after an unexpected receive error, so a persistent one cannot spin the CPU. */
 const RECEIVE_ERROR_PAUSE_MS = 100;
 
@@ -45,6 +52,11 @@ const RECEIVE_ERROR_PAUSE_MS = 100;
  * id (its ZMQ address) while the old TCP connection may linger, and without handover its pings
  * would be dropped as a duplicate id.
  *
+ * With `--discovery-allow`, the ROUTER lives in a ZeroMQ context of its own with a ZAP handler
+ * (see ZapAllowHandler): a connection from a source IP outside the list is refused during its
+ * handshake, counted (`not_allowed`) and logged; messages of admitted connections still have
+ * their announced addresses checked.
+ *
  * @example
  * const reg = await ZmqRegistration.start({ registry, host: '0.0.0.0', port: 30001, ttlMs: 5000, allow: [], metrics, log });
  * await reg.stop();
@@ -54,17 +66,24 @@ export class ZmqRegistration {
   readonly address: string;
   readonly #options: ZmqRegistrationOptions;
   readonly #router: zmq.Router;
+  readonly #zap: ZapAllowHandler | undefined;
   readonly #entries = new Map<string, Entry>();
-  readonly #lastRefusalLog = new Map<RejectReason, number>();
-  readonly #suppressed = new Map<RejectReason, number>();
+  readonly #lastRefusalLog = new Map<string, number>();
+  readonly #suppressed = new Map<string, number>();
   readonly #sweepTimer: NodeJS.Timeout;
   readonly #unsubscribe: () => void;
   readonly #loop: Promise<void>;
   #closed = false;
 
-  private constructor(options: ZmqRegistrationOptions, router: zmq.Router, address: string) {
+  private constructor(
+    options: ZmqRegistrationOptions,
+    router: zmq.Router,
+    zap: ZapAllowHandler | undefined,
+    address: string,
+  ) {
     this.#options = options;
     this.#router = router;
+    this.#zap = zap;
     this.address = address;
     this.#unsubscribe = options.registry.onChange((event, worker) => {
       // Removed by someone else (the admin API): forget it; its next heartbeat adds it again.
@@ -79,9 +98,32 @@ export class ZmqRegistration {
     this.#loop = this.#receiveLoop();
   }
 
-  /** Binds the ROUTER and starts receiving; rejects when the address cannot be bound. */
+  /** Binds the ROUTER (and its ZAP handler) and starts receiving; rejects when the address cannot be bound. */
   static async start(options: ZmqRegistrationOptions): Promise<ZmqRegistration> {
+    let instance: ZmqRegistration | undefined;
+    let zap: ZapAllowHandler | undefined;
+    let context: zmq.Context | undefined;
+    if (options.allow.length > 0) {
+      // ZAP's inproc endpoint is per context and only one handler may bind it: own a context.
+      context = new zmq.Context({ blocky: false });
+      zap = await ZapAllowHandler.start(context, options.allow, (address) => {
+        options.metrics.rejected('zmq', 'not_allowed');
+        // `instance` is set as soon as the ROUTER is bound; a refusal racing that is counted, not logged.
+        if (instance === undefined) return;
+        instance.#logRefusal(
+          SENDER_REFUSAL,
+          'not_allowed',
+          `connection from ${address} refused: the sender is outside --discovery-allow`,
+          address,
+        );
+      });
+    }
     const router = new zmq.Router({
+      ...(context === undefined
+        ? {}
+        : // A non-empty domain turns ZAP on for NULL security; enforcing it makes a missing
+          // handler refuse every connection instead of admitting all (fail closed).
+          { context, zapDomain: ZAP_DOMAIN, zapEnforceDomain: true }),
       handover: true,
       linger: 0,
       // Larger messages disconnect their sender inside libzmq; smaller ones are refused and counted.
@@ -92,10 +134,12 @@ export class ZmqRegistration {
       await router.bind(`tcp://${options.host}:${port}`);
     } catch (error) {
       router.close();
+      await zap?.stop();
       throw error;
     }
     const endpoint = router.lastEndpoint ?? `tcp://${options.host}:${port}`;
-    return new ZmqRegistration(options, router, endpoint.replace(/^tcp:\/\//, ''));
+    instance = new ZmqRegistration(options, router, zap, endpoint.replace(/^tcp:\/\//, ''));
+    return instance;
   }
 
   /** Workers currently known through registration. */
@@ -131,6 +175,7 @@ export class ZmqRegistration {
     this.#unsubscribe();
     this.#router.close();
     await this.#loop;
+    await this.#zap?.stop();
   }
 
   async #receiveLoop(): Promise<void> {
@@ -160,7 +205,13 @@ export class ZmqRegistration {
     const parsed = parseRegistration(frames, allow);
     if (!parsed.ok) {
       metrics.rejected('zmq', parsed.error.reason);
-      this.#logRefusal(parsed.error.reason, parsed.error.message, frames[0]);
+      const id = frames[0];
+      this.#logRefusal(
+        parsed.error.reason,
+        parsed.error.reason,
+        parsed.error.message,
+        id === undefined ? undefined : printable(id),
+      );
       return;
     }
     const { role, spec, address } = parsed.value;
@@ -196,17 +247,17 @@ export class ZmqRegistration {
     log.info({ worker: worker.url, role, zmq: address.zmq.text }, 'worker registered; it joins the pools');
   }
 
-  #logRefusal(reason: RejectReason, message: string, routingId: Uint8Array | undefined): void {
+  /** Logs a refusal, at most once per `key` per period (with how many were suppressed meanwhile). */
+  #logRefusal(key: string, reason: RejectReason, message: string, peer: string | undefined): void {
     const now = performance.now();
-    const last = this.#lastRefusalLog.get(reason);
+    const last = this.#lastRefusalLog.get(key);
     if (last !== undefined && now - last < REFUSAL_LOG_PERIOD_MS) {
-      this.#suppressed.set(reason, (this.#suppressed.get(reason) ?? 0) + 1);
+      this.#suppressed.set(key, (this.#suppressed.get(key) ?? 0) + 1);
       return;
     }
-    const suppressed = this.#suppressed.get(reason) ?? 0;
-    this.#suppressed.delete(reason);
-    this.#lastRefusalLog.set(reason, now);
-    const peer = routingId === undefined ? undefined : printable(routingId);
+    const suppressed = this.#suppressed.get(key) ?? 0;
+    this.#suppressed.delete(key);
+    this.#lastRefusalLog.set(key, now);
     this.#options.log.warn(
       { reason, peer, ...(suppressed > 0 ? { alsoRefusedSinceLastLog: suppressed } : {}) },
       `discovery: registration refused (${reason}): ${message}`,

@@ -91,4 +91,33 @@ describe('WorkerRegistry', () => {
     // A worker added again gets a new ordinal: numbers are never reused.
     expect(r.add({ role: 'decode', spec: 'a', address: address('http://127.0.0.1:1001') }).ordinal).toBe(2);
   });
+
+  it('revives a removed worker that rejoins at the same address while its requests still run', () => {
+    const r = registry();
+    const spec = 'http://127.0.0.1:1001:zmq://127.0.0.1:2001';
+    const d1 = r.add({ role: 'decode', spec, address: address(spec) });
+    r.acquire(d1);
+    r.acquire(d1);
+    r.drain(d1.id);
+    r.remove(d1.id);
+    const back = r.add({ role: 'decode', spec, address: address(spec) });
+    // The same worker: its two running requests still count toward its load.
+    expect(back).toBe(d1);
+    expect(back.inFlight).toBe(2);
+    expect(back.removed).toBe(false);
+    expect(r.available('decode')).toEqual([d1]);
+    r.release(d1);
+    r.release(d1);
+    expect(r.list()).toEqual([d1]);
+
+    // Another KV address under the same URL is another worker, with a load of its own.
+    r.acquire(d1);
+    r.remove(d1.id);
+    const moved = 'http://127.0.0.1:1001:zmq://127.0.0.1:2002';
+    const other = r.add({ role: 'decode', spec: moved, address: address(moved) });
+    expect(other).not.toBe(d1);
+    expect(other.inFlight).toBe(0);
+    r.release(d1);
+    expect(r.list()).toEqual([other]);
+  });
 });

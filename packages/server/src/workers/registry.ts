@@ -54,6 +54,8 @@ const IGNORE_OUTCOMES: WorkerOutcomeListener = {
 export class WorkerRegistry {
   readonly #options: WorkerRegistryOptions;
   readonly #workers = new Map<string, Worker>();
+  /** Removed workers whose requests are still running, by id: a rejoin with the same address revives one. */
+  readonly #departed = new Map<string, Worker>();
   readonly #ordinals = { prefill: 0, decode: 0 };
   #available: { prefill: readonly Worker[]; decode: readonly Worker[] } = { prefill: [], decode: [] };
   #all: readonly Worker[] = [];
@@ -69,6 +71,8 @@ export class WorkerRegistry {
     const id = `${init.role}:${init.address.url}`;
     const existing = this.#workers.get(id);
     if (existing !== undefined) return existing;
+    const departed = this.#departed.get(id);
+    if (departed !== undefined && sameAddress(departed.address, init.address)) return this.#revive(departed);
     const { pools, metrics, authorization, userAgent } = this.#options;
     this.#ordinals[init.role] += 1;
     const view = { role: init.role, url: init.address.url, inFlight: 0, healthy: true };
@@ -128,7 +132,7 @@ export class WorkerRegistry {
       worker.probeTaken = false;
       this.#refresh(worker);
     }
-    if (worker.removed && worker.inFlight === 0) void this.#finalize(worker);
+    if (worker.removed && worker.inFlight === 0) this.#depart(worker);
   }
 
   /** The flow reports a call that got an answer (any status below 500): the circuit's success input. */
@@ -179,6 +183,7 @@ export class WorkerRegistry {
     this.#rebuild();
     this.#emit('removed', worker);
     if (worker.inFlight === 0) void this.#finalize(worker);
+    else this.#departed.set(id, worker);
     return true;
   }
 
@@ -199,6 +204,27 @@ export class WorkerRegistry {
     this.#emit('changed', worker);
   }
 
+  /**
+   * A worker that left while requests ran on it and rejoins at the same address (a discovery blip,
+   * a pod flapping ready) is the same worker: its in-flight count, pool and metric series carry
+   * on, so load-aware policies see its real load instead of a fresh zero.
+   */
+  #revive(worker: Worker): Worker {
+    this.#departed.delete(worker.id);
+    worker.removed = false;
+    worker.draining = false;
+    this.#workers.set(worker.id, worker);
+    this.#rebuild();
+    this.#emit('added', worker);
+    return worker;
+  }
+
+  /** The last request of a removed worker ended. */
+  #depart(worker: Worker): void {
+    if (this.#departed.get(worker.id) === worker) this.#departed.delete(worker.id);
+    void this.#finalize(worker);
+  }
+
   async #finalize(worker: Worker): Promise<void> {
     // A worker that rejoined while this one drained shares its metric series: keep them.
     if (!this.#workers.has(worker.id)) this.#options.metrics.unbindWorker(worker);
@@ -217,6 +243,12 @@ export class WorkerRegistry {
   #emit(event: RegistryEvent, worker: Worker): void {
     for (const listener of this.#listeners) listener(event, worker);
   }
+}
+
+function sameAddress(a: WorkerAddress, b: WorkerAddress): boolean {
+  return (
+    a.url === b.url && a.hostHeader === b.hostHeader && a.zmq.host === b.zmq.host && a.zmq.port === b.zmq.port
+  );
 }
 
 /** The Pool origin of a worker URL (scheme, host and port). */
