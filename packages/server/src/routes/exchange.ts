@@ -1,4 +1,4 @@
-import type { CoreError } from '@pd-router/core';
+import { type CoreError, formatSseData } from '@pd-router/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PreparedRequest } from '../connectors/types.js';
 import { errorTypeForStatus, openAiErrorBody, ServerError } from '../errors.js';
@@ -390,7 +390,7 @@ export class Exchange {
           `${name} sent nothing for ${this.#ctx.config.streamIdleTimeoutMs} ms; the stream was ended`,
         )
       : openAiErrorBody('PD_ERR_STREAM_BROKEN', 'upstream_error', `${name} broke off the stream`);
-    return `data: ${body}\n\n`;
+    return formatSseData(body);
   }
 
   /** Names a worker for clients: its ordinal, or its address at debug level. */
