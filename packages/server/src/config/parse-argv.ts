@@ -1,12 +1,7 @@
 import type { ConfigIssue } from './config-error.js';
-import {
-  findNegatedOption,
-  findOption,
-  OPTIONS,
-  type OptionSpec,
-  UNSUPPORTED_VLLM_ROUTER_FLAGS,
-} from './options.js';
+import { findNegatedOption, findOption, OPTIONS, type OptionSpec } from './options.js';
 import { closestName } from './suggest.js';
+import { UNSUPPORTED_VLLM_ROUTER_FLAGS } from './unsupported-flags.js';
 
 /** What the command line asked for, in the shape of a config file (only the keys it set). */
 export interface ParsedArgv {

@@ -10,18 +10,16 @@ import {
   CollectCall,
   type CollectedResponse,
 } from '../upstream/call.js';
+import { prefillStatusError } from '../upstream/error-text.js';
 import { withRequest } from '../upstream/headers.js';
-import { classifyUpstreamError, describeKind, errorDetail } from '../upstream/map-error.js';
+import { classifyUpstreamError, errorDetail, legError } from '../upstream/map-error.js';
 import type { Worker } from '../workers/worker.js';
 import { type RouterContext, sendError, sendServerError } from './context.js';
+import { CLIENT_CLOSED_STATUS, logOutcome, type Outcome, roundMs } from './outcome.js';
 import { LazyRoutingRequest } from './routing-request.js';
 
 /** Error bodies from a worker are read up to this size: enough for any vLLM message. */
 const ERROR_BODY_LIMIT_BYTES = 65_536;
-/** A client-facing message quotes at most this much of an upstream's error text. */
-const MESSAGE_QUOTE_CHARS = 1_000;
-/** Status counted for clients that left before their answer (nginx's convention). */
-const CLIENT_CLOSED_STATUS = 499;
 /**
  * Our own timers (exact, setTimeout) enforce the leg budgets. undici's headersTimeout and
  * bodyTimeout run on its 499 ms "fast timer" ticks and can fire up to ~0.5 s early (or late), so
@@ -36,56 +34,8 @@ export interface ProxyRoute {
 
 type Phase = 'prefill' | 'decode_wait' | 'stream' | 'done';
 
-/** Outcome names in the per-request log line. */
-type Outcome =
-  | 'ok'
-  | 'bad_request'
-  | 'no_worker'
-  | 'prefill_failed'
-  | 'decode_failed'
-  | 'stream_failed'
-  | 'client_abort'
-  | 'client_stalled'
-  | 'internal_error'
-  /** The decode's own 5xx answer, relayed as is: not ok, so logged at warn. */
-  | 'upstream_error';
-
-/** Outcomes logged at info; the others are upstream or routing failures, logged at warn. */
-const QUIET_OUTCOMES: ReadonlySet<Outcome> = new Set(['ok', 'bad_request', 'client_abort', 'client_stalled']);
-
 function onLegTimeout(exchange: Exchange): void {
   exchange.timeout();
-}
-
-/** The first message in a vLLM (or FastAPI) error body, else its text. */
-function upstreamMessage(body: Buffer): string {
-  const text = body.toString('utf8').trim();
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null) {
-      const o = parsed as { error?: unknown; message?: unknown; detail?: unknown };
-      const inner =
-        typeof o.error === 'object' && o.error !== null
-          ? (o.error as { message?: unknown }).message
-          : o.error;
-      for (const candidate of [inner, o.message, o.detail]) {
-        if (typeof candidate === 'string' && candidate !== '') return candidate.slice(0, MESSAGE_QUOTE_CHARS);
-      }
-    }
-  } catch {
-    // Not JSON: quote the text.
-  }
-  return text.slice(0, MESSAGE_QUOTE_CHARS);
-}
-
-function upstreamParam(body: Buffer): string | null {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    const error = (parsed as { error?: { param?: unknown } } | null)?.error;
-    return typeof error?.param === 'string' ? error.param : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -268,23 +218,15 @@ export class Exchange {
 
   /** A prefill that answered non-2xx: a 4xx is the client's problem (relayed), anything else is ours (502). */
   #prefillStatus(p: Worker, answer: CollectedResponse): ServerError {
-    const status = answer.status;
-    const body = answer.body ?? Buffer.alloc(0);
-    const message = upstreamMessage(body);
-    if (status >= 400 && status < 500) {
+    const error = prefillStatusError(answer.status, answer.body ?? Buffer.alloc(0), this.#name(p));
+    if (error.code === 'PD_ERR_PREFILL_REJECTED') {
       // The worker is fine; the request is not: no upstream error, a success for its circuit.
       this.#ctx.registry.reportSuccess(p);
-      return new ServerError('PD_ERR_PREFILL_REJECTED', message, {
-        statusCode: status,
-        param: upstreamParam(body),
-      });
+    } else {
+      p.metrics.error('status');
+      this.#ctx.registry.reportFailure(p, 'status');
     }
-    p.metrics.error('status');
-    this.#ctx.registry.reportFailure(p, 'status');
-    return new ServerError(
-      'PD_ERR_PREFILL_UPSTREAM_STATUS',
-      `${this.#name(p)} answered HTTP ${status}${message === '' ? '' : `: ${message}`}`,
-    );
+    return error;
   }
 
   /** A 2xx prefill answer the connector cannot use (NIXL: not a JSON object, too large). */
@@ -298,22 +240,8 @@ export class Exchange {
     const kind: UpstreamErrorKind = this.#timedOut ? 'timeout' : classifyUpstreamError(error);
     worker.metrics.error(kind);
     this.#ctx.registry.reportFailure(worker, kind);
-    const prefill = worker.role === 'prefill';
-    const name = this.#name(worker);
     const detail = this.#ctx.debug ? ` (${errorDetail(error)})` : '';
-    if (kind === 'timeout') {
-      const what = prefill ? 'did not answer completely' : 'sent no first byte';
-      return new ServerError(
-        prefill ? 'PD_ERR_PREFILL_TIMEOUT' : 'PD_ERR_DECODE_TIMEOUT',
-        `${name} ${what} within ${budget} ms${detail}`,
-        { cause: error },
-      );
-    }
-    return new ServerError(
-      prefill ? 'PD_ERR_PREFILL_UNAVAILABLE' : 'PD_ERR_DECODE_UNAVAILABLE',
-      `${name} ${describeKind(kind)}${detail}`,
-      { cause: error },
-    );
+    return legError(worker.role, this.#name(worker), kind, budget, detail, error);
   }
 
   async #decodeLeg(d: Worker, body: string): Promise<void> {
@@ -453,7 +381,7 @@ export class Exchange {
     const totalMs = performance.now() - this.#t0;
     ctx.metrics.request(route, status);
     ctx.metrics.totalDuration(route, totalMs / 1_000);
-    const line = {
+    logOutcome(this.#request.log, outcome, {
       requestId: this.#id,
       route,
       prefill: this.#prefillUrl,
@@ -461,16 +389,10 @@ export class Exchange {
       status,
       outcome,
       code,
-      prefillMs: round(this.#prefillMs),
-      decodeTtfbMs: round(this.#ttfbMs),
-      totalMs: round(totalMs),
+      prefillMs: roundMs(this.#prefillMs),
+      decodeTtfbMs: roundMs(this.#ttfbMs),
+      totalMs: roundMs(totalMs),
       detail,
-    };
-    if (QUIET_OUTCOMES.has(outcome)) this.#request.log.info(line, 'proxied request');
-    else this.#request.log.warn(line, 'proxied request failed');
+    });
   }
-}
-
-function round(ms: number): number | undefined {
-  return ms < 0 ? undefined : Math.round(ms * 1_000) / 1_000;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StreamIdleError } from './call.js';
-import { classifyUpstreamError, describeKind, errorDetail } from './map-error.js';
+import { classifyUpstreamError, describeKind, errorDetail, legError } from './map-error.js';
 
 function coded(code: string, cause?: unknown): Error {
   return Object.assign(new Error(code), { code }, cause === undefined ? {} : { cause });
@@ -50,5 +50,23 @@ describe('classifyUpstreamError', () => {
     expect(errorDetail(coded('ECONNREFUSED'))).toBe('ECONNREFUSED: ECONNREFUSED');
     expect(errorDetail(new Error('x'))).toBe('x');
     expect(errorDetail(42)).toBe('42');
+  });
+
+  it('legError: a timeout is a 504 naming the budget, any other failure a 502 naming what happened', () => {
+    const cause = new Error('x');
+    expect(legError('prefill', 'prefill worker #1', 'timeout', 300, '', cause)).toMatchObject({
+      code: 'PD_ERR_PREFILL_TIMEOUT',
+      message: 'prefill worker #1 did not answer completely within 300 ms',
+      statusCode: 504,
+    });
+    expect(legError('decode', 'decode worker #2', 'timeout', 5, ' (d)', cause).message).toBe(
+      'decode worker #2 sent no first byte within 5 ms (d)',
+    );
+    expect(legError('decode', 'decode worker #2', 'connect', 5, '', cause)).toMatchObject({
+      code: 'PD_ERR_DECODE_UNAVAILABLE',
+      message: 'decode worker #2 could not be reached',
+      statusCode: 502,
+    });
+    expect(legError('prefill', 'P', 'reset', 5, '', cause).code).toBe('PD_ERR_PREFILL_UNAVAILABLE');
   });
 });

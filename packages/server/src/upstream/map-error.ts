@@ -1,4 +1,6 @@
+import { ServerError } from '../errors.js';
 import type { UpstreamErrorKind } from '../metrics.js';
+import type { WorkerRole } from '../workers/worker.js';
 
 const CONNECT_CODES = new Set([
   'ECONNREFUSED',
@@ -72,4 +74,34 @@ export function errorDetail(error: unknown): string {
     return code === undefined ? error.message : `${code}: ${error.message}`;
   }
   return String(error);
+}
+
+/**
+ * The coded error of a leg that failed before any byte reached the client: a timeout (504) or an
+ * unreachable / failing worker (502), worded for clients with the worker's public name.
+ *
+ * @example legError('decode', 'decode worker #1', 'timeout', 300000, '', cause); // PD_ERR_DECODE_TIMEOUT
+ */
+export function legError(
+  role: WorkerRole,
+  name: string,
+  kind: UpstreamErrorKind,
+  budgetMs: number,
+  detail: string,
+  cause: unknown,
+): ServerError {
+  const prefill = role === 'prefill';
+  if (kind === 'timeout') {
+    const what = prefill ? 'did not answer completely' : 'sent no first byte';
+    return new ServerError(
+      prefill ? 'PD_ERR_PREFILL_TIMEOUT' : 'PD_ERR_DECODE_TIMEOUT',
+      `${name} ${what} within ${budgetMs} ms${detail}`,
+      { cause },
+    );
+  }
+  return new ServerError(
+    prefill ? 'PD_ERR_PREFILL_UNAVAILABLE' : 'PD_ERR_DECODE_UNAVAILABLE',
+    `${name} ${describeKind(kind)}${detail}`,
+    { cause },
+  );
 }
