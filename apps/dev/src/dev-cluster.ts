@@ -107,13 +107,15 @@ export async function startDevCluster(
   const routerCli = builtCli('@pd-router/server', 'pd-router');
   const plans = planInstances(o);
   await assertPortsFree(fixedPorts(o.port, plans));
-  // The router would pick a free port itself too, but then its address would have to be read from
-  // its logs; choosing here keeps the log format out of the contract.
-  const port = o.port === 0 ? await pickFreePort() : o.port;
   signal.throwIfAborted();
 
   const mocks = await Promise.all(plans.map((plan) => startMock(mockCli, plan, o, group, signal)));
   const model = mocks[0]?.model ?? 'mock-model';
+  // The router would pick a free port itself too, but then its address would have to be read from
+  // its logs; choosing here keeps the log format out of the contract. Chosen only now, right before
+  // the router binds it: the port is free a moment ago, and the mocks (on port 0) cannot take it.
+  const port = o.port === 0 ? await pickFreePort() : o.port;
+  signal.throwIfAborted();
   const routerUrl = `http://${LOOPBACK}:${port}`;
   const router = group.add(
     ManagedChild.spawn('pd-router', process.execPath, [routerCli, ...routerArgs(o, port, mocks)]),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DevProcess, listedProcesses, pidAlive } from './dev-process.js';
 
 const START_TIMEOUT_MS = 40_000;
-const STOP_TIMEOUT_MS = 8_000;
+const STOP_TIMEOUT_MS = 15_000;
 /** 20 estimated tokens: the prefill holds one full 16-token block, so the decode really reads it. */
 const PROMPT = 'The quick brown fox jumps over the lazy dog while the router hands its KV over. ';
 

@@ -16,8 +16,11 @@ import {
 // sees it and stops everything as on Ctrl-C).
 
 const START_TIMEOUT_MS = 40_000;
-/** Children poll every 500 ms, then stop as on SIGTERM (the router drains for up to 1 s). */
-const GONE_TIMEOUT_MS = 10_000;
+/**
+ * Children poll every 500 ms, then stop as on SIGTERM (the router drains for up to 1 s); slack for
+ * a loaded machine, where a node process can take seconds to run its shutdown.
+ */
+const GONE_TIMEOUT_MS = 20_000;
 const SMALL = [
   '--prefill-count',
   '1',
@@ -106,8 +109,12 @@ setInterval(() => {}, 60000);
     const ports = listedPorts(output);
     shim.kill('SIGKILL');
     await until(() => !pidAlive(mainPid), 'main.js to exit', GONE_TIMEOUT_MS);
-    expect(output).toContain('parent process gone: stopping 3 processes...');
-    expect(output).toContain('stopped');
+    // Printed before it exited, but possibly still in the pipe to us.
+    await until(
+      () => output.includes('parent process gone: stopping 3 processes...') && output.includes('stopped'),
+      `the stop lines in:\n${output}`,
+      GONE_TIMEOUT_MS,
+    );
     await expectAllGoneSoon(listed, ports);
   }, 90_000);
 });

@@ -47,6 +47,9 @@ export class DevProcess {
     const deadline = Date.now() + timeoutMs;
     while (!this.stdout.includes(text)) {
       if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        // 'exit' can come before the last output is read: look again once the pipes are drained.
+        await this.exited;
+        if (this.stdout.includes(text)) return;
         throw new Error(
           `dev exited before printing "${text}"\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
         );

@@ -9,7 +9,7 @@ import { APP_DIR, DevProcess, listedPorts, listedProcesses, pidAlive, portFree }
 const run = promisify(execFile);
 const START_TIMEOUT_MS = 40_000;
 /** SIGTERM to the children, SIGKILL 3 s later at worst: well within this. */
-const STOP_TIMEOUT_MS = 8_000;
+const STOP_TIMEOUT_MS = 15_000;
 
 function curlPath(): string {
   try {

@@ -53,16 +53,21 @@ describe('a slow streaming client', () => {
     await waitFor(() => blocked > 0, 20_000, 'the decode writes to block');
     // Stopped means nothing written for 250 ms: loopback socket buffers can still grow in a step
     // or two (a delayed-ACK round, ~40 ms) after the first stall, with nothing held by the router.
+    // And over 25 polls in a row, each an event-loop turn that runs pending I/O: after a stall of
+    // this process, timers run before I/O, so elapsed time alone could declare a moving pipeline still.
     let last = -1;
     let unchangedSince = performance.now();
+    let unchangedPolls = 0;
     await waitFor(
       () => {
         if (written !== last) {
           last = written;
           unchangedSince = performance.now();
+          unchangedPolls = 0;
           return false;
         }
-        return performance.now() - unchangedSince >= 250;
+        unchangedPolls += 1;
+        return unchangedPolls >= 25 && performance.now() - unchangedSince >= 250;
       },
       20_000,
       'the decode to stop writing',
@@ -115,7 +120,7 @@ describe('a client that stops reading altogether', () => {
     await waitFor(() => d.aborted.length === 1, 20_000, 'the decode to be closed');
     await waitFor(
       () => router.app.pd.registry.list().every((w) => w.inFlight === 0),
-      5_000,
+      15_000,
       'in-flight back to 0',
     );
     req.destroy();

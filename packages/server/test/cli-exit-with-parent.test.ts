@@ -79,8 +79,9 @@ describe('PD_EXIT_WITH_PARENT=1', () => {
     const family = startFamily({ PD_EXIT_WITH_PARENT: '1' });
     const pid = await routerPid(family);
     family.parent.kill('SIGKILL');
-    await until(() => !alive(pid), 'the router to exit', 10_000);
-    await until(() => family.output.includes('pd-router stopped'), 'the stopped line', 5_000);
+    await until(() => !alive(pid), 'the router to exit', 20_000);
+    // Written before it exited, but it may still be on its way through the pipe to us.
+    await until(() => family.output.includes('pd-router stopped'), 'the stopped line', 15_000);
     expect(family.output).toContain('SIGTERM received');
   });
 

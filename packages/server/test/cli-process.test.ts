@@ -19,6 +19,7 @@ interface Run {
   readonly child: ChildProcess;
   stdout: string;
   stderr: string;
+  /** Settles on 'close', not 'exit': once stdout and stderr are fully read too. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -34,7 +35,8 @@ function start(args: readonly string[]): Run {
     child,
     stdout: '',
     stderr: '',
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
+    // 'exit' can come before the last output is read: the tests read stdout once this settles.
+    exited: new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal }))),
   };
   child.stdout?.on('data', (chunk: Buffer) => {
     run.stdout += chunk.toString();

@@ -5,6 +5,7 @@ import type { Config } from '../src/config/types.js';
 import {
   type FakeWorker,
   jsonAnswer,
+  REFUSED_SPEC,
   type Router,
   SEED_COMPLETIONS_BODY,
   startFakeWorker,
@@ -61,11 +62,8 @@ async function metricsText(router: Router): Promise<string> {
 describe('decode failures', () => {
   it('connection refused: 502 PD_ERR_DECODE_UNAVAILABLE after the prefill', async () => {
     const p = await startFakeWorker(jsonAnswer({ prefill: true }));
-    const dead = await startFakeWorker();
-    const spec = dead.spec();
-    await dead.close();
     open.push(p);
-    const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [spec] }));
+    const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [REFUSED_SPEC] }));
     open.push(router);
     const res = await post(router);
     expect(res.statusCode).toBe(502);
@@ -93,7 +91,7 @@ describe('decode failures', () => {
     expect(await res.body.json()).toEqual(
       error('PD_ERR_DECODE_TIMEOUT', 'timeout_error', 'decode worker #1 sent no first byte within 300 ms'),
     );
-    await waitFor(() => d.aborted.length === 1, 5_000, 'the decode to see the abort');
+    await waitFor(() => d.aborted.length === 1, 15_000, 'the decode to see the abort');
   });
 
   it('headers but no body byte within the TTFT budget: still a clean 504', async () => {
@@ -137,7 +135,7 @@ describe('decode failures', () => {
       'decode worker #1 sent nothing for 300 ms; the stream was ended',
     );
     expect(text).toBe(`data: {"n": 1}\n\ndata: ${JSON.stringify(idle)}\n\n`);
-    await waitFor(() => d.aborted.length === 1, 5_000, 'the decode to see the close');
+    await waitFor(() => d.aborted.length === 1, 15_000, 'the decode to see the close');
     expect(await metricsText(router)).toMatch(/kind="stream_idle"\} 1/);
   });
 

@@ -22,7 +22,9 @@ afterEach(async () => {
 });
 
 it('a worker that expires while a slow request runs on it finishes that request; new ones no longer go there', async () => {
-  const ttlMs = 300;
+  // The prefill must stay registered through a loaded machine's event-loop stalls (pings 100 ms
+  // apart); the stream (25 tokens, 150 ms apart: 3.6 s) outlasts the decode's expiry (TTL + TTL/5).
+  const ttlMs = 2_000;
   const router = await startDynamicRouter(
     testConfig({ discovery: { host: '127.0.0.1', port: 0, ttlMs, allow: [] }, health: HEALTH_OFF }),
   );
@@ -30,7 +32,7 @@ it('a worker that expires while a slow request runs on it finishes that request;
   const proxy = discoveryAddress(router);
   const p = await createMockVllm({ role: 'prefill', proxyAddress: proxy, registerIntervalMs: 100 });
   // The decode registers through a pinger the test controls, so it can fall silent and still serve.
-  const d = await createMockVllm({ role: 'decode', timing: { interTokenMs: 60 }, kvWaitTimeoutMs: 5_000 });
+  const d = await createMockVllm({ role: 'decode', timing: { interTokenMs: 150 }, kvWaitTimeoutMs: 5_000 });
   open.push(p, d);
   const pinger = new Pinger(
     proxy,
@@ -41,6 +43,8 @@ it('a worker that expires while a slow request runs on it finishes that request;
   open.push(pinger);
   await waitFor(
     () => workerUrls(router, 'prefill').length === 1 && workerUrls(router, 'decode').length === 1,
+    15_000,
+    'both to register',
   );
   const worker = router.app.pd.registry.get(`decode:${d.url}`);
 
@@ -54,9 +58,9 @@ it('a worker that expires while a slow request runs on it finishes that request;
   const done = (async () => {
     for await (const chunk of res.body) chunks.push(Buffer.from(chunk as Uint8Array).toString('utf8'));
   })();
-  await waitFor(() => chunks.length > 0);
+  await waitFor(() => chunks.length > 0, 15_000, 'the first event');
   await pinger.close();
-  await waitFor(() => workerUrls(router, 'decode').length === 0, ttlMs + 1_000, 'the decode to expire');
+  await waitFor(() => workerUrls(router, 'decode').length === 0, ttlMs + 10_000, 'the decode to expire');
   expect(worker?.removed).toBe(true);
   expect(worker?.inFlight).toBe(1);
   // Nothing else may be sent there now.

@@ -1,10 +1,14 @@
 import { type AddressInfo, createServer } from 'node:net';
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/app.js';
 import {
+  asLogger,
+  CaptureLogger,
   type FakeWorker,
   jsonAnswer,
+  REFUSED_SPEC,
+  type Router,
   SEED_COMPLETIONS_BODY,
   startFakeWorker,
   startRouter,
@@ -116,10 +120,7 @@ describe('GET /v1/models', () => {
 
   it('502 PD_ERR_DECODE_UNAVAILABLE when no decode worker answers (not cached)', async () => {
     const { p } = await workers();
-    const dead = await startFakeWorker();
-    const spec = dead.spec();
-    await dead.close();
-    const server = await buildServer(testConfig({ prefill: [p[0]!.spec()], decode: [spec] }));
+    const server = await buildServer(testConfig({ prefill: [p[0]!.spec()], decode: [REFUSED_SPEC] }));
     open.push(server);
     const res = await server.inject({ method: 'GET', url: '/v1/models' });
     expect(res.statusCode).toBe(502);
@@ -172,22 +173,39 @@ describe('GET /metrics', () => {
 
   it('with prometheusPort set: a separate listener serves /metrics once the server listens, closed with it', async () => {
     const { p, d } = await workers();
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-
-    const router = await startRouter(
-      testConfig({
-        prefill: [p[0]!.spec()],
-        decode: [d[0]!.spec()],
-        prometheusPort: port,
-        prometheusHost: '127.0.0.1',
-      }),
-    );
-    const res = await request(`http://127.0.0.1:${port}/metrics`);
-    expect(res.statusCode).toBe(200);
-    expect(await res.body.text()).toContain('pd_router_requests_total');
+    // A port free a moment ago may have been taken since by another process: the router then logs
+    // the failed bind (it cannot fail its listen() for it), and the test tries another port.
+    let router: Router | undefined;
+    let res: Dispatcher.ResponseData | undefined;
+    let port = 0;
+    for (let attempt = 1; router === undefined; attempt++) {
+      const probe = createServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      port = (probe.address() as AddressInfo).port;
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      const log = new CaptureLogger();
+      const started = await startRouter(
+        testConfig({
+          prefill: [p[0]!.spec()],
+          decode: [d[0]!.spec()],
+          prometheusPort: port,
+          prometheusHost: '127.0.0.1',
+        }),
+        { logger: asLogger(log) },
+      );
+      const answer = await request(`http://127.0.0.1:${port}/metrics`).catch((error: unknown) => error);
+      if (!log.entries.some((e) => e.msg === `metrics listener on port ${port} failed`)) {
+        router = started;
+        if (answer instanceof Error) throw answer;
+        res = answer as Dispatcher.ResponseData;
+      } else {
+        if (!(answer instanceof Error)) await (answer as Dispatcher.ResponseData).body.dump();
+        await started.close();
+        if (attempt === 5) throw new Error(`the metrics port was taken ${attempt} times in a row`);
+      }
+    }
+    expect(res?.statusCode).toBe(200);
+    expect(await res?.body.text()).toContain('pd_router_requests_total');
     const other = await request(`http://127.0.0.1:${port}/other`);
     expect(other.statusCode).toBe(404);
     await other.body.dump();

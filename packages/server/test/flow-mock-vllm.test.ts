@@ -11,13 +11,14 @@ let router: Router;
 
 beforeAll(async () => {
   prefill = await createPrefillServer();
-  decode = await createDecodeServer({ kvWaitTimeoutMs: 2_000 });
+  // Budgets far above a loaded machine's event-loop stalls: no test here waits for one.
+  decode = await createDecodeServer({ kvWaitTimeoutMs: 10_000 });
   router = await startRouter(
     testConfig({
       prefill: [prefill.workerSpec],
       decode: [decode.workerSpec],
-      prefillTimeoutMs: 3_000,
-      decodeTtftTimeoutMs: 3_000,
+      prefillTimeoutMs: 10_000,
+      decodeTtftTimeoutMs: 10_000,
     }),
   );
 });

@@ -44,29 +44,31 @@ describe('active health checks', () => {
         health: {
           ...HEALTH_OFF,
           checkIntervalMs: 50,
-          checkTimeoutMs: 300,
+          // Well above a loaded machine's event-loop stalls, so a check on a healthy worker never
+          // times out by accident (which would add transitions); the hang case waits this long.
+          checkTimeoutMs: 1_000,
           failureThreshold: 2,
           successThreshold: 2,
         },
       }),
     );
     open.push(router);
-    await waitFor(() => d2.received.some((r) => r.url === '/health'));
+    await waitFor(() => d2.received.some((r) => r.url === '/health'), 15_000, 'the first check');
     expect(availableUrls(router, 'decode')).toEqual([d1.url, d2.url]);
 
     d2Mode.value = 'error';
-    await waitFor(() => availableUrls(router, 'decode').length === 1, 5_000, 'd2 to leave');
+    await waitFor(() => availableUrls(router, 'decode').length === 1, 15_000, 'd2 to leave');
     expect(availableUrls(router, 'decode')).toEqual([d1.url]);
     const before = d2.received.filter((r) => r.url === '/v1/completions').length;
     for (let i = 0; i < 4; i++) expect((await complete(router)).status).toBe(200);
     expect(d2.received.filter((r) => r.url === '/v1/completions').length).toBe(before);
 
     d2Mode.value = 'ok';
-    await waitFor(() => availableUrls(router, 'decode').length === 2, 5_000, 'd2 to come back');
+    await waitFor(() => availableUrls(router, 'decode').length === 2, 15_000, 'd2 to come back');
 
     // A check that never answers counts as failed after the timeout.
     d1Mode.value = 'hang';
-    await waitFor(() => availableUrls(router, 'decode').join() === d2.url, 5_000, 'the hung d1 to leave');
+    await waitFor(() => availableUrls(router, 'decode').join() === d2.url, 15_000, 'the hung d1 to leave');
     expect(
       await metricValue(router, 'pd_router_worker_health_transitions_total{role="decode",to="unhealthy"}'),
     ).toBe(2);

@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { availableUrls, complete, HEALTH_OFF, metricValue, startDynamicRouter } from './dynamic-helpers.js';
-import { type FakeWorker, jsonAnswer, sleep, startFakeWorker, testConfig, waitFor } from './helpers.js';
+import {
+  type FakeWorker,
+  jsonAnswer,
+  REFUSED_SPEC,
+  sleep,
+  startFakeWorker,
+  testConfig,
+  waitFor,
+} from './helpers.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -12,7 +20,11 @@ afterEach(async () => {
   );
 });
 
-const OPEN_MS = 300;
+/**
+ * Long enough that the requests checked while a circuit is open all fit inside the open period even
+ * on a loaded machine (the circuit turning half-open early would hand d1 an extra probe).
+ */
+const OPEN_MS = 2_000;
 
 /** Decode requests a fake worker has received (health checks excluded). */
 function completions(w: FakeWorker): number {
@@ -55,7 +67,7 @@ describe('the circuit breaker, through real requests', () => {
     expect(completions(d1)).toBe(2);
 
     // Half-open: concurrent requests, but only one probes d1; it fails, so the circuit reopens.
-    await waitFor(() => d1Worker?.circuit === 'half_open', OPEN_MS + 2_000, 'half-open');
+    await waitFor(() => d1Worker?.circuit === 'half_open', OPEN_MS + 10_000, 'half-open');
     const burst = await Promise.all(Array.from({ length: 6 }, () => complete(router)));
     expect(completions(d1)).toBe(3);
     expect(burst.filter((r) => r.status === 500)).toHaveLength(1);
@@ -63,10 +75,10 @@ describe('the circuit breaker, through real requests', () => {
 
     // Fixed: the next probe succeeds and d1 is back in rotation.
     d1Fails = false;
-    await waitFor(() => d1Worker?.circuit === 'half_open', OPEN_MS + 2_000, 'half-open again');
+    await waitFor(() => d1Worker?.circuit === 'half_open', OPEN_MS + 10_000, 'half-open again');
     const again = await Promise.all(Array.from({ length: 4 }, () => complete(router)));
     expect(again.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-    await waitFor(() => d1Worker?.circuit === 'closed', 2_000, 'closed');
+    await waitFor(() => d1Worker?.circuit === 'closed', 10_000, 'closed');
     expect(availableUrls(router, 'decode')).toEqual([d1.url, d2.url]);
     const before = completions(d1);
     for (let i = 0; i < 4; i++) expect((await complete(router)).status).toBe(200);
@@ -80,18 +92,17 @@ describe('the circuit breaker, through real requests', () => {
 
   it('counts connection failures too, on the prefill side as well', async () => {
     const p1 = await startFakeWorker(jsonAnswer({ ok: true }));
-    const p2 = await startFakeWorker(jsonAnswer({ ok: true }));
     const d = await startFakeWorker(jsonAnswer({ choices: [] }));
     open.push(p1, d);
     const router = await startDynamicRouter(
       testConfig({
-        prefill: [p1.spec(), p2.spec()],
+        // p2 refuses connections (nobody listens there).
+        prefill: [p1.spec(), REFUSED_SPEC],
         decode: [d.spec()],
         health: { ...HEALTH_OFF, circuitFailureThreshold: 1, circuitOpenMs: 60_000 },
       }),
     );
     open.push(router);
-    await p2.close();
     const results = [];
     for (let i = 0; i < 4; i++) results.push((await complete(router)).status);
     // One refused connection opens p2's circuit; from then on every request succeeds.

@@ -213,6 +213,13 @@ export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = '
   }
 }
 
+/**
+ * A worker address nobody listens on, for "connection refused": port 1 is privileged and never handed
+ * out by listen(0), unlike the port of a server a test has just closed (another process may take it).
+ */
+export const REFUSED_URL = 'http://127.0.0.1:1';
+export const REFUSED_SPEC = `${REFUSED_URL}:zmq://127.0.0.1:2`;
+
 /** 16 fixed bytes, so request ids are predictable. */
 export function fixedRandom16(byte = 0xab): () => Uint8Array {
   const bytes = new Uint8Array(16).fill(byte);

@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Config } from '../src/config/types.js';
 import type { PairChoice, PairSelector, RoutingRequest, WorkerView } from '../src/policies/types.js';
 import {
   type FakeWorker,
@@ -37,7 +38,7 @@ class RecordingSelector implements PairSelector {
   }
 }
 
-async function setup(): Promise<{
+async function setup(budgets: Partial<Config> = {}): Promise<{
   p: FakeWorker;
   d: FakeWorker;
   router: Router;
@@ -54,6 +55,7 @@ async function setup(): Promise<{
       prefillTimeoutMs: 300,
       decodeTtftTimeoutMs: 300,
       streamIdleTimeoutMs: 300,
+      ...budgets,
     }),
     { selector },
   );
@@ -77,7 +79,8 @@ async function post(router: Router, body = SEED_COMPLETIONS_BODY): Promise<numbe
 
 describe('in-flight accounting', () => {
   it('counts from the pick; the prefill is released after its leg, the decode when its stream ends', async () => {
-    const { d, router } = await setup();
+    // The stream is held open on purpose: no idle budget may end it first, however loaded the machine.
+    const { d, router } = await setup({ streamIdleTimeoutMs: 30_000 });
     let release!: () => void;
     const gate = new Promise<void>((r) => {
       release = r;
@@ -89,12 +92,12 @@ describe('in-flight accounting', () => {
       res.end('data: [DONE]\n\n');
     };
     const pending = post(router, '{"prompt": "x", "stream": true}');
-    await waitFor(() => d.received.length === 1, 5_000, 'the decode');
+    await waitFor(() => d.received.length === 1, 15_000, 'the decode');
     await sleep(50);
     expect(inFlight(router)).toEqual({ prefill: 0, decode: 1 });
     release();
     expect(await pending).toBe(200);
-    await waitFor(() => inFlight(router).decode === 0, 5_000, 'the decode release');
+    await waitFor(() => inFlight(router).decode === 0, 15_000, 'the decode release');
   });
 
   it('releases each worker exactly once, and tells the policy, whatever the outcome', async () => {
@@ -144,7 +147,7 @@ describe('in-flight accounting', () => {
       await post(router, name === 'bad json' ? '{' : SEED_COMPLETIONS_BODY);
       await waitFor(
         () => inFlight(router).decode === 0 && inFlight(router).prefill === 0,
-        5_000,
+        15_000,
         `${name}: release`,
       );
       const picked = selector.picks.length - picksBefore;

@@ -75,29 +75,29 @@ describe('Kubernetes pod discovery (--service-discovery)', () => {
     api.set(podFor(p1, 'p1', 'prefill'));
     api.set(podFor(d1, 'd1', 'decode', false));
     api.set({ ...podFor(d1, 'x', 'decode'), labels: { app: 'other', role: 'decode' } });
-    await waitFor(() => availableUrls(router, 'prefill').length === 1, 5_000, 'the listed prefill pod');
+    await waitFor(() => availableUrls(router, 'prefill').length === 1, 15_000, 'the listed prefill pod');
     expect(availableUrls(router, 'decode')).toEqual([]);
     expect(api.requests[0]?.query.get('labelSelector')).toBe('app=vllm');
-    await waitFor(() => api.watchCount === 1);
+    await waitFor(() => api.watchCount === 1, 15_000, 'the watch');
     expect(router.app.pd.registry.get(`prefill:${p1.url}`)).toMatchObject({
       source: 'kubernetes',
       address: { zmq: { text: p1.kvAddress } },
     });
 
     api.set(podFor(d1, 'd1', 'decode', true));
-    await waitFor(() => availableUrls(router, 'decode').length === 1, 5_000, 'd1 to become ready');
+    await waitFor(() => availableUrls(router, 'decode').length === 1, 15_000, 'd1 to become ready');
     expect((await complete(router)).status).toBe(200);
 
     api.delete('p1');
     api.set(podFor(p2, 'p2', 'prefill'));
-    await waitFor(() => availableUrls(router, 'prefill').join() === p2.url, 5_000, 'p1 replaced by p2');
+    await waitFor(() => availableUrls(router, 'prefill').join() === p2.url, 15_000, 'p1 replaced by p2');
     expect((await complete(router)).status).toBe(200);
     expect(p2.received).toHaveLength(1);
 
     api.set(podFor(d1, 'd1', 'decode', true, { terminating: true }));
-    await waitFor(() => availableUrls(router, 'decode').length === 0, 5_000, 'd1 terminating');
+    await waitFor(() => availableUrls(router, 'decode').length === 0, 15_000, 'd1 terminating');
     api.set(podFor(p2, 'p2', 'prefill', false));
-    await waitFor(() => availableUrls(router, 'prefill').length === 0, 5_000, 'p2 unready');
+    await waitFor(() => availableUrls(router, 'prefill').length === 0, 15_000, 'p2 unready');
     const removed = (reason: string, role: string) =>
       metricValue(
         router,
@@ -119,7 +119,7 @@ describe('Kubernetes pod discovery (--service-discovery)', () => {
     const { api, router } = await setup();
     api.set(podFor(p1, 'p1', 'prefill'));
     api.set(podFor(d1, 'd1', 'decode'));
-    await waitFor(() => availableUrls(router, 'decode').length === 1 && api.watchCount === 1, 5_000);
+    await waitFor(() => availableUrls(router, 'decode').length === 1 && api.watchCount === 1, 15_000);
 
     api.dropWatches();
     api.delete('d1');
@@ -129,7 +129,7 @@ describe('Kubernetes pod discovery (--service-discovery)', () => {
       10_000,
       'the state after a reconnect',
     );
-    await waitFor(() => api.watchCount === 1, 5_000, 'the watch to resume');
+    await waitFor(() => api.watchCount === 1, 15_000, 'the watch to resume');
 
     // History compacted while disconnected: the resumed watch gets 410 and discovery lists again.
     const lists = () => api.requests.filter((r) => r.query.get('watch') !== 'true').length;
@@ -137,10 +137,10 @@ describe('Kubernetes pod discovery (--service-discovery)', () => {
     api.dropWatches();
     api.compact();
     api.delete('d2');
-    await waitFor(() => availableUrls(router, 'decode').length === 0, 10_000, 'the relist after 410');
+    await waitFor(() => availableUrls(router, 'decode').length === 0, 20_000, 'the relist after 410');
     expect(lists()).toBeGreaterThan(listsBefore);
     api.set(podFor(d1, 'd1b', 'decode'));
-    await waitFor(() => availableUrls(router, 'decode').join() === d1.url, 10_000, 'events after the relist');
+    await waitFor(() => availableUrls(router, 'decode').join() === d1.url, 20_000, 'events after the relist');
     expect((await complete(router)).status).toBe(200);
   });
 

@@ -6,9 +6,9 @@ import { availableUrls, complete, HEALTH_OFF, startDynamicRouter } from './dynam
 import { FakeKubeApi, type FakePod } from './fake-kube-api.js';
 import { type Router, testConfig, waitFor } from './helpers.js';
 
-/** The slow request: long enough (~4 s) that the pod change lands while it runs, even on a loaded box. */
-const SLOW_TOKENS = 25;
-const SLOW_INTER_TOKEN_MS = 160;
+/** The slow request: long enough (~10 s) that the pod change lands while it runs, even on a loaded box. */
+const SLOW_TOKENS = 40;
+const SLOW_INTER_TOKEN_MS = 250;
 
 const open: { close(): Promise<void> }[] = [];
 const files: string[] = [];

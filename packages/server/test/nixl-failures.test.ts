@@ -5,6 +5,7 @@ import { createNixlConnector } from '../src/connectors/nixl.js';
 import {
   type FakeWorker,
   jsonAnswer,
+  REFUSED_URL,
   type Router,
   sleep,
   startFakeWorker,
@@ -82,10 +83,7 @@ describe('NIXL prefill failures: an honest error, and no decode', () => {
   });
 
   it('a refused connection is a 502 PD_ERR_PREFILL_UNAVAILABLE', async () => {
-    const dead = await startFakeWorker();
-    const spec = dead.url;
-    await dead.close();
-    const router = await routerFor(spec);
+    const router = await routerFor(REFUSED_URL);
     const res = await post(router, '/v1/completions', completionsBody());
     expect(res.status).toBe(502);
     expect(errorOf(res.text).code).toBe('PD_ERR_PREFILL_UNAVAILABLE');
@@ -171,16 +169,21 @@ describe('NIXL answers without kv_transfer_params: recompute (default) or fail',
 
 describe('NIXL client abort', () => {
   it('a client that leaves during the prefill gets no decode sent for it', async () => {
-    await prefill.setFaults([{ kind: 'slow-headers', delayMs: 2_000 }]);
+    await prefill.setFaults([{ kind: 'slow-headers', delayMs: 3_000 }]);
     const router = await routerFor(prefill.workerSpec);
-    await expect(
-      request(`${router.url}/v1/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: completionsBody(),
-        signal: AbortSignal.timeout(300),
-      }),
-    ).rejects.toThrow();
+    // Leaves once the prefill has the request (a fixed delay could end before it even got there).
+    const leave = new AbortController();
+    const pending = request(`${router.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: completionsBody(),
+      signal: leave.signal,
+    });
+    pending.catch(() => undefined);
+    for (let i = 0; i < 300 && prefill.received.length === 0; i++) await sleep(50);
+    expect(prefill.received).toHaveLength(1);
+    leave.abort();
+    await expect(pending).rejects.toThrow();
     // Counted when the router sees the client leave (before or during the prefill call, which it aborts).
     for (let i = 0; i < 200; i++) {
       if ((await metricValue(router, 'pd_router_client_aborts_total{phase="prefill"}')) === 1) break;
@@ -188,7 +191,7 @@ describe('NIXL client abort', () => {
     }
     expect(await metricValue(router, 'pd_router_client_aborts_total{phase="prefill"}')).toBe(1);
     // Past the prefill's own delay: had the router gone on, the decode would have been sent by now.
-    await sleep(2_500);
+    await sleep(3_500);
     expect(decode.received).toHaveLength(0);
   });
 });

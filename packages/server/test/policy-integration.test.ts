@@ -178,7 +178,9 @@ describe('power_of_two', () => {
     const ps = await mocks('prefill', 1);
     const ds = await mocks('decode', 2);
     const [slow, fast] = ds as [MockVllm, MockVllm];
-    await slow.setFaults({ kind: 'slow-headers', delayMs: 1_000 });
+    // Slow by far more than a fast answer takes even on a loaded machine: while a request waits on
+    // it, the other clients get through many fast answers, whatever the machine's pace.
+    await slow.setFaults({ kind: 'slow-headers', delayMs: 3_000 });
     const r = await router('power_of_two', ps, ds);
     const total = 24;
     let next = 0;

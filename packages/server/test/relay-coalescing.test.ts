@@ -33,6 +33,10 @@ async function setup(streamIdleTimeoutMs?: number): Promise<{ d: FakeWorker; rou
 }
 
 const STREAM_BODY = '{"model": "m", "prompt": "hi", "max_tokens": 5, "stream": true}';
+/** The idle-budget cases: 21 events GAP_MS apart outlast two budgets, no gap comes near one. */
+const IDLE_MS = 2_000;
+const GAP_MS = 200;
+const EVENTS = 21;
 
 interface RawResponse {
   readonly head: string;
@@ -193,13 +197,14 @@ describe('relay write coalescing', () => {
   });
 
   it('a stream that keeps sending, each gap well within the idle budget, is never cut as idle', async () => {
-    const { d, router } = await setup(600);
-    const expected = Array.from({ length: 12 }, (_, i) => `{"i": ${i}}`);
+    // Gaps 1.8 s short of the budget: an event-loop stall of a loaded machine is not a silence.
+    const { d, router } = await setup(IDLE_MS);
+    const expected = Array.from({ length: EVENTS }, (_, i) => `{"i": ${i}}`);
     d.handler = async (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       for (const data of expected) {
         res.write(`data: ${data}\n\n`);
-        await sleep(150); // 1.8 s in all: three idle budgets, never one silence
+        await sleep(GAP_MS); // 4.2 s in all: more than two idle budgets, never one silence
       }
       res.end('data: [DONE]\n\n');
     };
@@ -208,8 +213,8 @@ describe('relay write coalescing', () => {
   });
 
   it('a gzip stream flushed per event is never cut as idle either', async () => {
-    const { d, router } = await setup(600);
-    const expected = Array.from({ length: 10 }, (_, i) => `{"i": ${i}}`);
+    const { d, router } = await setup(IDLE_MS);
+    const expected = Array.from({ length: EVENTS }, (_, i) => `{"i": ${i}}`);
     d.handler = async (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
       const gzip = createGzip();
@@ -217,7 +222,7 @@ describe('relay write coalescing', () => {
       for (const data of expected) {
         gzip.write(`data: ${data}\n\n`);
         await new Promise<void>((resolve) => gzip.flush(constants.Z_SYNC_FLUSH, () => resolve()));
-        await sleep(150);
+        await sleep(GAP_MS);
       }
       gzip.end('data: [DONE]\n\n');
     };

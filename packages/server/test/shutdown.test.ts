@@ -31,22 +31,28 @@ describe('close()', () => {
       jsonAnswer({ decode: 'done' })(_req, res, _req as never);
     };
     const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [d.spec()] }));
+    let routerRequests = 0;
+    router.app.server.on('request', () => {
+      routerRequests += 1;
+    });
     const port = Number(new URL(router.url).port);
     const body = '{"prompt": "x"}';
     const head = `POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
 
     const client = rawClient(port);
     client.socket.write(head + body);
-    await waitFor(() => d.received.length === 1, 5_000, 'the first decode');
+    await waitFor(() => d.received.length === 1, 15_000, 'the first decode');
 
     const closed = router.close();
     await sleep(100);
-    // A second request on the same kept-alive connection, sent after the shutdown began.
+    // A second request on the same kept-alive connection, sent after the shutdown began. The first
+    // is held until the router has read it (on a loaded machine that can take more than a moment).
     client.socket.write(head + body);
+    await waitFor(() => routerRequests === 2, 15_000, 'the second request at the router');
     await sleep(100);
     release();
     await closed;
-    await waitFor(() => client.text().includes('PD_ERR_SHUTTING_DOWN'), 5_000, 'the second answer');
+    await waitFor(() => client.text().includes('PD_ERR_SHUTTING_DOWN'), 15_000, 'the second answer');
     client.socket.destroy();
 
     const [first, second] = client.text().split('HTTP/1.1 ').slice(1);
