@@ -1,11 +1,15 @@
-/** The table's columns, in order: what one case must get right. */
+/**
+ * The table's columns, in order: what one case must get right. The first six are the issue's
+ * checks, named as it names them; `pair` is the round robin check (the reference's worker pair).
+ */
 export const COLUMNS = [
   'prefill body',
   'decode body',
   'headers',
   'request id',
-  'order',
+  'prefill-before-decode',
   'client body',
+  'pair',
 ] as const;
 export type Column = (typeof COLUMNS)[number];
 
@@ -31,7 +35,8 @@ export function columnOf(check: string, role: 'prefill' | 'decode'): Column {
   if (check === 'body' || check === 'golden-match')
     return role === 'prefill' ? 'prefill body' : 'decode body';
   if (check === 'header:x-request-id' || check === 'same-request-id') return 'request id';
-  if (check === 'prefill-before-decode' || check === 'round-robin-pair') return 'order';
+  if (check === 'prefill-before-decode') return 'prefill-before-decode';
+  if (check === 'round-robin-pair') return 'pair';
   return 'headers';
 }
 

@@ -11,11 +11,11 @@ describe('report', () => {
 
   it('renders one aligned row per case with a mark per column', () => {
     expect(renderTable(results).split('\n')).toEqual([
-      'case                    prefill body  decode body  headers  request id  order  client body',
-      '------------------------------------------------------------------------------------------',
-      '01-seed-chat            ✓             ✓            ✓        ✓           ✓      ✓',
-      '05-duplicate-keys-chat  ✓             ✗            ✓        ✓           ✗      ✓',
-      'nixl/01                 -             -            -        -           -      -  skipped: router has no NIXL',
+      'case                    prefill body  decode body  headers  request id  prefill-before-decode  client body  pair',
+      '----------------------------------------------------------------------------------------------------------------',
+      '01-seed-chat            ✓             ✓            ✓        ✓           ✓                      ✓            ✓',
+      '05-duplicate-keys-chat  ✓             ✗            ✓        ✓           ✗                      ✓            ✓',
+      'nixl/01                 -             -            -        -           -                      -            -  skipped: router has no NIXL',
     ]);
   });
 
@@ -41,7 +41,8 @@ describe('report', () => {
     expect(columnOf('golden-match', 'decode')).toBe('decode body');
     expect(columnOf('header:x-request-id', 'prefill')).toBe('request id');
     expect(columnOf('same-request-id', 'decode')).toBe('request id');
-    expect(columnOf('round-robin-pair', 'decode')).toBe('order');
+    expect(columnOf('prefill-before-decode', 'decode')).toBe('prefill-before-decode');
+    expect(columnOf('round-robin-pair', 'decode')).toBe('pair');
     expect(columnOf('header:content-length', 'prefill')).toBe('headers');
     expect(columnOf('request-line', 'decode')).toBe('headers');
   });

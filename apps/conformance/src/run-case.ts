@@ -130,7 +130,7 @@ async function runRound(run: CaseRun, c: GoldenCase, round: GoldenRound, rec: Ca
   const decodeArrived = nixl ? d.exchange?.requestAt : d.receivedAt;
   if (prefillDone === undefined || decodeArrived === undefined || prefillDone > decodeArrived) {
     rec.fail(
-      'order',
+      'prefill-before-decode',
       prefillDone === undefined
         ? `${label}the prefill answer never completed before the client's answer did`
         : `${label}the decode request arrived before the prefill answer was complete`,
@@ -138,7 +138,7 @@ async function runRound(run: CaseRun, c: GoldenCase, round: GoldenRound, rec: Ca
   }
   if (p.worker !== round.pair.prefill || d.worker !== round.pair.decode) {
     rec.fail(
-      'order',
+      'pair',
       `${label}round robin: routed to P${p.worker + 1}/D${d.worker + 1}, the reference chose P${round.pair.prefill + 1}/D${round.pair.decode + 1}`,
     );
   }
@@ -197,9 +197,10 @@ function checkClient(
 }
 
 /**
- * Replays every client request of a case through the router and checks the six columns: both upstream
- * bodies, headers, request id, order (prefill complete before decode; round robin pair) and what the
- * client got (the decode's status, bytes and content type).
+ * Replays every client request of a case through the router and checks the seven columns: both
+ * upstream bodies, headers, request id, prefill-before-decode (the prefill answer complete before the
+ * decode request), what the client got (the decode's status, bytes and content type), and the round
+ * robin pair.
  */
 export async function runCase(run: CaseRun, c: GoldenCase): Promise<CaseResult> {
   const rec = new CaseRecorder(run.displayName);

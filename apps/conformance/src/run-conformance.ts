@@ -89,7 +89,7 @@ async function runGroup(group: Group, options: ConformanceOptions): Promise<Case
     connector: group.kind,
     fixtures: group.fixtures,
     apiKey: group.apiKey,
-    // A prefill that takes a moment: a router that does not wait for it shows in the order column.
+    // A prefill that takes a moment: a router that does not wait for it shows in the prefill-before-decode column.
     prefillTtftMs: 15,
     prefillAnswer: nixlPrefillAnswer(() => round),
   });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COLUMNS, type Column } from '../src/case-result.js';
 
 export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_ROOT = path.resolve(APP_DIR, '..', '..');
@@ -48,14 +49,23 @@ export function runApp(args: readonly string[], timeoutMs: number): Promise<AppR
   });
 }
 
-/** The table rows: case name -> the six marks, in column order. */
-export function tableRows(stdout: string): Map<string, string[]> {
-  const rows = new Map<string, string[]>();
+/** One row's marks (✓, ✗ or -), by column. */
+export type Marks = Readonly<Record<Column, string>>;
+
+/** Every column passed. */
+export const ALL_PASS: Marks = Object.fromEntries(COLUMNS.map((c) => [c, '✓'])) as Record<Column, string>;
+
+/** The table's header line, as the app prints it (the case column padded to the longest name). */
+export const HEADER_LINE = new RegExp(`^case +${COLUMNS.join('  ')}$`, 'm');
+
+/** The table rows: case name -> its marks, by column. */
+export function tableRows(stdout: string): Map<string, Marks> {
+  const rows = new Map<string, Marks>();
   for (const line of stdout.split('\n')) {
-    const cells = line.trim().split(/\s+/);
-    const [name, ...marks] = cells;
-    if (name !== undefined && marks.length >= 6 && marks.slice(0, 6).every((m) => /^[✓✗-]$/.test(m))) {
-      rows.set(name, marks.slice(0, 6));
+    const [name, ...cells] = line.trim().split(/\s+/);
+    const marks = cells.slice(0, COLUMNS.length);
+    if (name !== undefined && marks.length === COLUMNS.length && marks.every((m) => /^[✓✗-]$/.test(m))) {
+      rows.set(name, Object.fromEntries(COLUMNS.map((c, i) => [c, marks[i]])) as Record<Column, string>);
     }
   }
   return rows;

@@ -3,6 +3,7 @@ import { describeLines } from '../src/harness/capture-logger.js';
 import { completionBody, postCompletion } from '../src/harness/client.js';
 import { activeSocketHandles, total } from '../src/harness/socket-census.js';
 import { type Stack, startStack } from '../src/harness/stack.js';
+import { measureStalls } from '../src/harness/stalls.js';
 import { formatCounters, formatOutcome, outcomeOf } from '../src/report/outcome.js';
 import { ResultRecorder } from '../src/report/recorder.js';
 import {
@@ -24,8 +25,11 @@ const MARGIN_MS = 2_000;
  * millisecond clock (truncated): a budget can end up to 1 ms short of a `performance.now()` span.
  */
 const CLOCK_GRANULARITY_MS = 1;
-/** The router's upstream keep-alive (4 s) plus slack: by then every idle upstream socket is closed. */
-const IDLE_SOCKETS_GONE_MS = 8_000;
+/**
+ * The router's upstream keep-alive (4 s) plus slack for a loaded machine: by then every idle
+ * upstream socket is closed (the wait ends as soon as they are).
+ */
+const IDLE_SOCKETS_GONE_MS = 15_000;
 
 const recorder = new ResultRecorder('faults');
 const stacks = new Map<FaultStack, Stack>();
@@ -89,15 +93,18 @@ describe('faults: every prefill and decode fault, streaming or not', () => {
         await target?.setFaults(c.fault);
         const nixl = c.stack === 'nixl' || c.stack === 'nixl-fail';
         const body = completionBody(stream, 5, nixl ? { prompt: NIXL_PROMPT } : {});
-        const result = await postCompletion(stack.url, body);
+        const { value: result, stalledMs } = await measureStalls(() => postCompletion(stack.url, body));
         await target?.setFaults([]);
         const outcome = outcomeOf(result);
         const expected = stream ? c.stream : c.json;
         expect(outcome, result.text.slice(0, 500)).toEqual(expected);
 
-        // Within the configured budget (plus slack), and a timeout does not fire early.
+        // Within the configured budget (plus slack, not counting the time this process, shared by
+        // client, router and mocks, was held up), and a timeout does not fire early.
         const limit = bound(stream ? (c.streamBudget ?? c.budget) : c.budget);
-        expect(result.elapsedMs).toBeLessThanOrEqual(limit + MARGIN_MS);
+        expect(result.elapsedMs - stalledMs, `held up ${Math.round(stalledMs)} ms`).toBeLessThanOrEqual(
+          limit + MARGIN_MS,
+        );
         if (expected.code?.endsWith('_TIMEOUT') === true) {
           expect(result.elapsedMs).toBeGreaterThanOrEqual(limit - CLOCK_GRANULARITY_MS);
         }
@@ -145,5 +152,5 @@ describe('faults: every prefill and decode fault, streaming or not', () => {
       observed: '0 sockets open',
       timeMs: Math.round(performance.now() - t0),
     });
-  }, 20_000);
+  }, 30_000);
 });

@@ -71,7 +71,7 @@ describe('load through the router CLI over a mock cluster', () => {
     } finally {
       await cluster.close();
     }
-  }, 120_000);
+  }, 240_000);
 
   it(CLOSED_LOOP_ID, async () => {
     const seconds = closedLoopSeconds();

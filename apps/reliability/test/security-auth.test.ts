@@ -35,6 +35,26 @@ afterAll(async () => {
   recorder.flush();
 });
 
+/**
+ * A stack serving /metrics on a port of its own. A port free a moment ago may have been taken
+ * since by another process (then what answers there is not the router): the router logs the
+ * failed bind (it cannot fail its listen() for it), and another port is tried.
+ */
+async function stackWithMetricsPort(): Promise<{ stack: Stack; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const s = await startStack({
+      router: { apiKeys: [...SECURITY_KEYS.api], prometheusPort: port, prometheusHost: '127.0.0.1' },
+    });
+    // The listener binds right after the main one (an onListen hook): one request's time is plenty.
+    await send(s.url, 'GET', '/liveness');
+    if (!s.log.lines.some((l) => l.msg === `metrics listener on port ${port} failed`))
+      return { stack: s, port };
+    await s.close();
+    if (attempt === 5) throw new Error(`the metrics port was taken ${attempt} times in a row`);
+  }
+}
+
 function upstreamCalls(s: Stack): number {
   return [...s.prefills, ...s.decodes].reduce((n, m) => n + m.received.length, 0);
 }
@@ -115,10 +135,7 @@ describe('inbound API keys and the admin key', () => {
     const open = await send(stack.url, 'GET', '/metrics');
     expect(open.status).toBe(200);
     expect(open.text).toContain(`worker="${stack.prefills[0]?.url}"`);
-    const port = await freePort();
-    const separate = await startStack({
-      router: { apiKeys: [...SECURITY_KEYS.api], prometheusPort: port, prometheusHost: '127.0.0.1' },
-    });
+    const { stack: separate, port } = await stackWithMetricsPort();
     try {
       const main = await send(separate.url, 'GET', '/metrics');
       expect([main.status, main.code]).toEqual([404, 'PD_ERR_NOT_FOUND']);

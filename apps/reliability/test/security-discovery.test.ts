@@ -58,7 +58,7 @@ describe('the discovery allow-list and where the upstream key goes', () => {
     const intruder = await registrant(stack);
     const refused = await waitFor(
       async () => stack.log.lines.some((l) => (l.msg ?? '').includes('registration refused')),
-      5_000,
+      15_000,
     );
     expect(refused).toBe(true);
     // Several more pings: still not admitted.
@@ -80,7 +80,7 @@ describe('the discovery allow-list and where the upstream key goes', () => {
     const member = await registrant(stack);
     const admitted = await waitFor(
       async () => (await stack.workers()).some((w) => w.url === member.url),
-      5_000,
+      15_000,
     );
     expect(admitted).toBe(true);
     for (let i = 0; i < 4; i++)

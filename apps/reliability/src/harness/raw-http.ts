@@ -83,6 +83,10 @@ export async function rawExchange(options: RawExchangeOptions): Promise<RawExcha
       socket.once('error', reject);
     });
     for (let i = 0; i < parts.length; i++) {
+      // Timers run before I/O in an event-loop turn: without this, a write after the gap could
+      // meet the server's reset (it answered early and closed) before the answer already in our
+      // kernel buffer is read, and destroying the socket on that error would lose the answer.
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (closed || socket.destroyed) break;
       if (options.stopWritingOnResponse === true && received > 0) break;
       const part = parts[i] ?? Buffer.alloc(0);

@@ -64,7 +64,25 @@ export async function startRouterProcess(
   env: Readonly<Record<string, string | undefined>> = {},
   startTimeoutMs = 20_000,
 ): Promise<RouterProcess> {
-  const port = await freePort();
+  // The port was free a moment ago; another process may have bound it since. Then the CLI exits
+  // at once saying so, and another port is tried (nothing else is retried).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(await freePort(), args, env, startTimeoutMs);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt === 5) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOnce(
+  port: number,
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  startTimeoutMs: number,
+): Promise<RouterProcess> {
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     process.execPath,
@@ -83,6 +101,8 @@ export async function startRouterProcess(
       resolve(code);
     });
   });
+  // After 'exit' the last output may still be in the pipes: 'close' comes once it is read.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let pending = '';
   child.stdout?.setEncoding('utf8');
   child.stdout?.on('data', (text: string) => {
@@ -111,9 +131,12 @@ export async function startRouterProcess(
   if (!up || pid === undefined) {
     child.kill('SIGKILL');
     await exit;
-    throw new Error(
-      `pd-router did not start (exit ${String(exited)}): ${otherOutput.join('').slice(-2_000)}`,
-    );
+    await closed;
+    const output = otherOutput.join('');
+    const message = `pd-router did not start (exit ${String(exited)}): ${output.slice(-2_000)}`;
+    if (exited !== undefined && output.includes(`${port}: address already in use`))
+      throw new PortTakenError(message);
+    throw new Error(message);
   }
   return {
     pid,

@@ -13,17 +13,18 @@ import { pairsMatch, type SocketCensus, socketCensus, total } from './socket-cen
 export type Router = Awaited<ReturnType<typeof buildServer>>;
 
 /**
- * Settings every in-process stack starts from: short leg budgets (the suite waits for them), no
- * active health checks and no circuit breaker (a fault scenario must not change the next one's
- * pools), silent upstream key from the environment.
+ * Settings every in-process stack starts from: leg budgets far above the event-loop stalls of a
+ * loaded machine (a scenario that exercises a budget sets its own, short one, as the fault runs
+ * do), no active health checks and no circuit breaker (a fault scenario must not change the next
+ * one's pools), silent upstream key from the environment.
  */
 export const BASE_ROUTER_SETTINGS = {
   host: '127.0.0.1',
   port: 0,
   logLevel: 'info',
-  prefillTimeoutMs: 600,
-  decodeTtftTimeoutMs: 600,
-  streamIdleTimeoutMs: 600,
+  prefillTimeoutMs: 10_000,
+  decodeTtftTimeoutMs: 10_000,
+  streamIdleTimeoutMs: 10_000,
   healthCheckIntervalMs: 0,
   circuitFailureThreshold: 0,
 } as const;
@@ -163,7 +164,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     workers,
     census,
     discoveryAddress: () => discoveryAddressOf(router),
-    async settle(timeoutMs = 3_000) {
+    // Returns as soon as all is quiet: the long default only matters on a loaded machine.
+    async settle(timeoutMs = 15_000) {
       const deadline = performance.now() + timeoutMs;
       let last = await counters();
       while (!(quiet(last) && pairsMatch(census())) && performance.now() < deadline) {

@@ -2,6 +2,7 @@ import type { Scenario } from '../report/scenario.js';
 import { BAD_INPUT_CLI_SCENARIO, BAD_INPUT_SCENARIOS } from './bad-input.js';
 import { CLIENT_SCENARIOS } from './clients.js';
 import { FAULT_BASELINE_SCENARIO, FAULT_SCENARIOS } from './faults.js';
+import { NIXL_DECODE_SCENARIOS } from './faults-nixl-decode.js';
 import { FUZZ_SCENARIOS } from './fuzz.js';
 import { LOAD_SCENARIOS } from './load.js';
 import { SECURITY_SCENARIOS } from './security.js';
@@ -10,6 +11,7 @@ import { SECURITY_SCENARIOS } from './security.js';
 export const SCENARIOS: readonly Scenario[] = [
   ...FAULT_SCENARIOS,
   FAULT_BASELINE_SCENARIO,
+  ...NIXL_DECODE_SCENARIOS,
   ...CLIENT_SCENARIOS,
   ...BAD_INPUT_SCENARIOS,
   BAD_INPUT_CLI_SCENARIO,

@@ -86,7 +86,7 @@ function same(o: ClientOutcome): [ClientOutcome, ClientOutcome] {
 
 /**
  * Every mock-vllm fault a P2P NCCL router can meet, on the prefill and on the decode. The NIXL
- * faults (`nixl-*`) are left out: the router has no NIXL connector yet (issue 8).
+ * faults (`nixl-*`) are in faults-nixl.ts; the decode faults in NIXL mode in faults-nixl-decode.ts.
  */
 const P2P_FAULT_CASES: readonly FaultCase[] = [
   prefill(
@@ -229,6 +229,11 @@ const P2P_FAULT_CASES: readonly FaultCase[] = [
   },
 ];
 
+/** The decode faults of a P2P NCCL router: faults-nixl-decode.ts runs the same ones in NIXL mode. */
+export const P2P_DECODE_FAULT_CASES: readonly FaultCase[] = P2P_FAULT_CASES.filter(
+  (c) => c.role === 'decode',
+);
+
 /** Every case: the P2P NCCL ones above, then the NIXL ones. */
 export const FAULT_CASES: readonly FaultCase[] = [...P2P_FAULT_CASES, ...NIXL_FAULT_CASES];
 
@@ -245,8 +250,8 @@ const PRIMARY_FIELD: Readonly<Record<string, string>> = {
   stall: 'ms',
 };
 
-/** A fault in mock-vllm's `--fault` form. */
-function faultText(f: FaultSpec): string {
+/** A fault in mock-vllm's `--fault` form, as a Markdown code span. */
+export function faultText(f: FaultSpec): string {
   const { kind, ...rest } = f;
   const fields = rest as Record<string, unknown>;
   const primary = PRIMARY_FIELD[kind];

@@ -4,7 +4,11 @@ import type { Scenario } from '../report/scenario.js';
 export const LOAD = {
   streams: 2_000,
   streamTokens: 60,
-  streamInterTokenMs: 250,
+  /**
+   * 500 ms: the streams last ~30 s, longer than it takes the router to open all 2,000 of them on a
+   * loaded CI machine (up to ~20 s seen), or they could not all be open at once.
+   */
+  streamInterTokenMs: 500,
   concurrency: 256,
   closedLoopTokens: 16,
   closedLoopInterTokenMs: 1,
