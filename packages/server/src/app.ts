@@ -104,7 +104,13 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
       config.decodeTtftTimeoutMs,
     ),
   });
-  const registry = new WorkerRegistry({ pools, metrics, authorization, userAgent });
+  const registry = new WorkerRegistry({
+    pools,
+    metrics,
+    authorization,
+    userAgent,
+    headerOrder: connector.headerOrder,
+  });
   metrics.setWorkerSource(registry);
   for (const w of config.prefill) registry.add({ role: 'prefill', spec: w.spec, address: w.address });
   for (const w of config.decode) registry.add({ role: 'decode', spec: w.spec, address: w.address });

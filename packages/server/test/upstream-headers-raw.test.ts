@@ -60,6 +60,34 @@ const EXPECTED = [
   'content-type',
 ];
 
+/** Headers undici writes at a place of its own, whatever the list's order. */
+const UNDICI_PLACED = new Set(['host', 'connection', 'content-length']);
+const P2P_ORDER = [
+  'authorization',
+  'x-request-id',
+  'accept',
+  'accept-encoding',
+  'user-agent',
+  'content-type',
+];
+/** nixl-toy-proxy.md, "Header set and order" (httpx). */
+const NIXL_ORDER = [
+  'accept',
+  'accept-encoding',
+  'user-agent',
+  'authorization',
+  'x-request-id',
+  'content-type',
+];
+
+/** Header names of a captured head, lower-cased, in wire order. */
+function headerNames(head: string): string[] {
+  return head
+    .split('\r\n')
+    .slice(1)
+    .map((line) => line.slice(0, line.indexOf(':')).toLowerCase());
+}
+
 describe('upstream request bytes (raw socket)', () => {
   for (const [label, env, auth] of [
     ['OPENAI_API_KEY unset', {}, 'Bearer None'],
@@ -101,6 +129,8 @@ describe('upstream request bytes (raw socket)', () => {
         });
         const names = headers.map(([n]) => n);
         expect(new Set(names).size, 'no header twice').toBe(names.length);
+        // The reference proxy's order; undici itself puts host and connection first, content-length last.
+        expect(names.filter((n) => !UNDICI_PLACED.has(n))).toEqual(P2P_ORDER);
         expect(names.filter((n) => n !== 'connection').sort()).toEqual([...EXPECTED].sort());
         const get = (name: string) => headers.find(([n]) => n === name)?.[1];
         expect(get('connection') ?? 'keep-alive').toBe('keep-alive');
@@ -122,4 +152,36 @@ describe('upstream request bytes (raw socket)', () => {
       expect(ids[0]).toBe(ids[1]);
     });
   }
+
+  it("NIXL: the same set, in the NIXL toy proxy's order, on both legs", async () => {
+    const p = await startRawWorker();
+    const d = await startRawWorker();
+    open.push({ close: () => new Promise((r) => p.server.close(() => r())) });
+    open.push({ close: () => new Promise((r) => d.server.close(() => r())) });
+    // The raw prefill answers without kv_transfer_params: the decode is still sent (a counted recompute).
+    const router: Router = await startRouter(
+      testConfig({
+        kvConnector: 'nixl',
+        prefill: [`http://127.0.0.1:${p.port}`],
+        decode: [`http://127.0.0.1:${d.port}`],
+      }),
+    );
+    open.push(router);
+    const res = await request(`${router.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: SEED_COMPLETIONS_BODY,
+    });
+    expect(res.statusCode).toBe(200);
+    await res.body.text();
+    for (const capture of [p.captures[0], d.captures[0]]) {
+      if (capture === undefined) throw new Error('no request captured');
+      const names = headerNames(capture.head);
+      expect(names.filter((n) => n !== 'connection').sort()).toEqual([...EXPECTED].sort());
+      expect(names.filter((n) => !UNDICI_PLACED.has(n))).toEqual(NIXL_ORDER);
+      expect(capture.head).toMatch(
+        /\r\nX-Request-Id: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\r\n/,
+      );
+    }
+  });
 });

@@ -10,6 +10,7 @@ import {
 } from '@pd-router/core';
 import type { NixlConfig } from '../config/types.js';
 import { ServerError } from '../errors.js';
+import { NIXL_TOY_PROXY_HEADER_ORDER } from '../upstream/headers.js';
 import { hostOf, isLocalHost } from './local-host.js';
 import { checkPrefillParams } from './nixl-params.js';
 import type { DecodeRequest, KvConnector, PreparedRequest } from './types.js';
@@ -122,6 +123,7 @@ export function createNixlConnector(options: NixlConnectorOptions): KvConnector 
   const fail = options.onMissingParams === 'fail';
   return {
     name: 'nixl',
+    headerOrder: NIXL_TOY_PROXY_HEADER_ORDER,
     readsPrefillAnswer: true,
     prefillAnswerLimitBytes: NIXL_PREFILL_ANSWER_LIMIT_BYTES,
 

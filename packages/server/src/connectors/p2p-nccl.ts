@@ -1,4 +1,5 @@
 import { canonicalRequest, createRequestId, ok } from '@pd-router/core';
+import { REFERENCE_PROXY_HEADER_ORDER } from '../upstream/headers.js';
 import type { KvConnector } from './types.js';
 
 /**
@@ -11,6 +12,7 @@ import type { KvConnector } from './types.js';
  */
 export const p2pNcclConnector: KvConnector = {
   name: 'p2p-nccl',
+  headerOrder: REFERENCE_PROXY_HEADER_ORDER,
   readsPrefillAnswer: false,
   prefillAnswerLimitBytes: 0,
   prepare(raw) {

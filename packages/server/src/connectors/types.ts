@@ -1,6 +1,7 @@
 import type { CoreError, PyObject, Result, WorkerAddress } from '@pd-router/core';
 import type { KvConnectorName } from '../config/types.js';
 import type { ServerError } from '../errors.js';
+import type { UpstreamHeaderName } from '../upstream/headers.js';
 import type { NixlRecomputeReason } from './nixl-params.js';
 
 /** A client body parsed once, with what the prefill leg sends. */
@@ -29,13 +30,18 @@ export interface DecodeRequest {
 
 /**
  * How a KV connector shapes the two legs. The flow is the same for every connector: parse once,
- * pick P and D, make the id, send P `prefill`, read P's answer, send D `decodeBody(...)`, relay.
+ * pick P and D, make the id, send P `prefill` (with the connector's header order), read P's answer, send D `decodeBody(...)`, relay.
  * P2P NCCL drains the prefill's answer; NIXL reads `kv_transfer_params` from it
  * (`readsPrefillAnswer`) and builds the decode body from them. Another connector (Mooncake,
  * LMCache) is one more implementation of this interface; the flow does not change.
  */
 export interface KvConnector {
   readonly name: KvConnectorName;
+  /**
+   * The order of the upstream request headers: its reference proxy's, so that every byte a vLLM
+   * worker sees is what that proxy sends (the set is the same for every connector).
+   */
+  readonly headerOrder: readonly UpstreamHeaderName[];
   /** Whether the flow must keep the prefill's answer body (else it is drained and discarded). */
   readonly readsPrefillAnswer: boolean;
   /** The largest prefill answer kept when `readsPrefillAnswer`: a larger one fails the request. */

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { getHeaders, postHeaderTemplate, upstreamAuthorization, withRequest } from './headers.js';
+import {
+  getHeaders,
+  NIXL_TOY_PROXY_HEADER_ORDER,
+  postHeaderTemplate,
+  REFERENCE_PROXY_HEADER_ORDER,
+  upstreamAuthorization,
+  withRequest,
+} from './headers.js';
 
 describe('upstreamAuthorization', () => {
   it.each([
@@ -15,7 +22,12 @@ describe('upstreamAuthorization', () => {
 
 describe('header lists', () => {
   it("is the reference's set, in its order, with this request's id and length filled in on a copy", () => {
-    const template = postHeaderTemplate('127.0.0.1:20001', 'Bearer None', 'pd-router/1.2.3');
+    const template = postHeaderTemplate(
+      REFERENCE_PROXY_HEADER_ORDER,
+      '127.0.0.1:20001',
+      'Bearer None',
+      'pd-router/1.2.3',
+    );
     const headers = withRequest(template, 'the-id', 164);
     expect(headers).toEqual([
       'Host',
@@ -35,7 +47,35 @@ describe('header lists', () => {
       'Content-Type',
       'application/json',
     ]);
-    expect(template[5]).toBe('');
+    expect(template.list[5]).toBe('');
+  });
+
+  it("NIXL: the toy proxy's set in its order (httpx), id and length in their places", () => {
+    const template = postHeaderTemplate(
+      NIXL_TOY_PROXY_HEADER_ORDER,
+      '127.0.0.1:20001',
+      'Bearer k',
+      'pd-router/1.2.3',
+    );
+    expect(withRequest(template, 'uuid', 7)).toEqual([
+      'Host',
+      '127.0.0.1:20001',
+      'Accept',
+      '*/*',
+      'Accept-Encoding',
+      'gzip, deflate',
+      'User-Agent',
+      'pd-router/1.2.3',
+      'Authorization',
+      'Bearer k',
+      'X-Request-Id',
+      'uuid',
+      'Content-Length',
+      '7',
+      'Content-Type',
+      'application/json',
+    ]);
+    expect(template.list).not.toContain('uuid');
   });
 
   it('GET headers carry no request id and no body fields', () => {

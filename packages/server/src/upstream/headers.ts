@@ -1,15 +1,55 @@
 /**
- * The header set both upstream legs get: exactly the reference proxy's (reference-proxy.md,
- * "Header set and order"), with our User-Agent. Nothing from the client is forwarded, as in the
- * reference: client credentials are for the router, and vLLM reads X-Request-Id, which we own.
+ * The header set both upstream legs get: exactly the set of the connector's reference proxy
+ * (reference-proxy.md and nixl-toy-proxy.md, "Header set and order"), in its order, with our
+ * User-Agent. Nothing from the client is forwarded, as in the references: client credentials are
+ * for the router, and vLLM reads X-Request-Id, which we own.
  *
  * The list is built once per worker as a flat [name, value, ...] array (undici's fastest input,
  * and it keeps this order); per request only the id and the length are filled in on a copy.
- * undici writes `host` and `content-length` itself, in lower case, and adds `connection:
- * keep-alive`; it sends no other header and no Transfer-Encoding when the body is a string.
+ * undici writes `host` and `connection: keep-alive` first and `content-length` last, in lower case,
+ * whatever their place in the list; it sends no other header and no Transfer-Encoding when the
+ * body is a string.
  */
-export const REQUEST_ID_INDEX = 5;
-export const CONTENT_LENGTH_INDEX = 13;
+export type UpstreamHeaderName =
+  | 'Host'
+  | 'Authorization'
+  | 'X-Request-Id'
+  | 'Accept'
+  | 'Accept-Encoding'
+  | 'User-Agent'
+  | 'Content-Length'
+  | 'Content-Type';
+
+/** vLLM's P2P NCCL proxy (aiohttp): its order, byte for byte. */
+export const REFERENCE_PROXY_HEADER_ORDER: readonly UpstreamHeaderName[] = [
+  'Host',
+  'Authorization',
+  'X-Request-Id',
+  'Accept',
+  'Accept-Encoding',
+  'User-Agent',
+  'Content-Length',
+  'Content-Type',
+];
+
+/** vLLM's NIXL toy proxy (httpx): its order, byte for byte. */
+export const NIXL_TOY_PROXY_HEADER_ORDER: readonly UpstreamHeaderName[] = [
+  'Host',
+  'Accept',
+  'Accept-Encoding',
+  'User-Agent',
+  'Authorization',
+  'X-Request-Id',
+  'Content-Length',
+  'Content-Type',
+];
+
+/** A worker's prepared header list and where its per-request values go. */
+export interface HeaderTemplate {
+  readonly list: readonly string[];
+  readonly requestIdIndex: number;
+  readonly contentLengthIndex: number;
+}
 
 /**
  * The upstream `Authorization` value: `--upstream-api-key`, else `$OPENAI_API_KEY` when set (set but
@@ -27,35 +67,38 @@ export function upstreamAuthorization(
 
 /**
  * @example
- * const template = postHeaderTemplate('127.0.0.1:20003', 'Bearer None', 'pd-router/0.1.0');
+ * const template = postHeaderTemplate(REFERENCE_PROXY_HEADER_ORDER, '127.0.0.1:20003', 'Bearer None', 'pd-router/0.1.0');
  * const headers = withRequest(template, id, body.length);
  */
-export function postHeaderTemplate(hostHeader: string, authorization: string, userAgent: string): string[] {
-  return [
-    'Host',
-    hostHeader,
-    'Authorization',
-    authorization,
-    'X-Request-Id',
-    '',
-    'Accept',
-    '*/*',
-    'Accept-Encoding',
-    'gzip, deflate',
-    'User-Agent',
-    userAgent,
-    'Content-Length',
-    '',
-    'Content-Type',
-    'application/json',
-  ];
+export function postHeaderTemplate(
+  order: readonly UpstreamHeaderName[],
+  hostHeader: string,
+  authorization: string,
+  userAgent: string,
+): HeaderTemplate {
+  const values: Record<UpstreamHeaderName, string> = {
+    Host: hostHeader,
+    Authorization: authorization,
+    'X-Request-Id': '',
+    Accept: '*/*',
+    'Accept-Encoding': 'gzip, deflate',
+    'User-Agent': userAgent,
+    'Content-Length': '',
+    'Content-Type': 'application/json',
+  };
+  const list = order.flatMap((name) => [name, values[name]]);
+  return {
+    list,
+    requestIdIndex: list.indexOf('X-Request-Id') + 1,
+    contentLengthIndex: list.indexOf('Content-Length') + 1,
+  };
 }
 
 /** A copy of the template with this request's id and body length (bytes: bodies are ASCII). */
-export function withRequest(template: readonly string[], requestId: string, contentLength: number): string[] {
-  const headers = template.slice();
-  headers[REQUEST_ID_INDEX] = requestId;
-  headers[CONTENT_LENGTH_INDEX] = String(contentLength);
+export function withRequest(template: HeaderTemplate, requestId: string, contentLength: number): string[] {
+  const headers = template.list.slice();
+  headers[template.requestIdIndex] = requestId;
+  headers[template.contentLengthIndex] = String(contentLength);
   return headers;
 }
 

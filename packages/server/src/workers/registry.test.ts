@@ -45,7 +45,7 @@ describe('WorkerRegistry', () => {
       'decode worker #1',
     ]);
     expect(p1.id).toBe('prefill:http://127.0.0.1:1001');
-    expect(p1.headers.slice(0, 4)).toEqual(['Host', '127.0.0.1:1001', 'Authorization', 'Bearer None']);
+    expect(p1.headers.list.slice(0, 4)).toEqual(['Host', '127.0.0.1:1001', 'Authorization', 'Bearer None']);
     expect(r.available('prefill')).toEqual([p1, p2]);
     expect(r.add({ role: 'prefill', spec: 'a', address: address('http://127.0.0.1:1001') })).toBe(p1);
   });

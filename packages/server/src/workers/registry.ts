@@ -1,7 +1,11 @@
 import type { WorkerAddress } from '@pd-router/core';
 import type { RouterMetrics, UpstreamErrorKind } from '../metrics.js';
 import type { WorkerView } from '../policies/types.js';
-import { postHeaderTemplate } from '../upstream/headers.js';
+import {
+  postHeaderTemplate,
+  REFERENCE_PROXY_HEADER_ORDER,
+  type UpstreamHeaderName,
+} from '../upstream/headers.js';
 import type { PoolSet } from '../upstream/pools.js';
 import { type CircuitState, Worker, type WorkerRole, type WorkerSourceKind } from './worker.js';
 
@@ -11,6 +15,8 @@ export interface WorkerRegistryOptions {
   /** The upstream `Authorization` value, resolved once. */
   readonly authorization: string;
   readonly userAgent: string;
+  /** The upstream header order: the KV connector's reference proxy's (default: vLLM's P2P NCCL proxy). */
+  readonly headerOrder?: readonly UpstreamHeaderName[];
 }
 
 export interface AddWorker {
@@ -73,7 +79,7 @@ export class WorkerRegistry {
     if (existing !== undefined) return existing;
     const departed = this.#departed.get(id);
     if (departed !== undefined && sameAddress(departed.address, init.address)) return this.#revive(departed);
-    const { pools, metrics, authorization, userAgent } = this.#options;
+    const { pools, metrics, authorization, userAgent, headerOrder } = this.#options;
     this.#ordinals[init.role] += 1;
     const view = { role: init.role, url: init.address.url, inFlight: 0, healthy: true };
     const worker = new Worker({
@@ -83,7 +89,12 @@ export class WorkerRegistry {
       source: init.source ?? 'static',
       ordinal: this.#ordinals[init.role],
       pool: pools.acquire(origin(init.address.url)),
-      headers: postHeaderTemplate(init.address.hostHeader, authorization, userAgent),
+      headers: postHeaderTemplate(
+        headerOrder ?? REFERENCE_PROXY_HEADER_ORDER,
+        init.address.hostHeader,
+        authorization,
+        userAgent,
+      ),
       metrics: metrics.bindWorker(view),
     });
     this.#workers.set(id, worker);

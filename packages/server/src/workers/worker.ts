@@ -2,6 +2,7 @@ import type { WorkerAddress } from '@pd-router/core';
 import type { Dispatcher } from 'undici';
 import type { WorkerMetrics } from '../metrics.js';
 import type { WorkerView } from '../policies/types.js';
+import type { HeaderTemplate } from '../upstream/headers.js';
 
 export type WorkerRole = 'prefill' | 'decode';
 
@@ -26,7 +27,7 @@ export interface WorkerInit {
   readonly ordinal: number;
   readonly pool: Dispatcher;
   /** Upstream header list for this worker (Host differs per worker), see upstream/headers.ts. */
-  readonly headers: readonly string[];
+  readonly headers: HeaderTemplate;
   readonly metrics: WorkerMetrics;
 }
 
@@ -45,7 +46,7 @@ export class Worker implements WorkerView {
   /** "prefill worker #1": what client-facing errors say instead of an internal address. */
   readonly label: string;
   readonly pool: Dispatcher;
-  readonly headers: readonly string[];
+  readonly headers: HeaderTemplate;
   readonly metrics: WorkerMetrics;
   inFlight = 0;
   /**
