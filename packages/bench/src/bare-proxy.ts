@@ -1,7 +1,8 @@
 /**
- * The "bare proxy" of docs/performance.md, as a calibration target for `--compare`: node:http,
- * one undici Pool per worker, JSON.parse/JSON.stringify, a P2P NCCL request id, prefill then
- * decode, no validation, no metrics, no logs. It is not a product (its JSON is not the
+ * The "bare proxy" of docs/performance.md (at the repository root), as the calibration target of
+ * `pd-bench --bare` (or of a `--compare` command): node:http, one undici Pool per worker,
+ * JSON.parse/JSON.stringify, a P2P NCCL request id, prefill then decode, no validation, no
+ * metrics, no logs. It is not a product (its JSON is not the
  * reference's, errors become a bare 502): it shows what a minimal Node two-stage proxy costs on
  * the same machine in the same run, the practical ceiling for pd-router.
  *

@@ -79,8 +79,9 @@ Usage: pd-bench [options]
                          --prefill {prefill} --decode {decode} --host {host} --port {port})
   --no-router            leave the router out
   --no-floor             leave the floor out
-  --bare                 also measure bare-node, a minimal node:http + undici two-stage proxy
-                         (docs/performance.md's practical ceiling for a Node router)
+  --bare                 also measure bare-node, a minimal node:http + undici two-stage proxy:
+                         the practical ceiling for a Node router (see docs/performance.md in
+                         the pd-router repository); off by default
   --out DIR              output directory (default ${DEFAULTS.out})
   --quick                tiny durations and load levels, for a CI smoke test
   --request-timeout-s N  per-request headers/body timeout (default ${DEFAULTS.requestTimeoutS})

@@ -60,6 +60,7 @@ async function start(preset: string, timing: MockTiming, kvConnector: KvConnecto
     type: 'ready',
     prefill: { url: prefill.url.replace(/\/$/, ''), kvAddress: hostPort(prefill.kvAddress) },
     decode: { url: decode.url.replace(/\/$/, ''), kvAddress: hostPort(decode.kvAddress) },
+    interTokenMs: timing['interTokenMs'] ?? TIMING_PRESETS[preset].interTokenMs,
   });
 }
 

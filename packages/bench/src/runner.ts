@@ -17,7 +17,7 @@ import type { BenchOptions, BenchReport, RunResult, TargetKind } from './types.j
  * Orchestration: for each scenario, one mock cluster; for each round, each target in turn (A B
  * A B, so slow drift of the machine hits every target alike); for each load level, a warm-up on
  * the same connections, then the measured run with /proc samples of the target and the mocks
- * before and after.
+ * before and after. Each run keeps its round and start time, so results.json shows the order.
  */
 
 /** Where a run is, for progress display. */
@@ -217,6 +217,7 @@ async function measure(
   const resetOk = proc === undefined ? true : resetPeakRss(proc.pid);
   const before = proc === undefined ? undefined : sampleProcessTree(proc.pid);
   const mockBefore = sampleProcessTree(cluster.pid);
+  const startedAt = new Date().toISOString();
   const result = await runLoad(load, {
     shape,
     durationMs: options.durationMs,
@@ -235,6 +236,7 @@ async function measure(
     target: target.name,
     targetKind: target.kind,
     round,
+    startedAt,
     started: result.started,
     ok: r.ok,
     failed: r.failed,
@@ -247,6 +249,7 @@ async function measure(
     latency: r.latency.toJSON(),
     ttft: r.ttft.toJSON(),
     itl: r.itl.toJSON(),
+    mockInterTokenMs: cluster.interTokenMs,
     targetCpuMs: before === undefined || after === undefined ? null : after.cpuMs - before.cpuMs,
     targetSystemCpuMs:
       before === undefined || after === undefined ? null : after.systemCpuMs - before.systemCpuMs,

@@ -43,6 +43,12 @@ export interface RunResult {
   readonly target: string;
   readonly targetKind: TargetKind;
   readonly round: number;
+  /**
+   * When the measured part began (ISO 8601, after the warm-up): with `round`, the order in which
+   * the targets were measured (A B A B) can be read back from results.json.
+   */
+  readonly startedAt: string;
+  /** Requests started in the measured part. */
   readonly started: number;
   readonly ok: number;
   readonly failed: number;
@@ -54,7 +60,13 @@ export interface RunResult {
   readonly tokensPerS: number;
   readonly latency: HistogramJson;
   readonly ttft: HistogramJson;
+  /** Gaps between successive token events as received; see `mockInterTokenMs`. */
   readonly itl: HistogramJson;
+  /**
+   * The mocks' pause between two tokens in this scenario. At 0 (the `instant` preset) a stream's
+   * events arrive several to a read, so `itl` holds read batching, not pacing.
+   */
+  readonly mockInterTokenMs: number;
   /** CPU of the target's process tree during the run (null for the floor). */
   readonly targetCpuMs: number | null;
   /** The kernel part of `targetCpuMs` (null for the floor). */
@@ -88,7 +100,12 @@ export interface SummaryRow {
   readonly tokensPerS: number;
   readonly latencyMs: Percentiles;
   readonly ttftMs: Percentiles | null;
+  /**
+   * Inter-token latency; null without streams, and null where the mocks send tokens back to back
+   * (`mockInterTokenMs` 0): those gaps measure how reads batch events, not the target.
+   */
   readonly itlMs: Percentiles | null;
+  readonly mockInterTokenMs: number;
   readonly cpuUsPerRequest: number | null;
   /** The kernel (system time) part of `cpuUsPerRequest`. */
   readonly systemCpuUsPerRequest: number | null;
@@ -109,7 +126,7 @@ export interface SummaryRow {
 
 export type CheckStatus = 'met' | 'missed' | 'not measured';
 
-/** One of the issue's targets, evaluated on the router's results. */
+/** One of the issue's targets, evaluated on the router's results (errors: on every target's). */
 export interface TargetCheck {
   readonly id: string;
   readonly description: string;

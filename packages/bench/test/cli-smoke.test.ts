@@ -3,22 +3,23 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../src/types.js';
-import { BENCH_CLI, missingBuild } from './built.js';
+import { BENCH_CLI, buildGate, missingBuild } from './built.js';
 
 /**
  * `pd-bench --quick` end to end: the built CLI starts the mock cluster, the real router and the
  * bare calibration proxy, runs every default scenario against them and the floor, and writes the
- * three reports.
+ * three reports. Locally a missing build skips it; in CI it fails (see `buildGate`).
  */
 const run = promisify(execFile);
-const skip = missingBuild(true);
-if (skip !== undefined) console.warn(`cli smoke skipped: ${skip}`);
+const gate = buildGate(missingBuild(true));
 const out = mkdtempSync(join(tmpdir(), 'pd-bench-smoke-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-describe.skipIf(skip !== undefined)('pd-bench CLI', () => {
+describe.skipIf(gate.skip)('pd-bench CLI', () => {
+  beforeAll(() => gate.check());
+
   it('--quick runs every default scenario against the floor, the router and the bare proxy', {
     timeout: 180_000,
   }, async () => {
@@ -54,7 +55,23 @@ describe.skipIf(skip !== undefined)('pd-bench CLI', () => {
     const streams = report.summary.find((r) => r.scenario === 'stream-256' && r.target === 'pd-router')!;
     expect(streams.tokensPerS).toBeGreaterThan(0);
     expect(streams.ttftMs).not.toBeNull();
-    expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| c=1 | pd-router |');
+    // ITL only where the mocks pace tokens: stream-256 runs on the instant preset, streams-1000
+    // sets its own pause (10 ms in quick mode).
+    expect(streams.mockInterTokenMs).toBe(0);
+    expect(streams.itlMs).toBeNull();
+    const paced = report.summary.find((r) => r.scenario === 'streams-1000' && r.target === 'pd-router')!;
+    expect(paced.mockInterTokenMs).toBe(10);
+    expect(paced.itlMs?.p50).toBeGreaterThan(0);
+    const checks = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+    // 50 streams in quick mode, not the issue's 1,000: shown, never judged.
+    expect(checks['streams-rss']).toMatchObject({
+      status: 'not measured',
+      value: expect.stringMatching(/at c=50 only$/),
+    });
+    expect(checks['no-errors']).toMatchObject({ status: 'met', value: '0 errors' });
+    const markdown = readFileSync(join(out, 'results.md'), 'utf8');
+    expect(markdown).toContain('| c=1 | pd-router |');
+    expect(markdown).toContain('ITL p50/p99 ms');
     const svg = readFileSync(join(out, 'throughput.svg'), 'utf8');
     expect(svg).toContain('data-series="pd-router"');
     expect(svg.trim().endsWith('</svg>')).toBe(true);

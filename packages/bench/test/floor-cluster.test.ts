@@ -3,18 +3,18 @@ import { type MockCluster, startMockCluster } from '../src/cluster/mock-cluster.
 import { runLoad } from '../src/load/generator.js';
 import { buildScenarios } from '../src/scenarios.js';
 import { createFloorTarget } from '../src/targets/floor-target.js';
-import { missingBuild } from './built.js';
+import { buildGate, missingBuild } from './built.js';
 
 /**
  * The floor against the real mock cluster (in its child process): the generator's own prefill
  * then decode, with a P2P NCCL id, must pass the mock's KV hand-off without a single error.
  */
-const skip = missingBuild(false);
-if (skip !== undefined) console.warn(`floor-cluster tests skipped: ${skip}`);
+const gate = buildGate(missingBuild(false));
 
-describe.skipIf(skip !== undefined)('floor target on the mock cluster', () => {
+describe.skipIf(gate.skip)('floor target on the mock cluster', () => {
   let cluster: MockCluster;
   beforeAll(async () => {
+    gate.check();
     cluster = await startMockCluster({ preset: 'instant' });
   });
   afterAll(async () => {
@@ -42,6 +42,16 @@ describe.skipIf(skip !== undefined)('floor target on the mock cluster', () => {
       } finally {
         await floor.close();
       }
+    }
+  });
+
+  it("reports the mocks' effective inter-token pause: the preset's, or the scenario's override", async () => {
+    expect(cluster.interTokenMs).toBe(0);
+    const paced = await startMockCluster({ preset: 'bench-fast', timing: { interTokenMs: 7 } });
+    try {
+      expect(paced.interTokenMs).toBe(7);
+    } finally {
+      await paced.stop();
     }
   });
 

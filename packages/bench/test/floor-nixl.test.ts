@@ -3,14 +3,13 @@ import { type MockCluster, startMockCluster } from '../src/cluster/mock-cluster.
 import { runLoad } from '../src/load/generator.js';
 import { buildScenarios } from '../src/scenarios.js';
 import { createFloorTarget, nixlFloorBodies } from '../src/targets/floor-target.js';
-import { missingBuild } from './built.js';
+import { buildGate, missingBuild } from './built.js';
 
 /**
  * The NIXL floor against NIXL mocks: prefill with the request skeleton, decode with the params the
  * prefill answered; the decode reads the blocks over the mocks' side channel and never recomputes.
  */
-const skip = missingBuild(false);
-if (skip !== undefined) console.warn(`floor-nixl tests skipped: ${skip}`);
+const gate = buildGate(missingBuild(false));
 
 async function metricSum(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
@@ -36,9 +35,10 @@ describe('NIXL floor bodies', () => {
   });
 });
 
-describe.skipIf(skip !== undefined)('NIXL floor target on the NIXL mock cluster', () => {
+describe.skipIf(gate.skip)('NIXL floor target on the NIXL mock cluster', () => {
   let cluster: MockCluster;
   beforeAll(async () => {
+    gate.check();
     cluster = await startMockCluster({ preset: 'instant', kvConnector: 'nixl' });
   });
   afterAll(async () => {

@@ -56,6 +56,22 @@ describe('startProcessTarget', () => {
     });
   });
 
+  it('starts again on another port when the chosen one was taken in the meantime', async () => {
+    // The first start "finds" its port taken (as when another process bound it first), the next one listens.
+    const marker = join(dir, 'taken-once');
+    const script = `const fs = require('node:fs'); if (!fs.existsSync(${JSON.stringify(marker)})) { fs.writeFileSync(${JSON.stringify(marker)}, ''); console.error('Error: listen EADDRINUSE: address already in use'); process.exit(1); } ${SERVER}`;
+    const template = commandTemplate(
+      'taken-once',
+      `${JSON.stringify(process.execPath)} -e ${JSON.stringify(script)} {port} ok`,
+    );
+    const target = await startProcessTarget({ template, cluster, logPath: join(dir, 'taken-once.log') });
+    try {
+      expect(await (await request(target.origin)).body.text()).toBe('ok');
+    } finally {
+      await target.stop();
+    }
+  });
+
   it('gives up on a command that never listens', async () => {
     const template = commandTemplate(
       'silent',

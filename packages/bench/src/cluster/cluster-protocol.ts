@@ -23,7 +23,13 @@ export type ClusterMessage =
       readonly timing: MockTiming;
       readonly kvConnector?: KvConnectorName;
     }
-  | { readonly type: 'ready'; readonly prefill: EndpointMessage; readonly decode: EndpointMessage }
+  | {
+      readonly type: 'ready';
+      readonly prefill: EndpointMessage;
+      readonly decode: EndpointMessage;
+      /** The decode mock's effective pause between tokens (preset and overrides resolved). */
+      readonly interTokenMs: number;
+    }
   | { readonly type: 'error'; readonly message: string };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -49,7 +55,11 @@ export function isClusterMessage(value: unknown): value is ClusterMessage {
           (KV_CONNECTORS as readonly unknown[]).includes(value['kvConnector']))
       );
     case 'ready':
-      return isEndpoint(value['prefill']) && isEndpoint(value['decode']);
+      return (
+        isEndpoint(value['prefill']) &&
+        isEndpoint(value['decode']) &&
+        typeof value['interTokenMs'] === 'number'
+      );
     case 'error':
       return typeof value['message'] === 'string';
     default:

@@ -40,6 +40,8 @@ export interface MockClusterOptions {
 
 export interface MockCluster extends ClusterAddresses {
   readonly pid: number;
+  /** The mocks' pause between two streamed tokens (ms), the preset and overrides resolved. */
+  readonly interTokenMs: number;
   stop(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export async function startMockCluster(options: MockClusterOptions): Promise<Moc
       pid: child.pid!,
       prefill: ready.prefill,
       decode: ready.decode,
+      interTokenMs: ready.interTokenMs,
       stop: () => stopChild(child),
     };
   } catch (error) {

@@ -2,13 +2,20 @@ import type { SummaryRow, TargetCheck } from '../types.js';
 
 /**
  * The issue's targets (ratios within one run, so machine noise cancels), evaluated on the
- * router's rows. A target whose scenario was not run is "not measured", never "met".
+ * router's rows, except "no errors", which counts every target's. A target whose scenario did not
+ * run at the issue's load is "not measured", never "met".
  */
 
 export const TARGET_THROUGHPUT_RATIO = 0.5;
 export const TARGET_ADDED_P50_MS = 0.5;
 export const TARGET_CPU_US_PER_REQUEST = 100;
 export const TARGET_STREAMS_RSS_MB = 200;
+/** Open streams the RSS target is defined for. */
+export const STREAMS_OPEN = 1_000;
+
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
 
 function fmt(n: number, digits: number): string {
   return n.toFixed(digits);
@@ -51,22 +58,39 @@ export function checkTargets(rows: readonly SummaryRow[]): TargetCheck[] {
     status: cpu === undefined ? 'not measured' : cpu <= TARGET_CPU_US_PER_REQUEST ? 'met' : 'missed',
   });
 
-  const streams = routerRow(rows, 'streams-1000');
+  // The issue's load is 1,000 streams; a peak measured on fewer (`--quick`, `--concurrency`) says
+  // nothing about it, so it is shown but not judged.
+  const issueLoad = `c=${STREAMS_OPEN}`;
+  const streams = routerRow(rows, 'streams-1000', issueLoad) ?? routerRow(rows, 'streams-1000');
   const rss = streams?.peakRssMb ?? undefined;
+  const atIssueLoad = streams?.point === issueLoad;
   checks.push({
     id: 'streams-rss',
-    description: `Peak RSS with ${streams?.point.replace('c=', '') ?? '1000'} open streams ≤ ${TARGET_STREAMS_RSS_MB} MB`,
-    value: rss === undefined ? '-' : `${fmt(rss, 1)} MB`,
-    status: rss === undefined ? 'not measured' : rss <= TARGET_STREAMS_RSS_MB ? 'met' : 'missed',
+    description: `Peak RSS with ${formatCount(STREAMS_OPEN)} open streams ≤ ${TARGET_STREAMS_RSS_MB} MB`,
+    value:
+      rss === undefined
+        ? '-'
+        : atIssueLoad
+          ? `${fmt(rss, 1)} MB`
+          : `${fmt(rss, 1)} MB at ${streams?.point} only`,
+    status:
+      rss === undefined || !atIssueLoad ? 'not measured' : rss <= TARGET_STREAMS_RSS_MB ? 'met' : 'missed',
   });
 
-  const routerRows = rows.filter((r) => r.targetKind === 'router');
-  const errors = routerRows.reduce((n, r) => n + r.failed + r.unfinished, 0);
+  // Errors of every target count: an error of the floor or of another proxy means the mocks or
+  // the generator failed too, and the run's comparisons rest on them.
+  const byTarget = new Map<string, number>();
+  for (const r of rows) byTarget.set(r.target, (byTarget.get(r.target) ?? 0) + r.failed + r.unfinished);
+  const errors = [...byTarget.values()].reduce((a, b) => a + b, 0);
+  const culprits = [...byTarget].filter(([, n]) => n > 0).map(([target, n]) => `${target} ${n}`);
   checks.push({
     id: 'no-errors',
-    description: 'No errors through the router, in any scenario',
-    value: routerRows.length === 0 ? '-' : `${errors} errors`,
-    status: routerRows.length === 0 ? 'not measured' : errors === 0 ? 'met' : 'missed',
+    description: 'No errors, in any scenario, through any target',
+    value:
+      rows.length === 0
+        ? '-'
+        : `${errors} error${errors === 1 ? '' : 's'}${culprits.length === 0 ? '' : ` (${culprits.join(', ')})`}`,
+    status: rows.length === 0 ? 'not measured' : errors === 0 ? 'met' : 'missed',
   });
   return checks;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { sampleReport } from '../../test/helpers/sample-report.js';
+import { run, sampleReport } from '../../test/helpers/sample-report.js';
 import { formatInt, formatMs, renderMarkdown, renderScenarioTable } from './markdown.js';
+import { summarize } from './summary.js';
 
 describe('formatting', () => {
   it.each([
@@ -43,6 +44,30 @@ describe('renderScenarioTable', () => {
     expect(floor64).toMatch(/\| - \| - \| 0 \| - \|$/);
   });
 
+  it('shows TTFT and inter-token latency of streams, ITL only where the mocks pace tokens', () => {
+    const paced = renderScenarioTable(report.summary.filter((r) => r.scenario === 'streams-1000'));
+    const router = paced.split('\n').find((l) => l.startsWith('| c=1000 | pd-router |'))!;
+    // p50/p99 of gaps spread over 90..120 ms, then tokens/s.
+    expect(router).toMatch(/\| \d+ \/ \d+ \| (9\d|1[01]\d) \/ 1[12]\d \| [\d,]+ \|/);
+    expect(lines[0]).toContain('| TTFT p50/p99 ms | ITL p50/p99 ms |');
+    const batched = renderScenarioTable(
+      summarize([
+        run({
+          scenario: 's',
+          concurrency: 8,
+          target: 'x',
+          kind: 'router',
+          ok: 10,
+          lowMs: 1,
+          highMs: 2,
+          stream: true,
+        }),
+      ]),
+    );
+    // TTFT shown, ITL "-": back-to-back tokens measure read batching, not the target.
+    expect(batched.split('\n')[2]).toMatch(/\| \d\.\d+ \/ \d\.\d+ \| - \| [\d,]+ \|/);
+  });
+
   it('lists errors by kind', () => {
     const streams = renderScenarioTable(report.summary.filter((r) => r.scenario === 'streams-1000'));
     expect(streams).toContain('2 (http_502×2)');
@@ -58,7 +83,10 @@ describe('renderMarkdown', () => {
     expect(md).toContain('`pd-router`: `node server/dist/cli.js --port {port}`');
     expect(md).toContain('## Targets');
     expect(md).toMatch(/Throughput at concurrency 64 ≥ 50% of the floor \| 70\.0% \| met \|/);
-    expect(md).toMatch(/No errors through the router, in any scenario \| 2 errors \| missed \|/);
+    expect(md).toMatch(
+      /No errors, in any scenario, through any target \| 2 errors \(pd-router 2\) \| missed \|/,
+    );
+    expect(md).toContain('ITL (inter-token latency)');
     expect(md).toContain('## chat-short');
     expect(md).toContain('## streams-1000');
   });

@@ -33,7 +33,7 @@ function errorsCell(row: SummaryRow): string {
   return cell;
 }
 
-function ttftCell(p: Percentiles | null): string {
+function percentilesCell(p: Percentiles | null): string {
   return p === null ? '-' : `${formatMs(p.p50)} / ${formatMs(p.p99)}`;
 }
 
@@ -42,8 +42,9 @@ function escapeCell(text: string): string {
 }
 
 const HEADER =
-  '| load | target | req/s | p50 ms | p90 ms | p99 ms | max ms | TTFT p50/p99 ms | tokens/s | CPU µs/req (sys) | peak RSS MB | errors | vs floor: req/s · added p50 |';
-const RULE = '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |';
+  '| load | target | req/s | p50 ms | p90 ms | p99 ms | max ms | TTFT p50/p99 ms | ITL p50/p99 ms | tokens/s | CPU µs/req (sys) | peak RSS MB | errors | vs floor: req/s · added p50 |';
+const RULE =
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |';
 
 /** One scenario's rows as a markdown table (rows in load order, targets in run order). */
 export function renderScenarioTable(rows: readonly SummaryRow[]): string {
@@ -61,7 +62,8 @@ export function renderScenarioTable(rows: readonly SummaryRow[]): string {
       formatMs(row.latencyMs.p90),
       formatMs(row.latencyMs.p99),
       formatMs(row.latencyMs.max),
-      ttftCell(row.ttftMs),
+      percentilesCell(row.ttftMs),
+      percentilesCell(row.itlMs),
       row.tokensPerS > 0 ? formatInt(row.tokensPerS) : '-',
       row.cpuUsPerRequest === null
         ? '-'
@@ -118,6 +120,10 @@ export function renderMarkdown(report: BenchReport): string {
   out.push(
     'Columns: req/s counts successful requests over measured time; latency is per whole request ' +
       '(for the floor: prefill then decode); TTFT is the time to the first token event of a stream; ' +
+      'ITL (inter-token latency) is the gap between two token events of a stream as received, shown ' +
+      'only where the mocks pace their tokens: with back-to-back tokens (the `instant` preset, ' +
+      'interTokenMs 0) several events arrive in one read, the gaps measure read batching and the ' +
+      'cell is "-"; ' +
       'CPU µs/req (user + system, the system part in parentheses: syscalls and, on loopback, the TCP ' +
       'stack of both ends of each write) and peak RSS are of the target process tree, read from /proc ' +
       '(peak reset before each run); "vs floor" compares with the floor at the same load.',

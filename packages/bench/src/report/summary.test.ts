@@ -36,6 +36,30 @@ describe('summarize', () => {
     expect(streams.errors).toEqual({ http_502: 2 });
   });
 
+  it('reports inter-token latency only where the mocks pace their tokens', () => {
+    const paced = row('streams-1000', 'c=1000', 'pd-router');
+    expect(paced.mockInterTokenMs).toBe(100);
+    expect(paced.itlMs?.p50).toBeGreaterThan(90);
+    expect(paced.itlMs?.p50).toBeLessThan(120);
+    // Back-to-back tokens: the gaps were recorded, but they measure read batching, not the target.
+    const [batched] = summarize([
+      run({
+        scenario: 's',
+        concurrency: 8,
+        target: 'x',
+        kind: 'router',
+        ok: 10,
+        lowMs: 1,
+        highMs: 2,
+        stream: true,
+      }),
+    ]);
+    expect(batched!.mockInterTokenMs).toBe(0);
+    expect(batched!.ttftMs).not.toBeNull();
+    expect(batched!.itlMs).toBeNull();
+    expect(row('chat-short', 'c=64', 'pd-router').itlMs).toBeNull();
+  });
+
   it('has no floor comparison when no floor ran', () => {
     const rows = summarize([
       run({ scenario: 's', concurrency: 1, target: 'x', kind: 'compare', ok: 10, lowMs: 1, highMs: 2 }),
@@ -52,7 +76,72 @@ describe('checkTargets', () => {
     expect(byId['added-p50-c1']?.status).toBe('missed');
     expect(byId['cpu-per-request']).toMatchObject({ status: 'met', value: '80 µs' });
     expect(byId['streams-rss']).toMatchObject({ status: 'met', value: '150.0 MB' });
-    expect(byId['no-errors']).toMatchObject({ status: 'missed', value: '2 errors' });
+    expect(byId['no-errors']).toMatchObject({ status: 'missed', value: '2 errors (pd-router 2)' });
+  });
+
+  it('counts the errors of every target, naming each one that had some', () => {
+    const extra = [
+      run({
+        scenario: 'chat-short',
+        concurrency: 1,
+        target: 'floor',
+        kind: 'floor',
+        round: 3,
+        ok: 10,
+        lowMs: 1,
+        highMs: 2,
+        errors: { connect: 1 },
+      }),
+      run({
+        scenario: 'chat-short',
+        concurrency: 1,
+        target: 'bare-node',
+        kind: 'compare',
+        ok: 10,
+        lowMs: 1,
+        highMs: 2,
+        errors: { http_502: 3 },
+      }),
+    ];
+    const byId = Object.fromEntries(sampleReport(extra).checks.map((c) => [c.id, c]));
+    expect(byId['no-errors']).toMatchObject({
+      status: 'missed',
+      value: '6 errors (floor 1, pd-router 2, bare-node 3)',
+    });
+    // No router at all: the other targets' errors still count.
+    const floorOnly = checkTargets(summarize([extra[0]!]));
+    expect(floorOnly.find((c) => c.id === 'no-errors')).toMatchObject({
+      status: 'missed',
+      value: '1 error (floor 1)',
+    });
+    const clean = checkTargets(
+      summarize([
+        run({ scenario: 's', concurrency: 1, target: 'x', kind: 'compare', ok: 5, lowMs: 1, highMs: 2 }),
+      ]),
+    );
+    expect(clean.find((c) => c.id === 'no-errors')).toMatchObject({ status: 'met', value: '0 errors' });
+  });
+
+  it('does not judge peak RSS measured on fewer streams than the issue asks for', () => {
+    const quick = (rssMb: number) =>
+      checkTargets(
+        summarize([
+          run({
+            scenario: 'streams-1000',
+            concurrency: 50,
+            target: 'pd-router',
+            kind: 'router',
+            ok: 50,
+            lowMs: 400,
+            highMs: 420,
+            rssMb,
+            stream: true,
+          }),
+        ]),
+      ).find((c) => c.id === 'streams-rss');
+    expect(quick(60)).toMatchObject({ status: 'not measured', value: '60.0 MB at c=50 only' });
+    expect(quick(600)?.status).toBe('not measured');
+    expect(quick(60)?.description).toBe('Peak RSS with 1,000 open streams ≤ 200 MB');
   });
 
   it('says "not measured" rather than "met" when a scenario did not run', () => {

@@ -75,7 +75,10 @@ function combine(runs: readonly RunResult[]): Omit<SummaryRow, 'vsFloor'> {
     tokensPerS: tokens / seconds,
     latencyMs: percentilesMs(latency),
     ttftMs: ttft.count === 0 ? null : percentilesMs(ttft),
-    itlMs: itl.count === 0 ? null : percentilesMs(itl),
+    // Back-to-back tokens arrive several to a read: their gaps say how reads batch, not how the
+    // target paces a stream, so they are not reported as inter-token latency.
+    itlMs: itl.count === 0 || first.mockInterTokenMs === 0 ? null : percentilesMs(itl),
+    mockInterTokenMs: first.mockInterTokenMs,
     cpuUsPerRequest: targetCpuMs === null ? null : (targetCpuMs * 1000) / requests,
     systemCpuUsPerRequest: targetSystemCpuMs === null ? null : (targetSystemCpuMs * 1000) / requests,
     peakRssMb: peak === null ? null : peak / MB,

@@ -112,8 +112,46 @@ export function templateValues(cluster: ClusterAddresses, port: number): Record<
  * await router.stop();
  */
 export async function startProcessTarget(options: ProcessTargetOptions): Promise<RunningProcess> {
+  // The port was free a moment ago; another process may have bound it before the child did. Then
+  // the child exits saying so in its log, and it is started again on another port.
+  for (let attempt = 1; ; attempt++) {
+    const logStart = logSize(options.logPath);
+    try {
+      return await startOnce(options, await freePort());
+    } catch (error) {
+      const portTaken =
+        error instanceof BenchError &&
+        error.message.includes('exited during start') &&
+        PORT_TAKEN.test(logSince(options.logPath, logStart));
+      if (!portTaken || attempt === PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** Start attempts when the chosen port turns out to be taken. */
+const PORT_ATTEMPTS = 3;
+const PORT_TAKEN = /EADDRINUSE|address already in use/i;
+
+function logSize(path: string | undefined): number {
+  return path !== undefined && existsSync(path) ? statSync(path).size : 0;
+}
+
+/** What the log got since `offset` (its first 64 KiB), '' without a log. */
+function logSince(path: string | undefined, offset: number): string {
+  if (path === undefined || !existsSync(path)) return '';
+  const length = Math.max(0, Math.min(statSync(path).size - offset, 65_536));
+  const buffer = Buffer.alloc(length);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, buffer, 0, length, offset);
+  } finally {
+    closeSync(fd);
+  }
+  return buffer.toString('utf8');
+}
+
+async function startOnce(options: ProcessTargetOptions, port: number): Promise<RunningProcess> {
   const { template, cluster, logPath } = options;
-  const port = await freePort();
   const { argv, env } = expandTemplate(template, templateValues(cluster, port));
   const log = openLog(logPath);
   installExitHook();

@@ -24,12 +24,17 @@ interface RunSpec {
   rssMb?: number | null;
   errors?: Record<string, number>;
   stream?: boolean;
+  /** The mocks' pause between tokens; default 0 (the instant preset). */
+  interTokenMs?: number;
 }
 
 export function run(spec: RunSpec): RunResult {
   const elapsedMs = spec.elapsedMs ?? 1_000;
   const latency = spread(spec.ok, spec.lowMs, spec.highMs);
   const ttft = spec.stream === true ? spread(spec.ok, spec.lowMs / 2, spec.highMs / 2) : new Histogram();
+  // Streams always record gaps; at interTokenMs 0 they are read batching (mostly zeros).
+  const pause = spec.interTokenMs ?? 0;
+  const itl = spec.stream === true ? spread(spec.ok * 10, pause * 0.9, pause * 1.2) : new Histogram();
   const failed = Object.values(spec.errors ?? {}).reduce((a, b) => a + b, 0);
   return {
     scenario: spec.scenario,
@@ -38,6 +43,7 @@ export function run(spec: RunSpec): RunResult {
     target: spec.target,
     targetKind: spec.kind,
     round: spec.round ?? 1,
+    startedAt: new Date(Date.UTC(2026, 0, 1) + (spec.round ?? 1) * 60_000).toISOString(),
     started: spec.ok + failed,
     ok: spec.ok,
     failed,
@@ -49,7 +55,8 @@ export function run(spec: RunSpec): RunResult {
     tokensPerS: spec.stream === true ? (spec.ok * 256) / (elapsedMs / 1000) : 0,
     latency: latency.toJSON(),
     ttft: ttft.toJSON(),
-    itl: new Histogram().toJSON(),
+    itl: itl.toJSON(),
+    mockInterTokenMs: pause,
     targetCpuMs: spec.kind === 'floor' ? null : (spec.cpuMs ?? 50),
     targetSystemCpuMs: spec.kind === 'floor' ? null : (spec.cpuMs ?? 50) / 4,
     targetPeakRssBytes: spec.kind === 'floor' ? null : (spec.rssMb ?? 80) * 1024 * 1024,
@@ -105,6 +112,7 @@ export function sampleReport(extra: RunResult[] = []): BenchReport {
       lowMs: 4000,
       highMs: 4200,
       stream: true,
+      interTokenMs: 100,
     }),
   );
   runs.push(
@@ -118,6 +126,7 @@ export function sampleReport(extra: RunResult[] = []): BenchReport {
       highMs: 4300,
       rssMb: 150,
       stream: true,
+      interTokenMs: 100,
       errors: { http_502: 2 },
     }),
   );
