@@ -150,8 +150,20 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
   // Discovery sources, health checks, circuit breaker and the admin API (docs/dynamic-workers.md).
   await installDynamicWorkers(app, deps);
 
+  // Connections that have not sent a byte yet: no request to finish, and Node's
+  // closeIdleConnections() does not count them as idle, so they would hold close() until the
+  // headers timeout. Tracked per connection (not per request); dropped when closing.
+  const silent = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    silent.add(socket);
+    const forget = () => silent.delete(socket);
+    socket.once('data', forget);
+    socket.once('close', forget);
+  });
   app.addHook('preClose', async () => {
     ctx.closing = true;
+    for (const socket of silent) socket.destroy();
+    silent.clear();
   });
   app.addHook('onClose', async () => {
     await pools.close();
