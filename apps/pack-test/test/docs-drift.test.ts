@@ -175,6 +175,26 @@ describe('flags in the docs', () => {
   });
 });
 
+describe('CLI flags in the package READMEs', () => {
+  // pd-router's flags are checked against docs/configuration.md above; the other CLIs document
+  // theirs in their package README.
+  for (const [dir, bin] of [
+    ['mock-vllm', 'mock-vllm'],
+    ['bench', 'pd-bench'],
+  ] as const) {
+    it(`packages/${dir}/README.md names every flag of ${bin} --help`, async () => {
+      const cli = join(REPO_ROOT, 'packages', dir, 'dist', 'cli.js');
+      const result = await run(process.execPath, [cli, '--help'], { cwd: REPO_ROOT, timeoutMs: 30_000 });
+      expect(result.code, result.report).toBe(0);
+      const flags = [...result.stdout.matchAll(/^ {2}(--[a-z][\w-]*)/gm)].map((m) => m[1] ?? '');
+      expect(flags.length).toBeGreaterThan(5);
+      const readme = readDoc(`packages/${dir}/README.md`);
+      const missing = flags.filter((flag) => !new RegExp(`${flag}(?![\\w-])`).test(readme));
+      expect(missing, `flags of ${bin} --help missing from its README`).toEqual([]);
+    });
+  }
+});
+
 describe('docs/errors.md', () => {
   const rows = tableRows(readDoc('docs/errors.md'))
     .map((row) => ({ code: codeCell(row[0]) ?? '', owner: row[1] ?? '' }))
