@@ -9,6 +9,7 @@ import {
   MAIN_JS,
   pidAlive,
   portFree,
+  until,
 } from './dev-process.js';
 
 // Nothing `pnpm dev` started outlives it, however it dies: main.js SIGKILLed (its children see
@@ -38,18 +39,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
-
-async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function expectAllGoneSoon(listed: readonly ListedProcess[], ports: readonly number[]): Promise<void> {
   expect(listed).toHaveLength(3);

@@ -15,22 +15,46 @@ export interface ListedProcess {
   readonly pid: number;
 }
 
-/** `node apps/dev/dist/main.js ARGS` with its output collected, and a way to wait on it. */
+/** What starts the stack: `file ...prefix ...args` in `cwd`. */
+export interface DevLauncher {
+  readonly file: string;
+  readonly prefix: readonly string[];
+  readonly cwd: string;
+  /** Default: this process's environment. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface DevProcessOptions {
+  /** Lead a new process group, so a test can signal the group as a terminal's Ctrl-C does. */
+  readonly ownGroup?: boolean;
+  /** Default: `node apps/dev/dist/main.js`, run from apps/dev. */
+  readonly launcher?: DevLauncher;
+}
+
+/** `node apps/dev/dist/main.js ARGS` (or another launcher) with its output collected, and a way to wait on it. */
 export class DevProcess {
   readonly child: ChildProcess;
   stdout = '';
   stderr = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The process group the child leads, when started with `ownGroup`. */
+  readonly groupId: number | undefined;
 
-  /** `ownGroup`: lead a new process group, so a test can signal the group as a terminal's Ctrl-C does. */
-  constructor(args: readonly string[], { ownGroup = false } = {}) {
-    if (!existsSync(MAIN_JS))
+  constructor(args: readonly string[], { ownGroup = false, launcher }: DevProcessOptions = {}) {
+    if (launcher === undefined && !existsSync(MAIN_JS))
       throw new Error(`${MAIN_JS} is missing: run pnpm --filter @pd-router/dev build`);
-    this.child = spawn(process.execPath, [MAIN_JS, ...args], {
+    const { file, prefix, cwd, env } = launcher ?? {
+      file: process.execPath,
+      prefix: [MAIN_JS],
       cwd: APP_DIR,
+    };
+    this.child = spawn(file, [...prefix, ...args], {
+      cwd,
+      env: env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: ownGroup,
     });
+    this.groupId = ownGroup ? this.child.pid : undefined;
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;
     });
@@ -79,7 +103,10 @@ export class DevProcess {
     }
   }
 
-  /** Cleanup for any test outcome: SIGTERM the dev process, then SIGKILL it and every listed pid. */
+  /**
+   * Cleanup for any test outcome: SIGTERM the dev process, then SIGKILL it, every listed pid and
+   * whatever is left in its process group.
+   */
   async dispose(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGTERM');
@@ -88,6 +115,7 @@ export class DevProcess {
     for (const p of listedProcesses(this.stdout)) {
       if (pidAlive(p.pid)) process.kill(p.pid, 'SIGKILL');
     }
+    if (this.groupId !== undefined && groupAlive(this.groupId)) process.kill(-this.groupId, 'SIGKILL');
   }
 }
 
@@ -112,6 +140,11 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** True while any process is left in process group `groupId`. */
+export function groupAlive(groupId: number): boolean {
+  return pidAlive(-groupId);
+}
+
 /** True when nothing listens on 127.0.0.1:port any more (we can bind it ourselves). */
 export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -124,4 +157,17 @@ export function portFree(port: number): Promise<boolean> {
 /** Every port the banner lists: router, mock HTTP and KV ports. */
 export function listedPorts(stdout: string): number[] {
   return listedProcesses(stdout).flatMap((p) => (p.kvPort === undefined ? [p.port] : [p.port, p.kvPort]));
+}
+
+/** Resolves once `check` holds, polling every 100 ms; throws after `timeoutMs`. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -1,28 +1,16 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READY_HEADLINE, SDK_HEADER } from '../src/banner.js';
 import { APP_DIR, DevProcess, listedPorts, listedProcesses, pidAlive, portFree } from './dev-process.js';
+import { curlLines, runPrintedCurl } from './printed-curl.js';
 
 const run = promisify(execFile);
 const START_TIMEOUT_MS = 40_000;
 /** SIGTERM to the children, SIGKILL 3 s later at worst: well within this. */
 const STOP_TIMEOUT_MS = 15_000;
-
-function curlPath(): string {
-  try {
-    return execFileSync('sh', ['-c', 'command -v curl'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('curl is not installed: this test runs the printed curl commands and needs it on PATH');
-  }
-}
-
-/** The printed lines starting with `curl`, verbatim. */
-function curlLines(stdout: string): string[] {
-  return stdout.split('\n').filter((line) => line.trimStart().startsWith('curl '));
-}
 
 /** The printed SDK snippet: the indented lines after its header, up to the first blank line. */
 function sdkSnippet(stdout: string): string {
@@ -39,7 +27,6 @@ describe('pnpm dev: the printed commands work and Ctrl-C leaves nothing running'
   let tmp: string;
 
   beforeAll(async () => {
-    curlPath();
     await mkdir(join(APP_DIR, 'test-tmp'), { recursive: true });
     // Inside apps/dev so that `import 'openai'` resolves to apps/dev/node_modules, as for a user's project.
     tmp = await mkdtemp(join(APP_DIR, 'test-tmp', 'sdk-'));
@@ -70,7 +57,7 @@ describe('pnpm dev: the printed commands work and Ctrl-C leaves nothing running'
   it('the printed non-streaming curl answers a chat completion', async () => {
     const line = curlLines(dev.stdout).find((l) => !l.includes(' -N '));
     expect(line).toBeDefined();
-    const { stdout } = await run('sh', ['-c', line ?? ''], { timeout: 20_000 });
+    const stdout = await runPrintedCurl(line ?? '', 20_000);
     const answer = JSON.parse(stdout) as { object: string; choices: { message: { content: string } }[] };
     expect(answer.object).toBe('chat.completion');
     expect(answer.choices[0]?.message.content).toContain(' tok0');
@@ -79,7 +66,7 @@ describe('pnpm dev: the printed commands work and Ctrl-C leaves nothing running'
   it('the printed curl -N streams the completion as SSE', async () => {
     const line = curlLines(dev.stdout).find((l) => l.includes(' -N '));
     expect(line).toBeDefined();
-    const { stdout } = await run('sh', ['-c', line ?? ''], { timeout: 20_000 });
+    const stdout = await runPrintedCurl(line ?? '', 20_000);
     expect(stdout).toContain('"content":" tok0"');
     expect(stdout.trimEnd().endsWith('data: [DONE]')).toBe(true);
   });
