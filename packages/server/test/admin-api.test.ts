@@ -1,19 +1,11 @@
 import { createMockVllm, type MockVllm } from '@pd-router/mock-vllm';
 import { type Dispatcher, request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { availableUrls, complete, HEALTH_OFF, startDynamicRouter, workerUrls } from './dynamic-helpers.js';
-import { type Router, testConfig, waitFor } from './helpers.js';
+import { closeAfterEach, type Router, testConfig, waitFor } from './helpers.js';
 
 const KEY = 'adm1n-s3cret';
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(
-    open
-      .splice(0)
-      .reverse()
-      .map((o) => o.close()),
-  );
-});
+const open = closeAfterEach();
 
 async function mock(role: 'prefill' | 'decode', interTokenMs = 0): Promise<MockVllm> {
   const m = await createMockVllm({ role, kvWaitTimeoutMs: 5_000, timing: { interTokenMs } });

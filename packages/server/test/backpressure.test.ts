@@ -1,12 +1,17 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { jsonAnswer, sleep, startFakeWorker, startRouter, testConfig, waitFor } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import {
+  closeAfterEach,
+  jsonAnswer,
+  sleep,
+  startFakeWorker,
+  startRouter,
+  testConfig,
+  waitFor,
+} from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
+const open = closeAfterEach();
 
 const EVENT = `data: ${'x'.repeat(65_536 - 8)}\n\n`;
 const EVENTS = 3_072; // 192 MiB: far more than every socket buffer on the way can hold

@@ -1,9 +1,10 @@
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildServer } from '../src/app.js';
 import type { Config } from '../src/config/types.js';
 import {
+  closeAfterEach,
   type FakeWorker,
   SEED_COMPLETIONS_BODY,
   startFakeWorker,
@@ -11,10 +12,7 @@ import {
   testConfig,
 } from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
+const open = closeAfterEach();
 
 async function app(overrides: Partial<Config> = {}) {
   const p = await startFakeWorker();

@@ -1,7 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  closeAfterEach,
   type FakeWorker,
   jsonAnswer,
   type Router,
@@ -13,10 +14,7 @@ import {
   waitFor,
 } from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
+const open = closeAfterEach();
 
 async function setup(): Promise<{ p: FakeWorker; d: FakeWorker; router: Router }> {
   const p = await startFakeWorker(jsonAnswer({ prefill: true }));

@@ -1,6 +1,6 @@
 import { encode } from '@msgpack/msgpack';
 import { createMockVllm } from '@pd-router/mock-vllm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
 import {
   complete,
@@ -10,21 +10,13 @@ import {
   startDynamicRouter,
   workerUrls,
 } from './dynamic-helpers.js';
-import { asLogger, CaptureLogger, type Router, testConfig, waitFor } from './helpers.js';
+import { asLogger, CaptureLogger, closeAfterEach, type Router, testConfig, waitFor } from './helpers.js';
 
 const TTL_MS = 5_000;
 const PING_MS = 100;
 const NOT_ALLOWED = 'pd_router_discovery_rejected_total{source="zmq",reason="not_allowed"}';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(
-    open
-      .splice(0)
-      .reverse()
-      .map((o) => o.close()),
-  );
-});
+const open = closeAfterEach();
 
 /**
  * A vLLM-like heartbeat sender whose connection leaves from a chosen loopback source address

@@ -1,6 +1,6 @@
 import { createMockVllm } from '@pd-router/mock-vllm';
 import { request } from 'undici';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   complete,
   discoveryAddress,
@@ -9,17 +9,9 @@ import {
   startDynamicRouter,
   workerUrls,
 } from './dynamic-helpers.js';
-import { testConfig, waitFor } from './helpers.js';
+import { closeAfterEach, testConfig, waitFor } from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(
-    open
-      .splice(0)
-      .reverse()
-      .map((o) => o.close()),
-  );
-});
+const open = closeAfterEach();
 
 it('a worker that expires while a slow request runs on it finishes that request; new ones no longer go there', async () => {
   // The prefill must stay registered through a loaded machine's event-loop stalls (pings 100 ms

@@ -1,6 +1,6 @@
 import { createMockVllm, type MockVllm } from '@pd-router/mock-vllm';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PolicyName } from '../src/config/types.js';
 import {
   availableUrls,
@@ -9,20 +9,13 @@ import {
   Pinger,
   startDynamicRouter,
 } from './dynamic-helpers.js';
-import { type Router, testConfig, waitFor } from './helpers.js';
+import { closeAfterEach, type Router, testConfig, waitFor } from './helpers.js';
 
-const TTL_MS = 400;
+// Well above an event-loop stall on a loaded machine, so that a worker expires only when silenced.
+const TTL_MS = 2_000;
 const PING_MS = 100;
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(
-    open
-      .splice(0)
-      .reverse()
-      .map((o) => o.close()),
-  );
-});
+const open = closeAfterEach();
 
 interface Cluster {
   readonly router: Router;

@@ -1,7 +1,7 @@
 import { encode } from '@msgpack/msgpack';
 import { createMockVllm, type MockVllm } from '@pd-router/mock-vllm';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   availableUrls,
   complete,
@@ -13,7 +13,7 @@ import {
   startDynamicRouter,
   workerUrls,
 } from './dynamic-helpers.js';
-import { asLogger, CaptureLogger, type Router, testConfig, waitFor } from './helpers.js';
+import { asLogger, CaptureLogger, closeAfterEach, type Router, testConfig, waitFor } from './helpers.js';
 
 /**
  * Live workers ping every 100 ms; a TTL 20 times that keeps them registered through the event-loop
@@ -24,15 +24,7 @@ const PING_MS = 100;
 /** The sweep runs TTL/5 apart, so an entry leaves at most TTL/5 late; plus slack for a loaded machine. */
 const EXPIRY_BOUND_MS = TTL_MS + TTL_MS / 5 + 3_000;
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(
-    open
-      .splice(0)
-      .reverse()
-      .map((o) => o.close()),
-  );
-});
+const open = closeAfterEach();
 
 async function discoveringRouter(overrides: Parameters<typeof testConfig>[0] = {}): Promise<Router> {
   const router = await startDynamicRouter(

@@ -1,10 +1,11 @@
 import { type AddressInfo, createServer } from 'node:net';
 import { type Dispatcher, request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildServer } from '../src/app.js';
 import {
   asLogger,
   CaptureLogger,
+  closeAfterEach,
   type FakeWorker,
   jsonAnswer,
   REFUSED_SPEC,
@@ -15,10 +16,7 @@ import {
   testConfig,
 } from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
+const open = closeAfterEach();
 
 async function workers(n = 1): Promise<{ p: FakeWorker[]; d: FakeWorker[] }> {
   const p: FakeWorker[] = [];

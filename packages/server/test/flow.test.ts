@@ -1,8 +1,9 @@
 import { canonicalize, prefillBody } from '@pd-router/core';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VERSION } from '../src/version.js';
 import {
+  closeAfterEach,
   type FakeWorker,
   fixedRandom16,
   jsonAnswer,
@@ -13,10 +14,7 @@ import {
   testConfig,
 } from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
+const open = closeAfterEach();
 
 async function setup(env: Record<string, string | undefined> = {}, extra = {}) {
   const p = await startFakeWorker(jsonAnswer({ prefill: true }));

@@ -1,17 +1,16 @@
 import type { ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { availableUrls, complete, HEALTH_OFF, metricValue, startDynamicRouter } from './dynamic-helpers.js';
-import { type FakeRequest, type FakeWorker, startFakeWorker, testConfig, waitFor } from './helpers.js';
+import {
+  closeAfterEach,
+  type FakeRequest,
+  type FakeWorker,
+  startFakeWorker,
+  testConfig,
+  waitFor,
+} from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(
-    open
-      .splice(0)
-      .reverse()
-      .map((o) => o.close()),
-  );
-});
+const open = closeAfterEach();
 
 type HealthMode = 'ok' | 'error' | 'hang';
 

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { availableUrls, complete, HEALTH_OFF, metricValue, startDynamicRouter } from './dynamic-helpers.js';
 import {
+  closeAfterEach,
   type FakeWorker,
   jsonAnswer,
   REFUSED_SPEC,
@@ -10,15 +11,7 @@ import {
   waitFor,
 } from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(
-    open
-      .splice(0)
-      .reverse()
-      .map((o) => o.close()),
-  );
-});
+const open = closeAfterEach();
 
 /**
  * Long enough that the requests checked while a circuit is open all fit inside the open period even

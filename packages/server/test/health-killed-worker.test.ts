@@ -1,17 +1,9 @@
 import { createMockVllm } from '@pd-router/mock-vllm';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { availableUrls, complete, HEALTH_OFF, startDynamicRouter } from './dynamic-helpers.js';
-import { asLogger, CaptureLogger, sleep, testConfig, waitFor } from './helpers.js';
+import { asLogger, CaptureLogger, closeAfterEach, sleep, testConfig, waitFor } from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(
-    open
-      .splice(0)
-      .reverse()
-      .map((o) => o.close()),
-  );
-});
+const open = closeAfterEach();
 
 const CLIENTS = 8;
 const BODY = { model: 'mock-model', prompt: 'load', max_tokens: 10 };

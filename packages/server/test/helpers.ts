@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parseWorkerUrl } from '@pd-router/core';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { afterEach } from 'vitest';
 import { type BuildServerDeps, buildServer } from '../src/app.js';
 import type { Config, WorkerConfig } from '../src/config/types.js';
 
@@ -198,6 +199,23 @@ export function sseAnswer(events: readonly string[], gapMs = 0): FakeHandler {
     }
     res.end('data: [DONE]\n\n');
   };
+}
+
+/**
+ * Things a test opened (routers, servers, mocks), closed after each test, newest first: register
+ * with `open.push(x)` as soon as `x` exists.
+ */
+export function closeAfterEach(): { close(): Promise<void> }[] {
+  const open: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(
+      open
+        .splice(0)
+        .reverse()
+        .map((o) => o.close()),
+    );
+  });
+  return open;
 }
 
 export function sleep(ms: number): Promise<void> {

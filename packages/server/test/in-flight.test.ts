@@ -1,8 +1,9 @@
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/types.js';
 import type { PairChoice, PairSelector, RoutingRequest, WorkerView } from '../src/policies/types.js';
 import {
+  closeAfterEach,
   type FakeWorker,
   jsonAnswer,
   type Router,
@@ -14,10 +15,7 @@ import {
   waitFor,
 } from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
+const open = closeAfterEach();
 
 /** Picks the first of each pool and records every release. */
 class RecordingSelector implements PairSelector {

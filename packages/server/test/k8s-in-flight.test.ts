@@ -2,9 +2,9 @@ import { rmSync } from 'node:fs';
 import { createMockVllm, type MockVllm } from '@pd-router/mock-vllm';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { availableUrls, complete, HEALTH_OFF, startDynamicRouter } from './dynamic-helpers.js';
-import { FakeKubeApi, type FakePod } from './fake-kube-api.js';
-import { type Router, testConfig, waitFor } from './helpers.js';
+import { availableUrls, complete } from './dynamic-helpers.js';
+import { type Router, waitFor } from './helpers.js';
+import { podFor, startKubeRouter } from './k8s-helpers.js';
 
 /** The slow request: long enough (~10 s) that the pod change lands while it runs, even on a loaded box. */
 const SLOW_TOKENS = 40;
@@ -22,39 +22,8 @@ afterEach(async () => {
   for (const file of files.splice(0)) rmSync(file, { force: true });
 });
 
-/** A pod for a mock instance: its address in annotations (every mock shares 127.0.0.1). */
-function podFor(m: MockVllm, uid: string, role: 'prefill' | 'decode', ready = true): FakePod {
-  return {
-    uid,
-    name: `vllm-${uid}`,
-    labels: { app: 'vllm', role },
-    annotations: { 'pd-router.io/http-port': String(m.port), 'pd-router.io/zmq-address': m.kvAddress },
-    ip: '127.0.0.1',
-    ready,
-  };
-}
-
-async function setup(): Promise<{ api: FakeKubeApi; router: Router }> {
-  const api = new FakeKubeApi('llm');
-  await api.start();
-  open.push(api);
-  const kubeconfig = api.kubeconfig();
-  files.push(kubeconfig);
-  const router = await startDynamicRouter(
-    testConfig({
-      kubernetes: {
-        namespace: 'llm',
-        selector: ['app=vllm'],
-        prefillSelector: ['role=prefill'],
-        decodeSelector: ['role=decode'],
-        port: 8000,
-        kubeconfig,
-      },
-      health: HEALTH_OFF,
-    }),
-  );
-  open.push(router);
-  return { api, router };
+function setup() {
+  return startKubeRouter({ open, files });
 }
 
 /**

@@ -1,9 +1,10 @@
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/types.js';
 import {
   asLogger,
   CaptureLogger,
+  closeAfterEach,
   type FakeWorker,
   jsonAnswer,
   type Router,
@@ -13,10 +14,7 @@ import {
   testConfig,
 } from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
+const open = closeAfterEach();
 
 async function setup(
   overrides: Partial<Config> = {},

@@ -1,8 +1,9 @@
 import { connect } from 'node:net';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MODELS_ATTEMPT_TIMEOUT_MS } from '../src/routes/models-fetch.js';
 import {
+  closeAfterEach,
   type FakeHandler,
   type FakeWorker,
   jsonAnswer,
@@ -22,10 +23,7 @@ import {
 const MODELS = { object: 'list', data: [{ id: 'mock-model', object: 'model' }] };
 const hang: FakeHandler = () => undefined;
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
+const open = closeAfterEach();
 
 async function fakes(...handlers: FakeHandler[]): Promise<FakeWorker[]> {
   const list: FakeWorker[] = [];

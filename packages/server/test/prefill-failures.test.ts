@@ -1,10 +1,11 @@
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/types.js';
 import {
   asLogger,
   CaptureLogger,
+  closeAfterEach,
   type FakeWorker,
   jsonAnswer,
   REFUSED_SPEC,
@@ -17,10 +18,7 @@ import {
   waitFor,
 } from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
+const open = closeAfterEach();
 
 async function setup(
   overrides: Partial<Config> = {},

@@ -1,8 +1,9 @@
 import { connect } from 'node:net';
 import { constants, createGzip } from 'node:zlib';
 import { SseParser } from '@pd-router/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  closeAfterEach,
   type FakeWorker,
   jsonAnswer,
   type Router,
@@ -12,10 +13,7 @@ import {
   testConfig,
 } from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
+const open = closeAfterEach();
 
 async function setup(streamIdleTimeoutMs?: number): Promise<{ d: FakeWorker; router: Router }> {
   const p = await startFakeWorker(jsonAnswer({ prefill: true }));

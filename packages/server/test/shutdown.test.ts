@@ -1,11 +1,16 @@
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { jsonAnswer, sleep, startFakeWorker, startRouter, testConfig, waitFor } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import {
+  closeAfterEach,
+  jsonAnswer,
+  sleep,
+  startFakeWorker,
+  startRouter,
+  testConfig,
+  waitFor,
+} from './helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
+const open = closeAfterEach();
 
 function rawClient(port: number): { socket: Socket; text: () => string } {
   const socket = connect(port, '127.0.0.1');

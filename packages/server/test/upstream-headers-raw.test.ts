@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VERSION } from '../src/version.js';
-import { type Router, SEED_COMPLETIONS_BODY, startRouter, testConfig } from './helpers.js';
+import { closeAfterEach, type Router, SEED_COMPLETIONS_BODY, startRouter, testConfig } from './helpers.js';
 
 interface RawCapture {
   readonly head: string;
@@ -44,10 +44,7 @@ async function startRawWorker(): Promise<{ server: Server; port: number; capture
   return { server, port: (server.address() as AddressInfo).port, captures };
 }
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
+const open = closeAfterEach();
 
 const EXPECTED = [
   'host',

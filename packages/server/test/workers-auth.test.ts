@@ -1,15 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildServer } from '../src/app.js';
 import type { Config } from '../src/config/types.js';
-import { type FakeWorker, startFakeWorker, testConfig } from './helpers.js';
+import { closeAfterEach, type FakeWorker, startFakeWorker, testConfig } from './helpers.js';
 
 // Who may call GET /workers (it names internal addresses), and that docs/architecture.md says so.
 
-const open: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((o) => o.close()));
-});
+const open = closeAfterEach();
 
 async function statuses(overrides: Partial<Config>, keys: readonly (string | null)[]): Promise<number[]> {
   const p: FakeWorker = await startFakeWorker();
