@@ -152,18 +152,16 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
 
   // Connections that have not sent a byte yet: no request to finish, and Node's
   // closeIdleConnections() does not count them as idle, so they would hold close() until the
-  // headers timeout. Tracked per connection (not per request); dropped when closing.
-  const silent = new Set<Socket>();
+  // headers timeout. Tracked per connection (not per request), with no 'data' listener, which
+  // would take the socket off Node's native HTTP parser; dropped when closing.
+  const connections = new Set<Socket>();
   app.server.on('connection', (socket: Socket) => {
-    silent.add(socket);
-    const forget = () => silent.delete(socket);
-    socket.once('data', forget);
-    socket.once('close', forget);
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
   });
   app.addHook('preClose', async () => {
     ctx.closing = true;
-    for (const socket of silent) socket.destroy();
-    silent.clear();
+    for (const socket of connections) if (socket.bytesRead === 0) socket.destroy();
   });
   app.addHook('onClose', async () => {
     await pools.close();

@@ -118,7 +118,13 @@ export class ZapAllowHandler {
       // Not a request we understand (only libzmq writes here): unanswered, so refused as above.
       if (request === undefined) continue;
       const allowed = senderAllowed(request.address, allow);
-      if (!allowed) onRefused(request.address);
+      if (!allowed) {
+        try {
+          onRefused(request.address);
+        } catch {
+          // Counting or logging failed: the refusal below still goes out.
+        }
+      }
       try {
         await this.#socket.send(zapReply(request, allowed));
       } catch {

@@ -87,10 +87,15 @@ export function postHeaderTemplate(
     'Content-Type': 'application/json',
   };
   const list = order.flatMap((name) => [name, values[name]]);
+  const valueIndex = (name: UpstreamHeaderName): number => {
+    const at = order.indexOf(name);
+    if (at < 0) throw new Error(`the upstream header order lacks ${name}`);
+    return at * 2 + 1;
+  };
   return {
     list,
-    requestIdIndex: list.indexOf('X-Request-Id') + 1,
-    contentLengthIndex: list.indexOf('Content-Length') + 1,
+    requestIdIndex: valueIndex('X-Request-Id'),
+    contentLengthIndex: valueIndex('Content-Length'),
   };
 }
 

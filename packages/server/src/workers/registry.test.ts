@@ -100,9 +100,13 @@ describe('WorkerRegistry', () => {
     r.acquire(d1);
     r.drain(d1.id);
     r.remove(d1.id);
+    // It left with an open circuit (its breaker's timer is gone with it).
+    r.setCircuit(d1, 'open');
     const back = r.add({ role: 'decode', spec, address: address(spec) });
-    // The same worker: its two running requests still count toward its load.
+    // The same worker: its two running requests still count toward its load; health starts over.
     expect(back).toBe(d1);
+    expect(back.circuit).toBe('closed');
+    expect(back.healthy).toBe(true);
     expect(back.inFlight).toBe(2);
     expect(back.removed).toBe(false);
     expect(r.available('decode')).toEqual([d1]);

@@ -224,6 +224,13 @@ export class WorkerRegistry {
     this.#departed.delete(worker.id);
     worker.removed = false;
     worker.draining = false;
+    // Health starts over as for a new worker: the checker and the breaker dropped their timers
+    // for it when it left, so an open circuit would otherwise never be probed again.
+    worker.checkHealthy = true;
+    worker.circuit = 'closed';
+    worker.failureStreak = 0;
+    worker.probeTaken = false;
+    worker.healthy = true;
     this.#workers.set(worker.id, worker);
     this.#rebuild();
     this.#emit('added', worker);
@@ -238,7 +245,8 @@ export class WorkerRegistry {
 
   async #finalize(worker: Worker): Promise<void> {
     // A worker that rejoined while this one drained shares its metric series: keep them.
-    if (!this.#workers.has(worker.id)) this.#options.metrics.unbindWorker(worker);
+    if (!this.#workers.has(worker.id) && !this.#departed.has(worker.id))
+      this.#options.metrics.unbindWorker(worker);
     await this.#options.pools.release(origin(worker.url));
   }
 
