@@ -237,7 +237,7 @@ describe('NIXL: prefill answers mock-vllm cannot give (a node:http fake prefill)
           if (stream) expect(String(result.headers['content-type'])).toMatch(/^text\/event-stream/);
           // Never silent: one warn line with the reason.
           const warned = answers.log.lines.filter((l) => l.level === LOG_LEVELS.warn);
-          expect(warned.map((l) => l.fields['reason'])).toEqual(['empty_params']);
+          expect(warned.map((l) => l.fields['reason'])).toEqual([c.reason]);
         }
         expect(await counter(answers, c.counter)).toBe(before + 1);
 

@@ -99,18 +99,33 @@ describe('NIXL prefill failures: an honest error, and no decode', () => {
     expect(decode.received).toHaveLength(0);
   });
 
-  it('a 2xx answer that is not JSON is a 502 PD_ERR_PREFILL_BAD_ANSWER, counted as bad_response', async () => {
+  it('a 2xx answer that is not JSON: with fail, a 502 PD_ERR_PREFILL_BAD_ANSWER and no decode', async () => {
     const fake = await fakePrefill((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<html>proxy error</html>');
     });
-    const router = await routerFor(fake.url);
+    const router = await routerFor(fake.url, { nixl: { onMissingParams: 'fail', rewriteRemoteHost: true } });
     const res = await post(router, '/v1/completions', completionsBody());
     expect(res.status).toBe(502);
     expect(errorOf(res.text)).toMatchObject({ code: 'PD_ERR_PREFILL_BAD_ANSWER', type: 'upstream_error' });
     expect(decode.received).toHaveLength(0);
     const series = `pd_router_upstream_errors_total{role="prefill",worker="${fake.url}",kind="bad_response"}`;
     expect(await metricValue(router, series)).toBe(1);
+  });
+
+  it('a 2xx answer that is not JSON: by default the decode recomputes, counted twice (bad_response, bad_answer)', async () => {
+    const fake = await fakePrefill((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>proxy error</html>');
+    });
+    const router = await routerFor(fake.url);
+    const res = await post(router, '/v1/completions', completionsBody());
+    expect(res.status).toBe(200);
+    expect(decode.received).toHaveLength(1);
+    expect(decode.received[0]?.body.toString()).not.toContain('kv_transfer_params');
+    const series = `pd_router_upstream_errors_total{role="prefill",worker="${fake.url}",kind="bad_response"}`;
+    expect(await metricValue(router, series)).toBe(1);
+    expect(await metricValue(router, 'pd_router_nixl_recomputes_total{reason="bad_answer"}')).toBe(1);
   });
 
   it('an answer beyond the size limit is a 502 PD_ERR_PREFILL_BAD_ANSWER (the read is cut short)', async () => {

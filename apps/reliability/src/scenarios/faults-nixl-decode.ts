@@ -79,11 +79,12 @@ export interface NixlAnswerCase {
   readonly stream: ClientOutcome;
   /** `none`: no decode may be sent; `recompute`: the decode gets the client's body without params. */
   readonly decode: 'none' | 'recompute';
+  /** With `recompute`: the reason the router logs (one warn line) and counts. */
+  readonly reason?: 'bad_answer' | 'empty_params';
   /** The router counter that must go up by one. */
   readonly counter: MetricSeries;
 }
 
-const BAD_ANSWER: ClientOutcome = { status: 502, code: 'PD_ERR_PREFILL_BAD_ANSWER', end: 'body' };
 const BAD_RESPONSE: MetricSeries = {
   name: 'pd_router_upstream_errors_total',
   labels: { role: 'prefill', kind: 'bad_response' },
@@ -94,18 +95,20 @@ export const NIXL_ANSWER_CASES: readonly NixlAnswerCase[] = [
     name: 'nixl-answer-array',
     answer: '[{"kv_transfer_params": {"do_remote_prefill": true}}]',
     what: 'a JSON array, not an object',
-    json: BAD_ANSWER,
-    stream: BAD_ANSWER,
-    decode: 'none',
-    counter: BAD_RESPONSE,
+    json: { status: 200, end: 'body' },
+    stream: { status: 200, end: 'done' },
+    decode: 'recompute',
+    reason: 'bad_answer',
+    counter: { name: 'pd_router_nixl_recomputes_total', labels: { reason: 'bad_answer' } },
   },
   {
     name: 'nixl-answer-number',
     answer: '42',
     what: 'a JSON number, not an object',
-    json: BAD_ANSWER,
-    stream: BAD_ANSWER,
-    decode: 'none',
+    json: { status: 200, end: 'body' },
+    stream: { status: 200, end: 'done' },
+    decode: 'recompute',
+    reason: 'bad_answer',
     counter: BAD_RESPONSE,
   },
   {
@@ -116,6 +119,7 @@ export const NIXL_ANSWER_CASES: readonly NixlAnswerCase[] = [
     json: { status: 200, end: 'body' },
     stream: { status: 200, end: 'done' },
     decode: 'recompute',
+    reason: 'empty_params',
     counter: { name: 'pd_router_nixl_recomputes_total', labels: { reason: 'empty_params' } },
   },
 ];

@@ -262,7 +262,7 @@ export const configSchema = {
       enum: NIXL_ON_MISSING_PARAMS,
       default: DEFAULT_NIXL_ON_MISSING_PARAMS,
       description:
-        "NIXL: when the prefill answers without usable kv_transfer_params (no key, empty or invalid), recompute (send the decode the client body without them, as vLLM's toy proxy; counted in pd_router_nixl_recomputes_total and logged) or fail (502). A null value (vLLM: nothing held, e.g. the first token was EOS) always recomputes.",
+        "NIXL: when the prefill answers 2xx without usable kv_transfer_params (no key, empty or invalid, or a body that is not a JSON object), recompute (send the decode the client body without them, as vLLM's toy proxy; counted in pd_router_nixl_recomputes_total and logged) or fail (502). A null value (vLLM: nothing held, e.g. the first token was EOS) always recomputes.",
     },
     nixlRewriteRemoteHost: {
       type: 'boolean',

@@ -10,7 +10,16 @@ import { PyNumber, type PyObject, type PyValue } from '@pd-router/core';
  * - `empty_params`: a falsy value other than null (`{}`, `[]`, `""`, `0`, `false`).
  * - `invalid_params`: a truthy value the decode cannot use (see {@link checkPrefillParams}).
  */
-export type NixlRecomputeReason = 'null_params' | 'missing_params' | 'empty_params' | 'invalid_params';
+/**
+ * Why a NIXL decode went without the prefill's KV. `bad_answer`: the prefill's 2xx answer was not
+ * a JSON object at all (it is also counted as the prefill's `bad_response` upstream error).
+ */
+export type NixlRecomputeReason =
+  | 'null_params'
+  | 'missing_params'
+  | 'empty_params'
+  | 'invalid_params'
+  | 'bad_answer';
 
 export type PrefillParamsCheck =
   | { readonly kind: 'usable'; readonly params: PyObject }

@@ -144,10 +144,14 @@ describe('NIXL decode body', () => {
     });
   });
 
-  it('refuses an answer that is not a JSON object with PD_ERR_PREFILL_BAD_ANSWER', () => {
+  it('an answer that is not a JSON object: a recompute (bad_answer), or PD_ERR_PREFILL_BAD_ANSWER with fail', () => {
+    const failing = connector({ onMissingParams: 'fail' });
     for (const answer of ['', 'Internal Server Error', '[1]', '"x"', '{"a":']) {
-      const r = decodeOf('{}', answer);
-      expect(r.ok ? undefined : [r.error.code, r.error.statusCode], answer).toEqual([
+      const r = decodeOf('{"a": 1}', answer);
+      expect(r.ok && r.value.body, answer).toBe('{"a": 1}');
+      expect(r.ok && r.value.recompute?.reason, answer).toBe('bad_answer');
+      const f = decodeOf('{}', answer, { c: failing });
+      expect(f.ok ? undefined : [f.error.code, f.error.statusCode], answer).toEqual([
         'PD_ERR_PREFILL_BAD_ANSWER',
         502,
       ]);

@@ -181,6 +181,14 @@ export function createNixlConnector(options: NixlConnectorOptions): KvConnector 
       const answer = parsePyJson(prefillAnswer ?? new Uint8Array(0), PYTHON_BYTES);
       if (!answer.ok || !(answer.value instanceof Map)) {
         const why = answer.ok ? 'is not a JSON object' : `is not JSON (${answer.error.message})`;
+        // As P2P NCCL, which never reads the answer, would go on: unless told to fail, the decode
+        // recomputes (counted and logged, and the prefill's bad_response is counted by the flow).
+        if (!fail) {
+          return ok({
+            body: request.decodeWith(undefined),
+            recompute: { reason: 'bad_answer', detail: `the prefill worker's answer ${why}` },
+          });
+        }
         return err(
           new ServerError('PD_ERR_PREFILL_BAD_ANSWER', `the prefill worker's answer ${why}`, {
             cause: answer.ok ? undefined : answer.error,

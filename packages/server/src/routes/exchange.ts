@@ -149,6 +149,7 @@ export class Exchange {
     if (recompute !== undefined) {
       // Never silent: a decode without KV recomputes the whole prompt (NIXL, docs/kv-connectors.md).
       ctx.metrics.nixlRecompute(recompute.reason);
+      if (recompute.reason === 'bad_answer') this.#badAnswer(p);
       this.#request.log.warn(
         { requestId: this.#id, prefill: p.url, reason: recompute.reason, detail: recompute.detail },
         'no usable kv_transfer_params from the prefill: the decode recomputes the prompt',
