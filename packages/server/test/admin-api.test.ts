@@ -193,4 +193,33 @@ describe('the admin API', () => {
       },
     });
   });
+
+  it('under NIXL takes an IPv6 worker without a ZMQ address, as the CLI does; P2P NCCL refuses it', async () => {
+    const p = await mock('prefill');
+    const d = await mock('decode');
+    for (const kvConnector of ['nixl', 'p2p-nccl'] as const) {
+      const router = await startDynamicRouter(
+        testConfig({
+          kvConnector,
+          prefill: [p.workerSpec],
+          decode: [d.workerSpec],
+          adminApiKey: KEY,
+          health: HEALTH_OFF,
+        }),
+      );
+      open.push(router);
+      const added = await admin(router, 'POST', '/admin/workers', {
+        role: 'decode',
+        url: 'http://[::1]:8000',
+      });
+      if (kvConnector === 'nixl') {
+        expect(added.status, JSON.stringify(added.json)).toBe(201);
+        expect(added.json).toMatchObject({ worker: { id: 'decode:http://[::1]:8000' } });
+        expect(workerUrls(router, 'decode')).toContain('http://[::1]:8000');
+      } else {
+        expect(added.status).toBe(400);
+        expect(added.json).toMatchObject({ error: { param: 'url' } });
+      }
+    }
+  });
 });

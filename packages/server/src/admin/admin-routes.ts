@@ -8,6 +8,7 @@ import { adminAuth } from './admin-auth.js';
 import { adminWorkerSchema, adminWorkerView } from './worker-view.js';
 
 const ROLES = ['prefill', 'decode'] as const;
+const ZMQ_UNUSED = { zmqUnused: true } as const;
 
 const workerParams = {
   type: 'object',
@@ -110,7 +111,8 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     (request, reply) => {
       const route = '/admin/workers';
       const { role, url } = request.body;
-      const parsed = parseWorkerUrl(url);
+      // NIXL needs no ZMQ address, so `http://[::1]:8000` is a whole worker there (as on the CLI).
+      const parsed = parseWorkerUrl(url, ctx.config.kvConnector === 'nixl' ? ZMQ_UNUSED : undefined);
       if (!parsed.ok) {
         count(route, 400);
         sendError(reply, 400, parsed.error.code, 'invalid_request_error', parsed.error.message, 'url');

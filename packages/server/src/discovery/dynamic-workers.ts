@@ -136,6 +136,7 @@ export async function installDynamicWorkers(
           prefillSelector: labels(k8s.prefillSelector),
           decodeSelector: labels(k8s.decodeSelector),
           port: k8s.port,
+          zmqUnused: config.kvConnector === 'nixl',
         },
         metrics,
         log,

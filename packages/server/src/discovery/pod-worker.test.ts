@@ -104,4 +104,18 @@ describe('podVerdict', () => {
     expect(podVerdict(pod({ labels: { app: 'other', role: 'decode' } }), SELECTION).kind).toBe('unselected');
     expect(podVerdict(pod({ labels: { app: 'vllm', role: 'router' } }), SELECTION).kind).toBe('unselected');
   });
+
+  it('an IPv6 pod IP is bracketed; a whole worker under NIXL, refused for P2P NCCL without a ZMQ address', () => {
+    const v6 = pod({ ip: 'fd00::12', annotations: {} });
+    const nixl = podVerdict(v6, { ...SELECTION, zmqUnused: true });
+    expect(nixl).toMatchObject({ kind: 'ready', role: 'decode', spec: 'http://[fd00::12]:8000' });
+    expect(nixl.kind === 'ready' && nixl.address.url).toBe('http://[fd00::12]:8000');
+    expect(podVerdict(v6, SELECTION).kind).toBe('invalid');
+    // With an explicit IPv4 ZMQ address, P2P NCCL takes it.
+    const withZmq = pod({ ip: 'fd00::12', annotations: { 'pd-router.io/zmq-address': '10.0.0.5:14580' } });
+    expect(podVerdict(withZmq, SELECTION)).toMatchObject({
+      kind: 'ready',
+      spec: 'http://[fd00::12]:8000:zmq://10.0.0.5:14580',
+    });
+  });
 });

@@ -2,6 +2,8 @@ import { parseWorkerUrl, parseZmqAddress, type WorkerAddress } from '@pd-router/
 import type { WorkerRole } from '../workers/worker.js';
 import { type LabelRequirement, matchesLabels } from './label-selector.js';
 
+const ZMQ_UNUSED = { zmqUnused: true } as const;
+
 /** Pod annotation with the worker's P2P NCCL ZMQ address, `host:port`. */
 export const ZMQ_ADDRESS_ANNOTATION = 'pd-router.io/zmq-address';
 /** Pod annotation with the kv port alone; the ZMQ address is then `podIP:port`. */
@@ -17,6 +19,8 @@ export interface PodSelection {
   readonly decodeSelector: readonly LabelRequirement[];
   /** HTTP port of vLLM unless the pod's annotation says otherwise. */
   readonly port: number;
+  /** NIXL: no ZMQ address is needed, so IPv6 pod IPs are fine (P2P NCCL ids carry `host:port`). */
+  readonly zmqUnused?: boolean;
 }
 
 /** What a pod means for the pools. */
@@ -104,8 +108,10 @@ export function podVerdict(pod: PodLike, selection: PodSelection): PodVerdict {
     if (parsed === undefined) return invalid(KV_PORT_ANNOTATION, kvPort, 'is not a port (1-65535)');
     zmq = `${ip}:${parsed}`;
   }
-  const spec = zmq === undefined ? `http://${ip}:${port}` : `http://${ip}:${port}:zmq://${zmq}`;
-  const address = parseWorkerUrl(spec);
+  // An IPv6 pod IP goes in brackets in a URL.
+  const host = ip.includes(':') ? `[${ip}]` : ip;
+  const spec = zmq === undefined ? `http://${host}:${port}` : `http://${host}:${port}:zmq://${zmq}`;
+  const address = parseWorkerUrl(spec, selection.zmqUnused === true ? ZMQ_UNUSED : undefined);
   if (!address.ok) return { kind: 'invalid', message: `pod IP ${ip}: ${address.error.message}` };
   return { kind: 'ready', role, spec, address: address.value };
 }
