@@ -1,10 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeLines, LOG_LEVELS } from '../src/harness/capture-logger.js';
 import { completionBody, postCompletion } from '../src/harness/client.js';
 import { send } from '../src/harness/http-get.js';
-import { activeSocketHandles, pairsMatch, socketCensus, total } from '../src/harness/socket-census.js';
+import { activeSocketHandles, total } from '../src/harness/socket-census.js';
 import { type Stack, startStack } from '../src/harness/stack.js';
 import { measureStalls } from '../src/harness/stalls.js';
 import { formatCounters, outcomeOf } from '../src/report/outcome.js';
@@ -23,8 +21,9 @@ import {
 } from '../src/scenarios/faults-nixl-decode.js';
 
 // The decode rows of docs/kv-connectors.md's failure table in NIXL mode (issue 8), with the same
-// budgets, slack and "after" checks as faults.test.ts, plus the prefill answers mock-vllm cannot
-// produce (a 2xx that is not a JSON object, `kv_transfer_params: {}`), from a node:http fake.
+// budgets, slack and "after" checks as faults.test.ts, plus prefill answers that are not a usable
+// completion (a 2xx that is not a JSON object, `kv_transfer_params: {}`), from a NIXL mock-vllm
+// prefill with a `body` fault.
 
 /** Slack on top of a budget (time this process was held up not counted): the machine is loaded. */
 const MARGIN_MS = 2_000;
@@ -41,41 +40,8 @@ const router = {
   kvConnector: 'nixl',
 } as const;
 
-/** A prefill that answers 200 with `answer` to every request, and counts them. */
-interface FakePrefill {
-  answer: string;
-  requests: number;
-  readonly port: number;
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-async function startFakePrefill(): Promise<FakePrefill> {
-  const fake = { answer: '{}', requests: 0 };
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      fake.requests += 1;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(fake.answer);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return Object.assign(fake, {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  });
-}
-
 let nixl: Stack;
 let answers: Stack;
-let fake: FakePrefill;
 let handleBaseline = 0;
 
 beforeAll(async () => {
@@ -85,17 +51,16 @@ beforeAll(async () => {
     decodeMock: { kvConnector: 'nixl' },
     router,
   });
-  fake = await startFakePrefill();
-  // No mock prefill: the router's only prefill is the fake.
+  // Its own stack, so that no decode fault above leaves its mark on the router (worker state).
   answers = await startStack({
-    prefill: 0,
+    prefillMock: { kvConnector: 'nixl' },
     decodeMock: { kvConnector: 'nixl' },
-    router: { ...router, prefill: [fake.url] },
+    router,
   });
 });
 
 afterAll(async () => {
-  await Promise.all([nixl?.close(), answers?.close(), fake?.close()]);
+  await Promise.all([nixl?.close(), answers?.close()]);
   recorder.flush();
 });
 
@@ -152,17 +117,11 @@ async function counter(stack: Stack, series: MetricSeries): Promise<number> {
   return sum;
 }
 
-/** Nothing in flight, no half-open socket (the fake prefill's included: the stack census omits it). */
+/** Nothing in flight, no half-open socket. */
 async function settle(stack: Stack): Promise<string> {
   const after = await stack.settle();
   expect(after).toMatchObject({ inFlight: 0, routerInbound: 0, mockLoad: 0 });
   expect(after.upstreamSockets).toBe(after.mockSockets);
-  if (stack === answers) {
-    const deadline = performance.now() + 15_000;
-    while (!pairsMatch(socketCensus(stack.port, [fake.port])) && performance.now() < deadline)
-      await new Promise((r) => setTimeout(r, 25));
-    expect(pairsMatch(socketCensus(stack.port, [fake.port]))).toBe(true);
-  }
   expect(stack.log.atLeast('error'), describeLines(stack.log.atLeast('error'))).toEqual([]);
   return formatCounters(after);
 }
@@ -210,21 +169,24 @@ describe('NIXL: every decode fault, streaming or not', () => {
   }
 });
 
-describe('NIXL: prefill answers mock-vllm cannot give (a node:http fake prefill)', () => {
+describe("NIXL: prefill answers that are not a usable completion (mock-vllm's body fault)", () => {
   for (const c of NIXL_ANSWER_CASES) {
     for (const stream of [false, true]) {
       const id = nixlAnswerScenarioId(c, stream);
       it(id, async () => {
         await answers.resetMocks();
         answers.log.clear();
-        fake.answer = c.answer;
-        fake.requests = 0;
+        const prefill = answers.prefills[0];
+        await prefill?.setFaults({ kind: 'body', body: c.answer, times: 1 });
         const before = await counter(answers, c.counter);
         const clientBody = { model: 'mock-model', prompt: NIXL_PROMPT, max_tokens: 5, stream };
         const result = await postCompletion(answers.url, JSON.stringify(clientBody));
         const outcome = outcomeOf(result);
         expect(outcome, result.text.slice(0, 500)).toEqual(stream ? c.stream : c.json);
-        expect(fake.requests).toBe(1);
+        expect(prefill?.received).toHaveLength(1);
+        // The fault answered it (consumed), not a generation: nothing held for a decode to read.
+        expect(prefill?.faults).toEqual([]);
+        expect(prefill?.received[0]?.nixl).toBeUndefined();
 
         const received = answers.decodes[0]?.received ?? [];
         if (c.decode === 'none') {
@@ -259,7 +221,7 @@ describe('NIXL: prefill answers mock-vllm cannot give (a node:http fake prefill)
       [nixl, answers].reduce((n, s) => {
         const c = s.census();
         return n + c.routerInbound + total(c.upstream) + total(c.mockSide);
-      }, 0) + total(socketCensus(answers.port, [fake.port]).upstream);
+      }, 0);
     const back = (): boolean => open() === 0 && activeSocketHandles() <= handleBaseline;
     while (!back() && performance.now() - t0 < IDLE_SOCKETS_GONE_MS)
       await new Promise((r) => setTimeout(r, 100));

@@ -47,6 +47,7 @@ Usage: mock-vllm [options]
                                slow-headers=500  reset-after=3  malformed-sse  stall=2000,after=1
                                refuse=1500  refuse,mode=destroy,times=1  kv-never-arrives
                                nixl-no-params  nixl-bad-params  nixl-refuse-reads,times=1
+                               body=42  body,status=502,body=<html>bad gateway</html> (body= last)
   --help                       print this help
 
 Prints one line when listening: "mock-vllm role=R url=http://H:P kv=H:KVP model=M". SIGTERM/SIGINT close cleanly.

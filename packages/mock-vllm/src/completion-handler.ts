@@ -4,9 +4,9 @@ import { parseRequestId } from '@pd-router/core';
 import { admitCompletion } from './completion-intake.js';
 import type { CompletionRequest, CompletionRoute } from './completion-request.js';
 import { vllmErrorBody } from './error-body.js';
-import type { RequestFaults } from './fault-book.js';
+import type { RawAnswer, RequestFaults } from './fault-book.js';
 import type { GenerationPlan } from './generation-plan.js';
-import { JSON_CONTENT_TYPE, SSE_CONTENT_TYPE, sendJson, sleep } from './http-io.js';
+import { JSON_CONTENT_TYPE, SSE_CONTENT_TYPE, sendBody, sendJson, sleep } from './http-io.js';
 import type { MockContext } from './mock-context.js';
 import { nixlDecodeTransfer, nixlPrefillPlan, settlePrefill } from './nixl-connector.js';
 import { renderJsonBody } from './openai-responses.js';
@@ -41,6 +41,10 @@ export async function handleCompletion(
     sendJson(res, status, vllmErrorBody(status, message, param));
   };
 
+  if (faults.body !== undefined) {
+    sendRawAnswer(ctx, res, faults.body);
+    return;
+  }
   const admitted = admitCompletion(o, route, {
     contentType: header(req, 'content-type'),
     requestId: header(req, 'x-request-id'),
@@ -123,6 +127,21 @@ export async function handleCompletion(
   } finally {
     ctx.inflight -= 1;
   }
+}
+
+/**
+ * A `body` fault: the exact status, type and bytes, before any validation or KV work, as a broken
+ * proxy answers whatever was asked. 204 and 304 carry no body (a Content-Length would lie).
+ */
+function sendRawAnswer(ctx: MockContext, res: ServerResponse, answer: RawAnswer): void {
+  if (answer.status >= 400) ctx.metrics.requestErrors += 1;
+  const type = answer.contentType === '' ? undefined : answer.contentType;
+  if (answer.status === 204 || answer.status === 304) {
+    res.writeHead(answer.status, type === undefined ? {} : { 'content-type': type });
+    res.end();
+    return;
+  }
+  sendBody(res, answer.status, type, answer.body);
 }
 
 /**

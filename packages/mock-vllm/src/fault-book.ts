@@ -1,4 +1,5 @@
 import type { FaultSpec } from './fault-spec.js';
+import { JSON_CONTENT_TYPE } from './http-io.js';
 
 /** The faults that apply to one request, resolved once when it arrives. */
 export interface RequestFaults {
@@ -11,6 +12,15 @@ export interface RequestFaults {
   readonly kvNeverArrives?: true;
   readonly nixlNoParams?: true;
   readonly nixlBadParams?: true;
+  /** A raw answer given instead of generating ('' contentType: no Content-Type header). */
+  readonly body?: RawAnswer;
+}
+
+/** The exact answer of a `body` fault. */
+export interface RawAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
 }
 
 interface Entry {
@@ -111,6 +121,15 @@ export class FaultBook {
           break;
         case 'nixl-bad-params':
           out.nixlBadParams = true;
+          break;
+        case 'body':
+          // Like `status`: the first one answers; later ones wait their turn, unconsumed.
+          if (out.body !== undefined) continue;
+          out.body = {
+            status: spec.status ?? 200,
+            contentType: spec.contentType ?? JSON_CONTENT_TYPE,
+            body: spec.body,
+          };
           break;
       }
       this.#consume(entry);

@@ -20,6 +20,18 @@ describe('parseFaultArg (CLI --fault)', () => {
     ['nixl-no-params', { kind: 'nixl-no-params' }],
     ['nixl-bad-params,times=1', { kind: 'nixl-bad-params', times: 1 }],
     ['nixl-refuse-reads,times=2', { kind: 'nixl-refuse-reads', times: 2 }],
+    ['body=42', { kind: 'body', body: '42' }],
+    ['body=[1,2]', { kind: 'body', body: '[1,2]' }],
+    ['body=', { kind: 'body', body: '' }],
+    [
+      'body,status=502,contentType=text/html,times=2,body=<html>proxy, error</html>',
+      { kind: 'body', status: 502, contentType: 'text/html', times: 2, body: '<html>proxy, error</html>' },
+    ],
+    [
+      'body,times=1,body={"id":"x","choices":[]}',
+      { kind: 'body', times: 1, body: '{"id":"x","choices":[]}' },
+    ],
+    ['{"kind":"body","body":"a,b","status":201}', { kind: 'body', body: 'a,b', status: 201 }],
   ])('%s', (text, expected) => {
     expect(parseFaultArg(text)).toEqual(expected);
   });
@@ -34,6 +46,16 @@ describe('parseFaultArg (CLI --fault)', () => {
     'status=503,times=0',
     'status=503,times',
     'refuse,times=2',
+    'body',
+    'body,status=200',
+    'body,status=99,body=x',
+    'body,status=600,body=x',
+    'body,times=0,body=x',
+    'body,times=abc,body=x',
+    'body,extra=1,body=x',
+    '{"kind":"body"}',
+    '{"kind":"body","body":1}',
+    '{not json',
   ])('rejects %s', (text) => {
     expect(() => parseFaultArg(text)).toThrow(expect.objectContaining({ code: 'PD_ERR_MOCK_FAULT_INVALID' }));
   });
@@ -45,6 +67,9 @@ describe('toFaultSpec(s)', () => {
     expect(toFaultSpecs({ kind: 'hang' })).toEqual([{ kind: 'hang' }]);
     expect(toFaultSpecs([{ kind: 'hang' }])).toEqual([{ kind: 'hang' }]);
     expect(toFaultSpecs({ faults: [] })).toEqual([]);
+    expect(() => toFaultSpec({ kind: 'body', body: 'x', contentType: 3 })).toThrow(
+      expect.objectContaining({ code: 'PD_ERR_MOCK_FAULT_INVALID' }),
+    );
   });
 });
 
@@ -89,5 +114,24 @@ describe('FaultBook', () => {
     expect(book.takeForRequest(true)).toEqual({ nixlBadParams: true });
     expect(book.list()).toContainEqual({ kind: 'nixl-refuse-reads', times: 1 });
     expect([book.takeReadRefusal(), book.takeReadRefusal()]).toEqual([true, false]);
+  });
+
+  it('resolves body faults with their defaults, one per request, in list order', () => {
+    const book = new FaultBook();
+    book.set([
+      { kind: 'body', body: '42', times: 1 },
+      { kind: 'body', body: '<html/>', status: 502, contentType: 'text/html', times: 1 },
+    ]);
+    expect(book.takeForRequest(false)).toEqual({});
+    expect(book.takeForRequest(true)).toEqual({
+      body: { status: 200, contentType: 'application/json', body: '42' },
+    });
+    expect(book.list()).toEqual([
+      { kind: 'body', body: '<html/>', status: 502, contentType: 'text/html', times: 1 },
+    ]);
+    expect(book.takeForRequest(true)).toEqual({
+      body: { status: 502, contentType: 'text/html', body: '<html/>' },
+    });
+    expect(book.takeForRequest(true)).toEqual({});
   });
 });

@@ -46,7 +46,16 @@ export type FaultSpec =
   /** NIXL prefill: holds the blocks but answers params without `remote_engine_id`. */
   | (FaultBase & { readonly kind: 'nixl-bad-params' })
   /** NIXL prefill: its side channel refuses reads (`times` counts reads); the blocks stay held. */
-  | (FaultBase & { readonly kind: 'nixl-refuse-reads' });
+  | (FaultBase & { readonly kind: 'nixl-refuse-reads' })
+  /** Answer a completion with exactly this status (default 200), Content-Type (default
+   * application/json; '' sends none) and raw body, JSON or stream request alike, instead of
+   * generating: what a broken proxy or a misconfigured vLLM in front of a router produces. */
+  | (FaultBase & {
+      readonly kind: 'body';
+      readonly body: string;
+      readonly status?: number;
+      readonly contentType?: string;
+    });
 
 export type FaultKind = FaultSpec['kind'];
 
@@ -84,6 +93,15 @@ const FAULT_SCHEMA = {
     variant('nixl-no-params', {}),
     variant('nixl-bad-params', {}),
     variant('nixl-refuse-reads', {}),
+    variant(
+      'body',
+      {
+        body: { type: 'string' },
+        status: { type: 'integer', minimum: 200, maximum: 599 },
+        contentType: { type: 'string' },
+      },
+      ['body'],
+    ),
   ],
 };
 
@@ -132,16 +150,26 @@ const NUMERIC_FIELD: Partial<Record<FaultKind, string>> = {
   refuse: 'durationMs',
 };
 
+/** CLI keys whose values stay strings. */
+const STRING_KEYS = new Set(['mode', 'scope', 'message', 'contentType']);
+
 /**
  * Parses the CLI form `kind[=value][,key=value...]`, e.g. `status=503,times=2`, `stall=2000,after=3`,
  * `refuse=1500` (close the listener for 1.5 s), `refuse,mode=destroy,times=1`, `hang`, `kv-never-arrives`,
  * `nixl-no-params`, `nixl-bad-params`, `nixl-refuse-reads,times=1`.
  *
+ * A raw body may hold commas, so for `body` the body comes last and runs to the end of the text:
+ * `body=[1,2]`, `body,status=502,contentType=text/html,body=<html>a, b</html>`. A text starting
+ * with `{` is read as the fault's JSON object.
+ *
  * @example
  * parseFaultArg('slow-headers=500') // { kind: 'slow-headers', delayMs: 500 }
+ * parseFaultArg('body,times=2,body={"a":1,"b":2}') // { kind: 'body', times: 2, body: '{"a":1,"b":2}' }
  */
 export function parseFaultArg(text: string): FaultSpec {
-  const [head = '', ...rest] = text.split(',');
+  if (text.trimStart().startsWith('{')) return toFaultSpec(parseJsonFault(text));
+  const { fields, body } = splitBody(text);
+  const [head = '', ...rest] = fields.split(',');
   const eq = head.indexOf('=');
   const kind = (eq === -1 ? head : head.slice(0, eq)).trim();
   const out: Record<string, unknown> = { kind };
@@ -157,9 +185,27 @@ export function parseFaultArg(text: string): FaultSpec {
     if (i === -1) throw new MockVllmError('PD_ERR_MOCK_FAULT_INVALID', `expected key=value in "${text}"`);
     const key = part.slice(0, i).trim();
     const raw = part.slice(i + 1).trim();
-    out[key] = key === 'mode' || key === 'scope' || key === 'message' ? raw : toNumber(raw, text);
+    out[key] = STRING_KEYS.has(key) ? raw : toNumber(raw, text);
   }
+  if (body !== undefined) out['body'] = body;
   return toFaultSpec(out);
+}
+
+/** Splits off a `body` fault's raw body (taken verbatim, commas and spaces kept) from its other fields. */
+function splitBody(text: string): { fields: string; body?: string } {
+  if (text.startsWith('body=')) return { fields: 'body', body: text.slice('body='.length) };
+  if (!text.startsWith('body,')) return { fields: text };
+  const at = text.indexOf(',body=');
+  if (at === -1) return { fields: text };
+  return { fields: text.slice(0, at), body: text.slice(at + ',body='.length) };
+}
+
+function parseJsonFault(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new MockVllmError('PD_ERR_MOCK_FAULT_INVALID', `fault "${text}" is not valid JSON`);
+  }
 }
 
 function toNumber(raw: string, text: string): number {

@@ -1,11 +1,12 @@
 import { connect } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createDecodeServer,
   createMockVllm,
   createPrefillServer,
   type MockVllm,
   MockVllmError,
+  parseFaultArg,
   vllmErrorBody,
 } from '../src/index.js';
 import { agent, chatBody, completionBody, p2pId, post, send, sseData } from './helpers.js';
@@ -204,6 +205,73 @@ describe('kv-never-arrives', () => {
   });
 });
 
+describe('body fault', () => {
+  it('answers JSON and stream requests with the raw body, `times` of them, then generates again', async () => {
+    const before = mock.received.length;
+    await mock.setFaults({ kind: 'body', body: '42', times: 2 });
+    const json = await post(mock.url, '/v1/completions', completionBody());
+    const stream = await post(mock.url, '/v1/chat/completions', chatBody({ stream: true }));
+    for (const r of [json, stream]) {
+      expect(r.status).toBe(200);
+      expect(r.text).toBe('42');
+      expect(r.headers['content-type']).toBe('application/json');
+      expect(r.headers['content-length']).toBe('2');
+    }
+    expect(mock.faults).toEqual([]);
+    const normal = await post(mock.url, '/v1/completions', completionBody());
+    expect(JSON.parse(normal.text).choices).toHaveLength(1);
+    const streamed = await post(mock.url, '/v1/chat/completions', chatBody({ stream: true }));
+    expect(sseData(streamed.text).at(-1)).toBe('[DONE]');
+    const records = mock.received.slice(before);
+    // A record's status is filled in when the server sees its answer close, which can trail the client.
+    await vi.waitFor(() => expect(records.map((r) => r.status)).toEqual([200, 200, 200, 200]), {
+      timeout: 5_000,
+    });
+    expect(records.map((r) => r.path)).toEqual([
+      '/v1/completions',
+      '/v1/chat/completions',
+      '/v1/completions',
+      '/v1/chat/completions',
+    ]);
+  });
+
+  it('sends the chosen status and content type, before validation, set through POST /_mock/faults', async () => {
+    const html = '<html>proxy error, upstream gone</html>';
+    const set = await send(`${mock.url}/_mock/faults`, {
+      body: JSON.stringify({
+        faults: [
+          { kind: 'body', status: 502, contentType: 'text/html', body: html, times: 1 },
+          { kind: 'body', body: '{"id":"cmpl-x","choices":[]}', times: 1 },
+          { kind: 'body', status: 204, body: 'ignored', times: 1 },
+          { kind: 'body', contentType: '', body: '[1]', times: 1 },
+        ],
+      }),
+    });
+    expect(set.status).toBe(200);
+    const bad = await send(`${mock.url}/v1/chat/completions`, { body: 'not json', headers: {} });
+    expect([bad.status, bad.headers['content-type'], bad.text]).toEqual([502, 'text/html', html]);
+    expect(bad.headers['content-length']).toBe(String(Buffer.byteLength(html)));
+    const noParams = await post(mock.url, '/v1/completions', completionBody({ stream: true }));
+    expect(JSON.parse(noParams.text)).toEqual({ id: 'cmpl-x', choices: [] });
+    const empty = await post(mock.url, '/v1/completions', completionBody());
+    expect([empty.status, empty.text, empty.headers['content-length']]).toEqual([204, '', undefined]);
+    const untyped = await post(mock.url, '/v1/completions', completionBody());
+    expect([untyped.status, untyped.text, untyped.headers['content-type']]).toEqual([200, '[1]', undefined]);
+    expect((await post(mock.url, '/v1/completions', completionBody())).status).toBe(200);
+  });
+
+  it('works from the start with the CLI spec form', async () => {
+    const started = await createMockVllm({ faults: [parseFaultArg('body,status=503,times=1,body=[1, 2]')] });
+    try {
+      const r = await post(started.url, '/v1/completions', completionBody());
+      expect([r.status, r.text]).toEqual([503, '[1, 2]']);
+      expect((await post(started.url, '/v1/completions', completionBody())).status).toBe(200);
+    } finally {
+      await started.close();
+    }
+  });
+});
+
 describe('admin endpoint and validation', () => {
   it('POST /_mock/faults switches faults at runtime; GET lists them; DELETE clears', async () => {
     const set = await send(`${mock.url}/_mock/faults`, {
@@ -232,6 +300,9 @@ describe('admin endpoint and validation', () => {
       code: 'PD_ERR_MOCK_FAULT_INVALID',
     });
     await expect(mock.setFaults({ kind: 'refuse', times: 2 })).rejects.toBeInstanceOf(MockVllmError);
+    await expect(mock.setFaults({ kind: 'body', status: 200 } as never)).rejects.toMatchObject({
+      code: 'PD_ERR_MOCK_FAULT_INVALID',
+    });
   });
 });
 

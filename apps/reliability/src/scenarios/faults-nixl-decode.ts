@@ -66,8 +66,9 @@ export interface MetricSeries {
 }
 
 /**
- * A prefill answer mock-vllm has no fault for (none sends a custom body): served by a node:http
- * fake prefill in the test, with a real NIXL mock-vllm decode behind the router.
+ * A prefill answer that is not a usable completion: a NIXL mock-vllm prefill sends it through its
+ * `body` fault (what a broken proxy in front of vLLM answers), with a NIXL mock-vllm decode behind
+ * the router.
  */
 export interface NixlAnswerCase {
   readonly name: string;
@@ -168,7 +169,7 @@ export const NIXL_DECODE_SCENARIOS: readonly Scenario[] = [
     MODES.map((stream) => ({
       id: nixlAnswerScenarioId(c, stream),
       group: 'faults' as const,
-      title: `prefill answers 200 with ${c.what} (NIXL, \`--nixl-on-missing-params recompute\`; a node:http fake prefill: mock-vllm has no such fault), ${modeText(stream)}`,
+      title: `prefill answers 200 with ${c.what} (NIXL, \`--nixl-on-missing-params recompute\`; mock-vllm's \`body\` fault on the prefill), ${modeText(stream)}`,
       expect: nixlAnswerText(c, stream ? c.stream : c.json),
     })),
   ),
