@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeLines, LOG_LEVELS } from '../src/harness/capture-logger.js';
 import { completionBody, postCompletion } from '../src/harness/client.js';
+import { CLOCK_GRANULARITY_MS, IDLE_SOCKETS_GONE_MS, MARGIN_MS } from '../src/harness/fault-timing.js';
 import { send } from '../src/harness/http-get.js';
 import { activeSocketHandles, total } from '../src/harness/socket-census.js';
 import { type Stack, startStack } from '../src/harness/stack.js';
@@ -24,13 +25,6 @@ import {
 // budgets, slack and "after" checks as faults.test.ts, plus prefill answers that are not a usable
 // completion (a 2xx that is not a JSON object, `kv_transfer_params: {}`), from a NIXL mock-vllm
 // prefill with a `body` fault.
-
-/** Slack on top of a budget (time this process was held up not counted): the machine is loaded. */
-const MARGIN_MS = 2_000;
-/** libuv's millisecond clock truncates: a budget can end up to 1 ms short of a performance.now() span. */
-const CLOCK_GRANULARITY_MS = 1;
-/** The router's upstream keep-alive (4 s) plus slack for a loaded machine. */
-const IDLE_SOCKETS_GONE_MS = 15_000;
 
 const recorder = new ResultRecorder('faults-nixl-decode');
 const router = {

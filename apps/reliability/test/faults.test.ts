@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeLines } from '../src/harness/capture-logger.js';
 import { completionBody, postCompletion } from '../src/harness/client.js';
+import { CLOCK_GRANULARITY_MS, IDLE_SOCKETS_GONE_MS, MARGIN_MS } from '../src/harness/fault-timing.js';
 import { activeSocketHandles, total } from '../src/harness/socket-census.js';
 import { type Stack, startStack } from '../src/harness/stack.js';
 import { measureStalls } from '../src/harness/stalls.js';
@@ -16,20 +17,6 @@ import {
   SOCKETS_BASELINE_ID,
 } from '../src/scenarios/faults.js';
 import { NIXL_PROMPT } from '../src/scenarios/faults-nixl.js';
-
-/** Slack on top of a budget before "within the configured timeout" fails: the machine is loaded. */
-const MARGIN_MS = 2_000;
-/**
- * The router enforces its leg budgets with its own setTimeout (undici's coarse timeouts are only a
- * backstop a second later), so a timeout never fires early. Node's timers run on libuv's
- * millisecond clock (truncated): a budget can end up to 1 ms short of a `performance.now()` span.
- */
-const CLOCK_GRANULARITY_MS = 1;
-/**
- * The router's upstream keep-alive (4 s) plus slack for a loaded machine: by then every idle
- * upstream socket is closed (the wait ends as soon as they are).
- */
-const IDLE_SOCKETS_GONE_MS = 15_000;
 
 const recorder = new ResultRecorder('faults');
 const stacks = new Map<FaultStack, Stack>();
