@@ -1,39 +1,18 @@
 import { canonicalize, prefillBody } from '@pd-router/core';
-import { createDecodeServer, createPrefillServer, type MockVllm } from '@pd-router/mock-vllm';
 import OpenAI from 'openai';
 import { request } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Router, startRouter, testConfig } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { startRouter, testConfig } from './helpers.js';
+import { mockVllmPairForFile } from './mock-vllm-pair.js';
 
-let prefill: MockVllm;
-let decode: MockVllm;
-let router: Router;
-
-beforeAll(async () => {
-  prefill = await createPrefillServer();
-  // Budgets far above a loaded machine's event-loop stalls: no test here waits for one.
-  decode = await createDecodeServer({ kvWaitTimeoutMs: 10_000 });
-  router = await startRouter(
-    testConfig({
-      prefill: [prefill.workerSpec],
-      decode: [decode.workerSpec],
-      prefillTimeoutMs: 10_000,
-      decodeTtftTimeoutMs: 10_000,
-    }),
-  );
-});
-
-afterAll(async () => {
-  await router.close();
-  await Promise.all([prefill.close(), decode.close()]);
-});
+const pair = mockVllmPairForFile();
 
 beforeEach(async () => {
-  await Promise.all([prefill.reset(), decode.reset()]);
+  await Promise.all([pair.prefill.reset(), pair.decode.reset()]);
 });
 
 function post(path: string, body: string) {
-  return request(`${router.url}${path}`, {
+  return request(`${pair.router.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body,
@@ -47,14 +26,14 @@ describe('against mock-vllm (real P2P NCCL hand-off over ZeroMQ)', () => {
     expect(res.statusCode).toBe(200);
     const json = (await res.body.json()) as { choices: { text: string }[]; id: string };
     expect(json.choices[0]?.text).toBe(' tok0 tok1 tok2');
-    const p = prefill.received[0];
-    const d = decode.received[0];
+    const p = pair.prefill.received[0];
+    const d = pair.decode.received[0];
     const bytes = new TextEncoder().encode(body);
     expect(p?.body.toString('latin1')).toBe((prefillBody(bytes) as { value: string }).value);
     expect(d?.body.toString('latin1')).toBe((canonicalize(bytes) as { value: string }).value);
     expect(p?.requestId).toBe(d?.requestId);
     expect(p?.requestId).toBe(
-      `___prefill_addr_${prefill.kvAddress}___decode_addr_${decode.kvAddress}_${p?.requestId?.slice(-32)}`,
+      `___prefill_addr_${pair.prefill.kvAddress}___decode_addr_${pair.decode.kvAddress}_${p?.requestId?.slice(-32)}`,
     );
     expect(json.id).toBe(`cmpl-${p?.requestId}`);
     expect(p?.completedAt).toBeLessThanOrEqual(d?.receivedAt ?? 0);
@@ -79,7 +58,7 @@ describe('against mock-vllm (real P2P NCCL hand-off over ZeroMQ)', () => {
   });
 
   it('works with the OpenAI SDK, streaming and not', async () => {
-    const client = new OpenAI({ apiKey: 'sk-local', baseURL: `${router.url}/v1`, maxRetries: 0 });
+    const client = new OpenAI({ apiKey: 'sk-local', baseURL: `${pair.router.url}/v1`, maxRetries: 0 });
     const completion = await client.chat.completions.create({
       model: 'mock-model',
       messages: [{ role: 'user', content: 'hello' }],
@@ -98,7 +77,7 @@ describe('against mock-vllm (real P2P NCCL hand-off over ZeroMQ)', () => {
   });
 
   it('a prefill 5xx fault: 502 and no decode', async () => {
-    await prefill.setFaults({ kind: 'status', status: 503, message: 'engine overloaded', times: 1 });
+    await pair.prefill.setFaults({ kind: 'status', status: 503, message: 'engine overloaded', times: 1 });
     const res = await post('/v1/completions', '{"model": "mock-model", "prompt": "x", "max_tokens": 2}');
     expect(res.statusCode).toBe(502);
     expect(await res.body.json()).toEqual({
@@ -109,7 +88,7 @@ describe('against mock-vllm (real P2P NCCL hand-off over ZeroMQ)', () => {
         code: 'PD_ERR_PREFILL_UPSTREAM_STATUS',
       },
     });
-    expect(decode.received).toHaveLength(0);
+    expect(pair.decode.received).toHaveLength(0);
   });
 
   it("a prompt too long for the model: the prefill's 400 and vLLM's message, no decode", async () => {
@@ -122,7 +101,7 @@ describe('against mock-vllm (real P2P NCCL hand-off over ZeroMQ)', () => {
     const json = (await res.body.json()) as { error: { code: string; message: string } };
     expect(json.error.code).toBe('PD_ERR_PREFILL_REJECTED');
     expect(json.error.message).toMatch(/maximum context length/);
-    expect(decode.received).toHaveLength(0);
+    expect(pair.decode.received).toHaveLength(0);
   });
 
   it("max_tokens beyond the context (only the decode sees it): the decode's 400 is relayed as is", async () => {
@@ -134,7 +113,7 @@ describe('against mock-vllm (real P2P NCCL hand-off over ZeroMQ)', () => {
   });
 
   it('a decode stream reset mid-way: the client gets the events so far and one error event', async () => {
-    await decode.setFaults({ kind: 'reset-after', events: 2, times: 1 });
+    await pair.decode.setFaults({ kind: 'reset-after', events: 2, times: 1 });
     const res = await post(
       '/v1/completions',
       '{"model": "mock-model", "prompt": "x", "max_tokens": 8, "stream": true}',
@@ -149,10 +128,14 @@ describe('against mock-vllm (real P2P NCCL hand-off over ZeroMQ)', () => {
 
   it('a decode stall longer than the idle budget ends the stream with PD_ERR_STREAM_IDLE', async () => {
     const idleRouter = await startRouter(
-      testConfig({ prefill: [prefill.workerSpec], decode: [decode.workerSpec], streamIdleTimeoutMs: 300 }),
+      testConfig({
+        prefill: [pair.prefill.workerSpec],
+        decode: [pair.decode.workerSpec],
+        streamIdleTimeoutMs: 300,
+      }),
     );
     try {
-      await decode.setFaults({ kind: 'stall', ms: 2_000, after: 1, times: 1 });
+      await pair.decode.setFaults({ kind: 'stall', ms: 2_000, after: 1, times: 1 });
       const res = await request(`${idleRouter.url}/v1/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

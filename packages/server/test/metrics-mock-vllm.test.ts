@@ -1,35 +1,15 @@
-import { createDecodeServer, createPrefillServer, type MockVllm } from '@pd-router/mock-vllm';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Router, startRouter, testConfig, waitFor } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from './helpers.js';
+import { mockVllmPairForFile } from './mock-vllm-pair.js';
 
 // /metrics after real traffic through real mock-vllm workers (P2P NCCL over ZeroMQ): successes,
 // an upstream status failure on each leg, a mid-stream break, and a client that leaves.
 
-let prefill: MockVllm;
-let decode: MockVllm;
-let router: Router;
-
-beforeAll(async () => {
-  prefill = await createPrefillServer();
-  decode = await createDecodeServer({ kvWaitTimeoutMs: 10_000 });
-  router = await startRouter(
-    testConfig({
-      prefill: [prefill.workerSpec],
-      decode: [decode.workerSpec],
-      prefillTimeoutMs: 10_000,
-      decodeTtftTimeoutMs: 10_000,
-    }),
-  );
-});
-
-afterAll(async () => {
-  await router.close();
-  await Promise.all([prefill.close(), decode.close()]);
-});
+const pair = mockVllmPairForFile();
 
 async function complete(body: Record<string, unknown>): Promise<{ status: number; text: string }> {
-  const res = await request(`${router.url}/v1/completions`, {
+  const res = await request(`${pair.router.url}/v1/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'mock-model', prompt: 'Hello', max_tokens: 4, ...body }),
@@ -47,39 +27,39 @@ describe('/metrics with real mock-vllm workers', () => {
   it('counts successes, upstream failures per leg and kind, a broken stream and a client abort', async () => {
     for (let i = 0; i < 3; i++) expect((await complete({})).status).toBe(200);
 
-    await prefill.setFaults({ kind: 'status', status: 503, times: 1 });
+    await pair.prefill.setFaults({ kind: 'status', status: 503, times: 1 });
     expect((await complete({})).status).toBe(502);
 
-    await decode.setFaults({ kind: 'status', status: 500, times: 1 });
+    await pair.decode.setFaults({ kind: 'status', status: 500, times: 1 });
     // A decode 5xx is relayed as is (vLLM's own error body), and counted as an upstream status error.
     expect((await complete({})).status).toBe(500);
 
-    await decode.setFaults({ kind: 'reset-after', events: 2, times: 1 });
+    await pair.decode.setFaults({ kind: 'reset-after', events: 2, times: 1 });
     const broken = await complete({ stream: true, max_tokens: 8 });
     expect(broken.status).toBe(200);
     expect(broken.text).toContain('PD_ERR_STREAM_BROKEN');
 
     // A client that leaves during a slow prefill.
-    await prefill.setFaults({ kind: 'slow-headers', delayMs: 5_000, times: 1 });
+    await pair.prefill.setFaults({ kind: 'slow-headers', delayMs: 5_000, times: 1 });
     const ac = new AbortController();
-    const left = request(`${router.url}/v1/completions`, {
+    const left = request(`${pair.router.url}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'mock-model', prompt: 'bye', max_tokens: 4 }),
       signal: ac.signal,
     }).catch(() => 'aborted');
-    const before = prefill.received.length;
-    await waitFor(() => prefill.received.length > before, 10_000, 'the prefill to receive the request');
+    const before = pair.prefill.received.length;
+    await waitFor(() => pair.prefill.received.length > before, 10_000, 'the prefill to receive the request');
     ac.abort();
     expect(await left).toBe('aborted');
 
-    const p = prefill.url;
-    const d = decode.url;
+    const p = pair.prefill.url;
+    const d = pair.decode.url;
     // The abort is counted when the router sees the disconnect: poll the scrape until it shows.
     let text = '';
     const deadline = Date.now() + 10_000;
     for (;;) {
-      text = await (await request(`${router.url}/metrics`)).body.text();
+      text = await (await request(`${pair.router.url}/metrics`)).body.text();
       if (sample(text, 'pd_router_client_aborts_total{phase="prefill"}') === 1) break;
       if (Date.now() > deadline) throw new Error(`the client abort was not counted:\n${text}`);
       await new Promise((resolve) => setTimeout(resolve, 50));

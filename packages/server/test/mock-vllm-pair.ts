@@ -1,0 +1,35 @@
+import { createDecodeServer, createPrefillServer, type MockVllm } from '@pd-router/mock-vllm';
+import { afterAll, beforeAll } from 'vitest';
+import { type Router, startRouter, testConfig } from './helpers.js';
+
+/** One real mock-vllm prefill and decode (P2P NCCL over ZeroMQ) with a router in front. */
+export interface MockVllmPair {
+  readonly prefill: MockVllm;
+  readonly decode: MockVllm;
+  readonly router: Router;
+}
+
+/**
+ * Starts the pair before the file's tests and closes it after them; read the fields inside tests.
+ * Budgets are far above a loaded machine's event-loop stalls: no test using it waits for one.
+ */
+export function mockVllmPairForFile(): MockVllmPair {
+  const pair = {} as { prefill: MockVllm; decode: MockVllm; router: Router };
+  beforeAll(async () => {
+    pair.prefill = await createPrefillServer();
+    pair.decode = await createDecodeServer({ kvWaitTimeoutMs: 10_000 });
+    pair.router = await startRouter(
+      testConfig({
+        prefill: [pair.prefill.workerSpec],
+        decode: [pair.decode.workerSpec],
+        prefillTimeoutMs: 10_000,
+        decodeTtftTimeoutMs: 10_000,
+      }),
+    );
+  });
+  afterAll(async () => {
+    await pair.router.close();
+    await Promise.all([pair.prefill.close(), pair.decode.close()]);
+  });
+  return pair;
+}
