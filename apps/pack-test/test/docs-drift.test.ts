@@ -2,7 +2,8 @@
  * The docs cannot drift from the code: every metric the router and the mock expose is in
  * docs/metrics.md (and nothing else is), every `pd-router` flag is in docs/configuration.md, every
  * flag our other docs mention exists, and docs/errors.md lists each code of every package's code
- * list exactly once, under the package that defines it.
+ * list exactly once, under the package that defines it (this is the one check of the error
+ * catalogue: every package's and app's code lists are read from their sources).
  */
 import { join } from 'node:path';
 import { parseWorkerUrl } from '@pd-router/core';
@@ -212,6 +213,20 @@ describe('docs/errors.md', () => {
     for (const list of lists) for (const code of list.codes) owners.set(code, list.owner.split('/')[1] ?? '');
     expect(lists.length).toBeGreaterThanOrEqual(4);
     for (const row of rows) expect(owners.get(row.code), `owner of ${row.code}`).toBe(row.owner);
+  });
+
+  it('each code is declared in one list of one package only', () => {
+    const declared = lists.flatMap((list) => list.codes.map((code) => `${code} (${list.file})`));
+    const seen = new Map<string, string>();
+    const twice: string[] = [];
+    for (const entry of declared) {
+      const code = entry.split(' ')[0] ?? '';
+      const first = seen.get(code);
+      if (first !== undefined && first !== entry) twice.push(`${first} and ${entry}`);
+      else if (first === entry) twice.push(`${entry} twice`);
+      seen.set(code, entry);
+    }
+    expect(twice).toEqual([]);
   });
 
   it('lists every code of every package and app', () => {
