@@ -20,6 +20,11 @@ export const ROUTER_READY_TIMEOUT_MS = 30_000;
 /** The router's own drain budget on SIGTERM, kept below STOP_GRACE_MS so it exits before SIGKILL. */
 export const ROUTER_SHUTDOWN_TIMEOUT_MS = 1_000;
 
+/** pd-router's log line once listening (the CLI writes it at info level, inside a JSON log line). */
+const ROUTER_LISTENING = /pd-router listening on (http:\/\/[^\s"]+)/;
+/** Log levels at which the router does not write its listening line. */
+const QUIET_LOG_LEVELS: ReadonlySet<string> = new Set(['warn', 'error', 'fatal', 'silent']);
+
 /** mock-vllm's one line once listening (its CLI contract). */
 const MOCK_READY_LINE = /^mock-vllm role=(\S+) url=(\S+) kv=(\S+) model=(\S+)$/;
 
@@ -111,15 +116,20 @@ export async function startDevCluster(
 
   const mocks = await Promise.all(plans.map((plan) => startMock(mockCli, plan, o, group, signal)));
   const model = mocks[0]?.model ?? 'mock-model';
-  // The router would pick a free port itself too, but then its address would have to be read from
-  // its logs; choosing here keeps the log format out of the contract. Chosen only now, right before
-  // the router binds it: the port is free a moment ago, and the mocks (on port 0) cannot take it.
-  const port = o.port === 0 ? await pickFreePort() : o.port;
+  // With --port 0 the router binds a free port itself and says which in its "listening" line (at
+  // info level): a port picked here and handed over could be taken by another process in between.
+  // Only when its log level hides that line is a port picked here, right before the router starts.
+  const readsPort = o.port === 0 && !QUIET_LOG_LEVELS.has(o.logLevel ?? 'info');
+  const port = o.port !== 0 || readsPort ? o.port : await pickFreePort();
   signal.throwIfAborted();
-  const routerUrl = `http://${LOOPBACK}:${port}`;
   const router = group.add(
     ManagedChild.spawn('pd-router', process.execPath, [routerCli, ...routerArgs(o, port, mocks)]),
   );
+  let routerUrl = `http://${LOOPBACK}:${port}`;
+  if (readsPort) {
+    const listening = await router.waitForLine(ROUTER_LISTENING, ROUTER_READY_TIMEOUT_MS, signal);
+    routerUrl = listening[1] ?? routerUrl;
+  }
   await waitForRouter(router, routerUrl, mocks.length, ROUTER_READY_TIMEOUT_MS, signal);
   return { routerUrl, router, mocks, model };
 }
