@@ -8,10 +8,8 @@
  * printing the router's RSS as it goes (a leak shows as steady growth) and a summary at the end.
  * Exit status 1 when any request failed or the router logged at warn or above.
  */
-import { completionBody } from '../src/harness/client.js';
-import { PeakSampler } from '../src/harness/router-process.js';
-import { burst, closedLoop, type LoadRunResult } from '../src/load/load-client.js';
-import { openFileLimit, startLoadCluster } from '../src/load/load-cluster.js';
+import { openFileLimit } from '../src/load/load-cluster.js';
+import { closedLoopRun, type RouterLoadRun, streamBurstRun } from '../src/load/load-runs.js';
 import { LOAD } from '../src/scenarios/load.js';
 
 const MIB = 1_048_576;
@@ -49,9 +47,10 @@ function parseArgs(argv: readonly string[]): SoakOptions {
   };
 }
 
-function line(name: string, r: LoadRunResult, rssStart: number, rssPeak: number, burst: boolean): string {
+function line(name: string, run: RouterLoadRun, burst: boolean): string {
+  const r = run.result;
   // Answers open at once only means something for the burst of streams.
-  return `| ${name} | ${r.requests} | ${r.errorCount} | ${r.latency.p50} | ${r.latency.p99} | ${r.latency.max} | ${r.requestsPerSecond} | ${burst ? r.peakOpen : ''} | ${Math.round(rssStart / MIB)} | ${Math.round(rssPeak / MIB)} |`;
+  return `| ${name} | ${r.requests} | ${r.errorCount} | ${r.latency.p50} | ${r.latency.p99} | ${r.latency.max} | ${r.requestsPerSecond} | ${burst ? r.peakOpen : ''} | ${Math.round(run.rssStartBytes / MIB)} | ${Math.round(run.rssPeakBytes / MIB)} |`;
 }
 
 async function main(): Promise<number> {
@@ -60,6 +59,12 @@ async function main(): Promise<number> {
   let failed = false;
   const say = (text: string): void => {
     process.stdout.write(`${text}\n`);
+  };
+  /** Prints what went wrong in a run; true when something did. */
+  const report = (run: RouterLoadRun): boolean => {
+    if (run.result.errorCount === 0 && run.warnings.length === 0) return false;
+    say(`  errors: ${JSON.stringify(run.result.errors)}; router warn+ lines: ${run.warnings.length}`);
+    return true;
   };
 
   const needed = 2 * Math.max(o.streams, o.concurrency) + 1_000;
@@ -73,68 +78,19 @@ async function main(): Promise<number> {
     say(
       `soak: ${o.streams} concurrent streams (${LOAD.streamTokens} tokens, ${LOAD.streamInterTokenMs} ms apart)...`,
     );
-    const cluster = await startLoadCluster({
-      prefill: LOAD.prefill,
-      decode: LOAD.decode,
-      interTokenMs: LOAD.streamInterTokenMs,
-      maxConcurrency: 0,
-      upstreamConnections: 1_024,
-    });
-    try {
-      const start = cluster.router.rssBytes();
-      const rss = new PeakSampler(() => cluster.router.rssBytes());
-      const r = await burst({
-        origin: cluster.router.url,
-        count: o.streams,
-        body: completionBody(true, LOAD.streamTokens),
-        stream: true,
-      });
-      const peak = rss.stop();
-      rows.push(line(`${o.streams} concurrent streams`, r, start, peak, true));
-      const warnings = cluster.router.logs.filter((l) => l.level >= 40).length;
-      if (r.errorCount > 0 || warnings > 0) {
-        failed = true;
-        say(`  errors: ${JSON.stringify(r.errors)}; router warn+ lines: ${warnings}`);
-      }
-    } finally {
-      await cluster.close();
-    }
+    const run = await streamBurstRun(o.streams);
+    rows.push(line(`${o.streams} concurrent streams`, run, true));
+    failed = report(run) || failed;
   }
 
   say(`soak: ${o.concurrency} clients, closed loop, non-streaming, for ${o.durationS} s...`);
-  const cluster = await startLoadCluster({
-    prefill: LOAD.prefill,
-    decode: LOAD.decode,
-    interTokenMs: LOAD.closedLoopInterTokenMs,
-    maxConcurrency: 0,
-    upstreamConnections: 1_024,
+  const run = await closedLoopRun(o.concurrency, o.durationS * 1_000, {
+    everyMs: o.reportEveryS * 1_000,
+    onTick: (elapsedMs, rssBytes) =>
+      say(`  ${Math.round(elapsedMs / 1_000)} s: router RSS ${Math.round(rssBytes / MIB)} MiB`),
   });
-  try {
-    const start = cluster.router.rssBytes();
-    const rss = new PeakSampler(() => cluster.router.rssBytes());
-    const t0 = performance.now();
-    const progress = setInterval(() => {
-      say(
-        `  ${Math.round((performance.now() - t0) / 1_000)} s: router RSS ${Math.round(cluster.router.rssBytes() / MIB)} MiB`,
-      );
-    }, o.reportEveryS * 1_000);
-    const r = await closedLoop({
-      origin: cluster.router.url,
-      concurrency: o.concurrency,
-      durationMs: o.durationS * 1_000,
-      body: completionBody(false, LOAD.closedLoopTokens),
-      stream: false,
-    }).finally(() => clearInterval(progress));
-    const peak = rss.stop();
-    rows.push(line(`concurrency ${o.concurrency}, ${o.durationS} s`, r, start, peak, false));
-    const warnings = cluster.router.logs.filter((l) => l.level >= 40).length;
-    if (r.errorCount > 0 || warnings > 0) {
-      failed = true;
-      say(`  errors: ${JSON.stringify(r.errors)}; router warn+ lines: ${warnings}`);
-    }
-  } finally {
-    await cluster.close();
-  }
+  rows.push(line(`concurrency ${o.concurrency}, ${o.durationS} s`, run, false));
+  failed = report(run) || failed;
 
   say('');
   say(

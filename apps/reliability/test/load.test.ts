@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { completionBody } from '../src/harness/client.js';
-import { PeakSampler } from '../src/harness/router-process.js';
-import { burst, closedLoop, type LoadRunResult } from '../src/load/load-client.js';
-import { openFileLimit, startLoadCluster } from '../src/load/load-cluster.js';
+import type { LoadRunResult } from '../src/load/load-client.js';
+import { openFileLimit } from '../src/load/load-cluster.js';
+import { closedLoopRun, streamBurstRun } from '../src/load/load-runs.js';
 import { ResultRecorder } from '../src/report/recorder.js';
 import { BURST_ID, CLOSED_LOOP_ID, closedLoopSeconds, LOAD } from '../src/scenarios/load.js';
 
@@ -41,69 +40,40 @@ describe('load through the router CLI over a mock cluster', () => {
       openFileLimit(),
       `ulimit -n must be at least ${needed} for ${LOAD.streams} streams`,
     ).toBeGreaterThanOrEqual(needed);
-    const cluster = await startLoadCluster({
-      prefill: LOAD.prefill,
-      decode: LOAD.decode,
-      interTokenMs: LOAD.streamInterTokenMs,
-      maxConcurrency: 0,
-      upstreamConnections: 1_024,
+    const {
+      result: r,
+      rssStartBytes: base,
+      rssPeakBytes: peak,
+      warnings,
+    } = await streamBurstRun(LOAD.streams);
+    expect(r.errors).toEqual({});
+    expect(r.ok).toBe(LOAD.streams);
+    expect(r.peakOpen).toBe(LOAD.streams);
+    expect(warnings).toEqual([]);
+    recorder.record({
+      id: BURST_ID,
+      observed: `all ${r.ok.toLocaleString('en-US')} open at once (peak ${r.peakOpen}) and end with \`[DONE]\`; no error; nothing logged at warn or above`,
+      timeMs: r.latency.p99,
+      metrics: metrics(r, base, peak, true),
     });
-    try {
-      const base = cluster.router.rssBytes();
-      const rss = new PeakSampler(() => cluster.router.rssBytes());
-      const r = await burst({
-        origin: cluster.router.url,
-        count: LOAD.streams,
-        body: completionBody(true, LOAD.streamTokens),
-        stream: true,
-      });
-      const peak = rss.stop();
-      expect(r.errors).toEqual({});
-      expect(r.ok).toBe(LOAD.streams);
-      expect(r.peakOpen).toBe(LOAD.streams);
-      expect(cluster.router.logs.filter((l) => l.level >= 40)).toEqual([]);
-      recorder.record({
-        id: BURST_ID,
-        observed: `all ${r.ok.toLocaleString('en-US')} open at once (peak ${r.peakOpen}) and end with \`[DONE]\`; no error; nothing logged at warn or above`,
-        timeMs: r.latency.p99,
-        metrics: metrics(r, base, peak, true),
-      });
-    } finally {
-      await cluster.close();
-    }
   }, 240_000);
 
   it(CLOSED_LOOP_ID, async () => {
     const seconds = closedLoopSeconds();
-    const cluster = await startLoadCluster({
-      prefill: LOAD.prefill,
-      decode: LOAD.decode,
-      interTokenMs: LOAD.closedLoopInterTokenMs,
-      maxConcurrency: 0,
-      upstreamConnections: 1_024,
+    const {
+      result: r,
+      rssStartBytes: base,
+      rssPeakBytes: peak,
+      warnings,
+    } = await closedLoopRun(LOAD.concurrency, seconds * 1_000);
+    expect(r.errors).toEqual({});
+    expect(r.ok).toBeGreaterThan(LOAD.concurrency);
+    expect(warnings).toEqual([]);
+    recorder.record({
+      id: CLOSED_LOOP_ID,
+      observed: `no error in ${r.ok.toLocaleString('en-US')} requests over ${seconds} s; nothing logged at warn or above; p99 ${r.latency.p99} ms, router peak RSS ${Math.round(peak / MIB)} MiB`,
+      timeMs: r.latency.p99,
+      metrics: metrics(r, base, peak, false),
     });
-    try {
-      const base = cluster.router.rssBytes();
-      const rss = new PeakSampler(() => cluster.router.rssBytes());
-      const r = await closedLoop({
-        origin: cluster.router.url,
-        concurrency: LOAD.concurrency,
-        durationMs: seconds * 1_000,
-        body: completionBody(false, LOAD.closedLoopTokens),
-        stream: false,
-      });
-      const peak = rss.stop();
-      expect(r.errors).toEqual({});
-      expect(r.ok).toBeGreaterThan(LOAD.concurrency);
-      expect(cluster.router.logs.filter((l) => l.level >= 40)).toEqual([]);
-      recorder.record({
-        id: CLOSED_LOOP_ID,
-        observed: `no error in ${r.ok.toLocaleString('en-US')} requests over ${seconds} s; nothing logged at warn or above; p99 ${r.latency.p99} ms, router peak RSS ${Math.round(peak / MIB)} MiB`,
-        timeMs: r.latency.p99,
-        metrics: metrics(r, base, peak, false),
-      });
-    } finally {
-      await cluster.close();
-    }
   }, 180_000);
 });

@@ -163,10 +163,8 @@ const P2P_FAULT_CASES: readonly FaultCase[] = [
     role: 'prefill',
     fault: { kind: 'kv-never-arrives' },
     stack: 'kv-hang',
-    ...(() => {
-      const o = err(504, 'PD_ERR_DECODE_TIMEOUT');
-      return { json: o, stream: o };
-    })(),
+    json: err(504, 'PD_ERR_DECODE_TIMEOUT'),
+    stream: err(504, 'PD_ERR_DECODE_TIMEOUT'),
     budget: 'ttft',
     noDecode: false,
   },
