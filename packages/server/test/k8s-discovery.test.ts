@@ -1,24 +1,13 @@
-import { rmSync } from 'node:fs';
 import { createMockVllm, type MockVllm } from '@pd-router/mock-vllm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
 import { buildServer } from '../src/app.js';
 import { ServerError } from '../src/errors.js';
 import { availableUrls, complete, metricValue } from './dynamic-helpers.js';
 import { testConfig, waitFor } from './helpers.js';
-import { podFor, startKubeRouter } from './k8s-helpers.js';
+import { cleanupAfterEach, podFor, startKubeRouter } from './k8s-helpers.js';
 
-const open: { close(): Promise<void> }[] = [];
-const files: string[] = [];
-afterEach(async () => {
-  await Promise.all(
-    open
-      .splice(0)
-      .reverse()
-      .map((o) => o.close()),
-  );
-  for (const file of files.splice(0)) rmSync(file, { force: true });
-});
+const { open, files } = cleanupAfterEach();
 
 function setup() {
   return startKubeRouter({ open, files });

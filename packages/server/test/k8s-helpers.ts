@@ -1,12 +1,24 @@
+import { rmSync } from 'node:fs';
 import type { MockVllm } from '@pd-router/mock-vllm';
+import { afterEach } from 'vitest';
 import { HEALTH_OFF, startDynamicRouter } from './dynamic-helpers.js';
 import { FakeKubeApi, type FakePod } from './fake-kube-api.js';
-import { type Router, testConfig } from './helpers.js';
+import { closeAfterEach, type Router, testConfig } from './helpers.js';
 
 /** What a test closes and deletes after each case. */
 export interface Cleanup {
   readonly open: { close(): Promise<void> }[];
   readonly files: string[];
+}
+
+/** What each test opened and wrote, closed and deleted after it (newest first). */
+export function cleanupAfterEach(): Cleanup {
+  const files: string[] = [];
+  // Registered first, so it runs after closeAfterEach's hook: files go once their users are closed.
+  afterEach(() => {
+    for (const file of files.splice(0)) rmSync(file, { force: true });
+  });
+  return { open: closeAfterEach(), files };
 }
 
 /** A pod for a mock instance: its address in annotations (every mock shares 127.0.0.1). */

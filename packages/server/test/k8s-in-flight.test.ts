@@ -1,26 +1,15 @@
-import { rmSync } from 'node:fs';
 import { createMockVllm, type MockVllm } from '@pd-router/mock-vllm';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { availableUrls, complete } from './dynamic-helpers.js';
 import { type Router, waitFor } from './helpers.js';
-import { podFor, startKubeRouter } from './k8s-helpers.js';
+import { cleanupAfterEach, podFor, startKubeRouter } from './k8s-helpers.js';
 
 /** The slow request: long enough (~10 s) that the pod change lands while it runs, even on a loaded box. */
 const SLOW_TOKENS = 40;
 const SLOW_INTER_TOKEN_MS = 250;
 
-const open: { close(): Promise<void> }[] = [];
-const files: string[] = [];
-afterEach(async () => {
-  await Promise.all(
-    open
-      .splice(0)
-      .reverse()
-      .map((o) => o.close()),
-  );
-  for (const file of files.splice(0)) rmSync(file, { force: true });
-});
+const { open, files } = cleanupAfterEach();
 
 function setup() {
   return startKubeRouter({ open, files });
