@@ -69,7 +69,7 @@ export function handleAdminRoute(
         model: ctx.options.model,
         preset: ctx.options.preset,
         timing: ctx.options.timing,
-        running: ctx.scheduler.running,
+        running: ctx.perf?.running ?? ctx.scheduler.running,
         waiting: waitingCount(ctx),
         inflight: ctx.inflight,
         pendingKv: ctx.inbox.pendingCount,

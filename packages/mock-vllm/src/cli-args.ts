@@ -7,6 +7,7 @@ import {
   type MockRole,
   type MockVllmOptions,
 } from './options.js';
+import { PERF_PROFILE_NAMES } from './perf/profile.js';
 import { PRESET_NAMES, type PresetName, type TimingOptions } from './presets.js';
 
 export const HELP_TEXT = `mock-vllm: a fake vLLM prefill/decode instance (OpenAI API, SSE, P2P NCCL or NIXL KV hand-off over ZeroMQ)
@@ -40,6 +41,9 @@ Usage: mock-vllm [options]
   --request-id-randomization   emulate vLLM >= #27987 random id suffixes (D never matches) (default: off)
   --default-max-tokens N       tokens when a request sets no limit                      (default: 16)
   --max-model-len N            context window (prompt + max tokens)                     (default: 32768)
+  --model-profile NAME         performance model: ${PERF_PROFILE_NAMES.join(' | ')} (prefix cache, batching, queueing; see docs/routing.md) (default: none)
+  --time-scale X               performance model: run X times faster than real time     (default: 1)
+  --kv-cache-tokens N          performance model: KV cache size in tokens               (default: from the profile)
   --fixtures DIR               conformance mode: check requests against golden captures (default: off)
   --proxy-address H:P          register with a P2P NCCL proxy's ZMQ ROUTER              (default: none)
   --register-interval-ms MS    registration ping interval                               (default: 3000)
@@ -177,6 +181,15 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         break;
       case '--max-model-len':
         o.maxModelLen = num(flag, value());
+        break;
+      case '--model-profile':
+        o.modelProfile = oneOf(flag, value(), PERF_PROFILE_NAMES);
+        break;
+      case '--time-scale':
+        o.timeScale = num(flag, value());
+        break;
+      case '--kv-cache-tokens':
+        o.kvCacheTokens = num(flag, value());
         break;
       case '--fixtures':
         o.fixtures = value();

@@ -10,6 +10,7 @@ import { JSON_CONTENT_TYPE, SSE_CONTENT_TYPE, sendBody, sendJson, sleep } from '
 import type { MockContext } from './mock-context.js';
 import { nixlDecodeTransfer, nixlPrefillPlan, settlePrefill } from './nixl-connector.js';
 import { renderJsonBody } from './openai-responses.js';
+import { generateWithPerf } from './perf/perf-generate.js';
 import type { ReceivedRequest } from './received-request.js';
 import type { JsonValue } from './request-body.js';
 import { writeSseError, writeStream } from './stream-writer.js';
@@ -106,6 +107,21 @@ export async function handleCompletion(
         }
       }
     }
+    if (ctx.perf !== undefined) {
+      const finish =
+        nixl !== undefined && o.role === 'prefill'
+          ? prefillFinisher(ctx, request, plan, engineIds, faults, entry)
+          : undefined;
+      await generateWithPerf(
+        ctx.perf,
+        metrics,
+        plan,
+        { afterPrefill: p2pPush(ctx, decodePeer, engineIds, faults), finish, remotePrefill: kvLoaded },
+        res,
+        signal,
+      );
+      return;
+    }
     const slot = await ctx.scheduler.acquire(signal);
     if (slot === 'aborted') return;
     if (slot === 'queue-full') {
@@ -200,13 +216,7 @@ async function generate(
     t.ttftBaseMs + plan.promptTokens * (kv.kvLoaded ? t.kvLoadPerPromptTokenMs : t.ttftPerPromptTokenMs);
   if (!(await sleep(ttft, signal))) return;
   metrics.promptTokens += plan.promptTokens;
-  if (kv.decodePeer !== undefined && faults.kvNeverArrives !== true && ctx.kv !== undefined) {
-    // P pushes KV while it prefills, before its (one-token) answer goes out.
-    for (const id of engineIds) {
-      if (await ctx.kv.send(kv.decodePeer, id)) metrics.kvSent += 1;
-      else metrics.kvErrors += 1;
-    }
-  }
+  await p2pPush(ctx, kv.decodePeer, engineIds, faults)?.();
   if (plan.stream) {
     const outcome = await writeStream(res, plan, t.interTokenMs, faults, signal);
     if (outcome !== 'done') return;
@@ -224,6 +234,23 @@ async function generate(
     res.end(text);
   }
   metrics.countFinished(plan);
+}
+
+/** P2P NCCL prefill: pushes the KV notice to the decode (P pushes while it prefills, before its answer). */
+function p2pPush(
+  ctx: MockContext,
+  decodePeer: string | undefined,
+  engineIds: readonly string[],
+  faults: RequestFaults,
+): (() => Promise<void>) | undefined {
+  const kv = ctx.kv;
+  if (decodePeer === undefined || faults.kvNeverArrives === true || kv === undefined) return undefined;
+  return async () => {
+    for (const id of engineIds) {
+      if (await kv.send(decodePeer, id)) ctx.metrics.kvSent += 1;
+      else ctx.metrics.kvErrors += 1;
+    }
+  };
 }
 
 /** reset-after on a JSON answer: 0 = reset before any byte; N > 0 = headers and half the body, then reset. */

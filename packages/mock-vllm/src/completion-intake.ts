@@ -15,6 +15,8 @@ export interface IntakeOptions {
   readonly strictModel: boolean;
   readonly defaultMaxTokens: number;
   readonly maxModelLen: number;
+  /** Count prompt tokens as whitespace-separated words (the performance model's tokenization). */
+  readonly wordTokens?: boolean;
 }
 
 /** A completion request as it arrived, independent of the transport (node:http or a fetch Request). */
@@ -55,7 +57,7 @@ export function admitCompletion(
   }
   const json = parseRequestBody(message.body);
   if (json === undefined) return refuse(400, '1 validation error: body: JSON decode error');
-  const validated = validateCompletionRequest(route, json);
+  const validated = validateCompletionRequest(route, json, o.wordTokens === true);
   if (!validated.ok) return validated;
   const request = validated.value;
   if (o.strictModel && request.model !== undefined && request.model !== o.model) {

@@ -1,3 +1,4 @@
+import { words } from './perf/tokenize.js';
 import type { JsonValue } from './request-body.js';
 import { describeSchemaError, validateChatShape, validateCompletionShape } from './request-schemas.js';
 
@@ -9,6 +10,8 @@ export interface PromptInfo {
   readonly tokens: number;
   /** The prompt text (completions with a string prompt), for `echo`. */
   readonly text?: string;
+  /** With a performance profile: the prompt's tokens (see perf/tokenize.ts); `tokens` is their count. */
+  readonly words?: readonly string[];
 }
 
 /** A validated completion or chat request, reduced to what the mock needs to answer it. */
@@ -59,7 +62,11 @@ export function estimateTokens(text: string): number {
  * @example
  * validateCompletionRequest('completions', { prompt: 'hi', max_tokens: 3 })
  */
-export function validateCompletionRequest(route: CompletionRoute, body: JsonValue): ValidationOutcome {
+export function validateCompletionRequest(
+  route: CompletionRoute,
+  body: JsonValue,
+  wordTokens = false,
+): ValidationOutcome {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return problem(
       '1 validation error: body: Input should be a valid dictionary or object to extract fields from',
@@ -97,7 +104,11 @@ export function validateCompletionRequest(route: CompletionRoute, body: JsonValu
     return problem(`max_tokens must be at least 1, got ${maxTokens}.`, 'max_tokens');
   }
 
-  const prompts = route === 'chat' ? chatPrompt(b['messages']) : completionPrompts(b['prompt']);
+  const estimated = route === 'chat' ? chatPrompt(b['messages']) : completionPrompts(b['prompt']);
+  const prompts =
+    wordTokens && estimated !== undefined
+      ? promptWords(route === 'chat' ? b['messages'] : b['prompt'], route)
+      : estimated;
   if (prompts === undefined) {
     return problem('Either prompt or prompt_embeds must be provided and non-empty.', 'prompt');
   }
@@ -120,6 +131,39 @@ export function validateCompletionRequest(route: CompletionRoute, body: JsonValu
       kvTransferParams: b['kv_transfer_params'],
     },
   };
+}
+
+/**
+ * Prompts counted the performance model's way: whitespace-separated words are tokens; a chat is the
+ * words of every message's text, in order (no template tokens); token-id prompts are their ids.
+ */
+function promptWords(input: JsonValue | undefined, route: CompletionRoute): PromptInfo[] {
+  if (route === 'chat') {
+    const all: string[] = [];
+    for (const m of Array.isArray(input) ? input : []) {
+      const content = typeof m === 'object' && m !== null && !Array.isArray(m) ? m['content'] : undefined;
+      if (typeof content === 'string') all.push(...words(content));
+      else if (Array.isArray(content)) {
+        for (const part of content) {
+          const text =
+            typeof part === 'object' && part !== null && !Array.isArray(part) ? part['text'] : undefined;
+          if (typeof text === 'string') all.push(...words(text));
+        }
+      }
+    }
+    return [{ tokens: all.length, words: all }];
+  }
+  const one = (p: JsonValue): PromptInfo => {
+    if (typeof p === 'string') {
+      const w = words(p);
+      return { tokens: w.length, text: p, words: w };
+    }
+    const ids = Array.isArray(p) ? p.map(String) : [];
+    return { tokens: ids.length, words: ids };
+  };
+  if (typeof input === 'string') return [one(input)];
+  if (Array.isArray(input) && typeof input[0] === 'number') return [one(input)];
+  return (Array.isArray(input) ? input : []).map(one);
 }
 
 function completionPrompts(prompt: JsonValue | undefined): PromptInfo[] | undefined {

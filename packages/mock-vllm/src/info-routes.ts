@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { JSON_CONTENT_TYPE, sendBody } from './http-io.js';
-import { type MetricsSnapshot, type MockMetrics, renderMetrics } from './metrics.js';
+import { type MetricsSnapshot, type MockMetrics, metricLabels, renderMetrics } from './metrics.js';
 import type { MockContext } from './mock-context.js';
+import type { PerfEngine } from './perf/engine.js';
+import { renderPerfMetrics } from './perf/perf-metrics.js';
 
 /** What GET /version reports: a vLLM release line, marked as the mock. */
 export const MOCK_VLLM_VERSION = '0.11.0+mock';
@@ -10,7 +12,7 @@ const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** Requests waiting: queued for a slot, plus decodes waiting for their KV (vLLM: WAITING_FOR_REMOTE_KVS). */
 export function waitingCount(ctx: MockContext): number {
-  return ctx.scheduler.waiting + ctx.inbox.waitingCount + (ctx.nixl?.reading ?? 0);
+  return (ctx.perf?.waiting ?? ctx.scheduler.waiting) + ctx.inbox.waitingCount + (ctx.nixl?.reading ?? 0);
 }
 
 /** The GET routes besides the completions. */
@@ -27,6 +29,8 @@ export interface InfoSource {
   readonly waiting: number;
   /** NIXL instances: the blocks held for remote decodes. */
   readonly nixl: MetricsSnapshot['nixl'] | undefined;
+  /** The performance model, whose series follow the others on /metrics. */
+  readonly perf?: PerfEngine | undefined;
 }
 
 /** A complete answer of an info route; `contentType` undefined = no Content-Type header. */
@@ -51,7 +55,8 @@ export function infoAnswer(path: string, s: InfoSource): InfoAnswer | undefined 
       return jsonAnswer({ server_load: s.load });
     case '/metrics': {
       const snapshot = { model: s.model, running: s.running, waiting: s.waiting };
-      const text = renderMetrics(s.metrics, s.nixl === undefined ? snapshot : { ...snapshot, nixl: s.nixl });
+      let text = renderMetrics(s.metrics, s.nixl === undefined ? snapshot : { ...snapshot, nixl: s.nixl });
+      if (s.perf !== undefined) text += renderPerfMetrics(s.perf, metricLabels(s.model));
       return { status: 200, contentType: METRICS_CONTENT_TYPE, body: text };
     }
     case '/v1/models':
@@ -72,7 +77,8 @@ export function handleInfoRoute(ctx: MockContext, path: string, res: ServerRespo
     maxModelLen: ctx.options.maxModelLen,
     metrics: ctx.metrics,
     load: ctx.inflight,
-    running: ctx.scheduler.running,
+    running: ctx.perf?.running ?? ctx.scheduler.running,
+    perf: ctx.perf,
     waiting: waitingCount(ctx),
     nixl:
       ctx.nixl === undefined

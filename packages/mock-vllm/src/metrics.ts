@@ -61,12 +61,17 @@ export interface MetricsSnapshot {
 }
 
 /** prometheus_client prints every sample as a Python float: `3.0`, `0.5`. */
-function pyFloat(n: number): string {
+export function pyFloat(n: number): string {
   return Number.isInteger(n) ? `${n}.0` : String(n);
 }
 
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** The labels of every series: vLLM's `engine` and `model_name`. */
+export function metricLabels(model: string): string {
+  return `engine="0",model_name="${escapeLabel(model)}"`;
 }
 
 /**
@@ -75,7 +80,7 @@ function escapeLabel(value: string): string {
  * connector exports no such counters.
  */
 export function renderMetrics(m: MockMetrics, s: MetricsSnapshot): string {
-  const labels = `engine="0",model_name="${escapeLabel(s.model)}"`;
+  const labels = metricLabels(s.model);
   const lines: string[] = [];
   const metric = (name: string, type: 'gauge' | 'counter', help: string, value: number): void => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}{${labels}} ${pyFloat(value)}`);

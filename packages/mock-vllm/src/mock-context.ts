@@ -5,6 +5,7 @@ import type { KvTransport } from './kv-transport.js';
 import type { MockMetrics } from './metrics.js';
 import type { NixlState } from './nixl-connector.js';
 import type { ResolvedOptions } from './options.js';
+import type { PerfEngine } from './perf/engine.js';
 import type { ReceivedRequest } from './received-request.js';
 import type { SlotScheduler } from './slot-scheduler.js';
 
@@ -17,6 +18,8 @@ export interface MockContext {
   readonly nixl: NixlState | undefined;
   readonly inbox: KvInbox;
   readonly scheduler: SlotScheduler;
+  /** The performance model (with --model-profile): queueing, batching and timing instead of the preset's. */
+  readonly perf: PerfEngine | undefined;
   readonly metrics: MockMetrics;
   readonly faults: FaultBook;
   readonly received: ReceivedRequest[];

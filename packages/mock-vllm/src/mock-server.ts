@@ -16,6 +16,7 @@ import { MockMetrics } from './metrics.js';
 import type { MockContext } from './mock-context.js';
 import { type NixlState, startNixl, stopNixl } from './nixl-connector.js';
 import { type KvConnector, type MockRole, type MockVllmOptions, resolveOptions } from './options.js';
+import { PerfEngine } from './perf/engine.js';
 import type { ReceivedRequest } from './received-request.js';
 import { startRegistration } from './registration.js';
 import { SlotScheduler } from './slot-scheduler.js';
@@ -107,6 +108,10 @@ export async function createMockVllm(options: MockVllmOptions & MockVllmExtras =
     nixl,
     inbox,
     scheduler: new SlotScheduler(o.timing.maxConcurrency, o.timing.maxQueue),
+    perf:
+      o.perf === undefined
+        ? undefined
+        : new PerfEngine(o.perf.profile, o.perf.timeScale, o.perf.kvCacheTokens),
     metrics,
     faults: faultBook,
     received: [],
@@ -233,7 +238,7 @@ export async function createMockVllm(options: MockVllmOptions & MockVllmExtras =
       return ctx.inflight;
     },
     get running() {
-      return ctx.scheduler.running;
+      return ctx.perf?.running ?? ctx.scheduler.running;
     },
     get waiting() {
       return waitingCount(ctx);
@@ -245,6 +250,7 @@ export async function createMockVllm(options: MockVllmOptions & MockVllmExtras =
       closed = true;
       clearTimeout(refusalTimer);
       ctx.closing.abort();
+      ctx.perf?.close();
       await registration?.stop();
       const done = listening ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined;
       server.closeAllConnections();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseZmqAddress } from '@pd-router/core';
 import { MockVllmError } from './errors.js';
 import { type FaultSpec, toFaultSpec } from './fault-spec.js';
+import { type ResolvedPerf, resolvePerf } from './perf/perf-options.js';
 import {
   isPresetName,
   PRESET_NAMES,
@@ -84,6 +85,12 @@ export interface MockVllmOptions {
   readonly maxReceived?: number;
   /** Largest request body accepted (413 beyond). Default 64 MiB. */
   readonly maxBodyBytes?: number;
+  /** Performance model profile (e.g. 'llama-3.1-8b-h100'); replaces the timing preset. Default none. */
+  readonly modelProfile?: string;
+  /** Performance model: model milliseconds per wall millisecond (10 = ten times faster). Default 1. */
+  readonly timeScale?: number;
+  /** Performance model: KV cache size in tokens. Default: derived from the profile's GPU memory. */
+  readonly kvCacheTokens?: number;
 }
 
 /** Options after defaults and validation: what the server runs with. */
@@ -117,6 +124,10 @@ export interface ResolvedOptions {
   readonly maxModelLen: number;
   readonly maxReceived: number;
   readonly maxBodyBytes: number;
+  /** The performance model, when a profile is set. */
+  readonly perf: ResolvedPerf | undefined;
+  /** Prompt tokens are whitespace-separated words (set with a profile). */
+  readonly wordTokens: boolean;
 }
 
 export const DEFAULT_MODEL = 'mock-model';
@@ -197,7 +208,12 @@ export function resolveOptions(o: MockVllmOptions = {}): ResolvedOptions {
     DEFAULT_REGISTER_INTERVAL_MS,
   );
   const defaultMaxTokens = positive('defaultMaxTokens', o.defaultMaxTokens, DEFAULT_MAX_TOKENS);
-  const maxModelLen = positive('maxModelLen', o.maxModelLen, DEFAULT_MAX_MODEL_LEN);
+  const perf = resolvePerf(o, issues);
+  const maxModelLen = positive(
+    'maxModelLen',
+    o.maxModelLen,
+    perf?.profile.maxModelLen ?? DEFAULT_MAX_MODEL_LEN,
+  );
   const maxReceived = positive('maxReceived', o.maxReceived, DEFAULT_MAX_RECEIVED);
   const maxBodyBytes = positive('maxBodyBytes', o.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
   const nixlBlockTtlMs = positive('nixlBlockTtlMs', o.nixlBlockTtlMs, DEFAULT_NIXL_BLOCK_TTL_MS);
@@ -251,6 +267,8 @@ export function resolveOptions(o: MockVllmOptions = {}): ResolvedOptions {
     maxModelLen,
     maxReceived,
     maxBodyBytes,
+    perf,
+    wordTokens: perf !== undefined,
   });
 }
 
