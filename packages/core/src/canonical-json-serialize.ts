@@ -147,17 +147,6 @@ export function serializePyJson(value: PyValue): string {
   return sawWideUnit && out.length >= NARROW_MIN_LENGTH ? narrow(out) : out;
 }
 
-/**
- * `"key": value` as a member of a serialized object, for bodies assembled member by member.
- * `bodyLength` (any estimate of the whole body's size) decides whether to narrow: one small
- * two-byte member would make the whole joined body two-byte.
- */
-export function serializeMember(key: string, value: PyValue, bodyLength: number): string {
-  sawWideUnit = false;
-  const out = pyQuote(key) + ': ' + write(value, 0);
-  return sawWideUnit && bodyLength >= NARROW_MIN_LENGTH ? narrow(out) : out;
-}
-
 /** Iterative writer with an explicit stack; tracks open containers to detect cycles. */
 function writeIterative(value: PyValue[] | PyObject): string {
   let out = '';

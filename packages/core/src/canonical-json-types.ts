@@ -30,6 +30,12 @@ export interface ParseOptions {
    */
   readonly maxDepth?: number;
   /**
+   * Most JSON values accepted in one document (every scalar and container, the root included);
+   * more is `PD_ERR_JSON_TOO_MANY_ELEMENTS`. Default: no limit. The cost of a parse is bounded by
+   * the body's size anyway; this bounds the work of whoever walks the values afterwards.
+   */
+  readonly maxElements?: number;
+  /**
    * How bytes become text.
    * - `'utf8-replace'` (default): `bytes.decode('utf-8', errors='replace')` then `json.loads(str)`,
    *   as vLLM's P2P NCCL proxy does: invalid UTF-8 becomes U+FFFD, a leading BOM is an error.

@@ -3,6 +3,7 @@
 
 export type { CanonicalRequest, ParseOptions, PyObject, PyValue } from './canonical-json.js';
 export {
+  CanonicalRequestJob,
   canonicalize,
   canonicalRequest,
   DEFAULT_MAX_DEPTH,
