@@ -6,17 +6,13 @@ export {
   CanonicalRequestJob,
   canonicalize,
   canonicalRequest,
-  DEFAULT_MAX_DEPTH,
   PyNumber,
   parsePyJson,
   prefillBody,
   serializePyJson,
-  withPrefillEdits,
 } from './canonical-json.js';
 export type { CoreErrorCode, CoreErrorOptions, PdErrorOptions } from './errors.js';
 export { CORE_ERROR_CODES, CoreError, PdError } from './errors.js';
-export type { HeaderInput, HeaderOutput } from './hop-headers.js';
-export { stripHopByHop } from './hop-headers.js';
 export type { RequestIdAddresses, ZmqAddress } from './request-id.js';
 export { createRequestId, parseRequestId, parseZmqAddress } from './request-id.js';
 export type { Result } from './result.js';

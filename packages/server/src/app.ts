@@ -12,12 +12,13 @@ import { createConnector } from './connectors/index.js';
 import { createRandom16 } from './connectors/random16.js';
 import type { KvConnector } from './connectors/types.js';
 import { installDynamicWorkers } from './discovery/dynamic-workers.js';
-import { openAiErrorBody } from './errors.js';
+import { ServerError } from './errors.js';
 import { RouterMetrics } from './metrics.js';
 import { createPairSelector } from './policies/index.js';
-import type { PairSelector, RoutingRequest, WorkerView } from './policies/types.js';
+import type { PairSelector } from './policies/types.js';
 import { completionsRoutes } from './routes/completions.js';
 import { JSON_CONTENT_TYPE, type RouterContext, sendError } from './routes/context.js';
+import { countResponses } from './routes/count.js';
 import { installFallbacks } from './routes/fallback.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -41,8 +42,6 @@ export interface BuildServerDeps {
   /** Replaces the configured KV connector (tests: a NIXL connector whose loopback prefill looks remote). */
   readonly connector?: KvConnector;
 }
-
-type ReleasingSelector = PairSelector & { release?: (worker: WorkerView, request: RoutingRequest) => void };
 
 /**
  * Builds the router: a Fastify instance with the proxied completion routes, health, models,
@@ -68,11 +67,11 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
     // a route: answer them in the OpenAI error shape too, as Fastify's default handler does otherwise.
     clientErrorHandler: answerClientError,
     frameworkErrors(error, _request, rawReply) {
-      const status = error.statusCode ?? 400;
-      (rawReply as unknown as FastifyReply)
-        .code(status)
-        .header('content-type', JSON_CONTENT_TYPE)
-        .send(openAiErrorBody('PD_ERR_BAD_REQUEST', 'invalid_request_error', error.message));
+      const statusCode = error.statusCode ?? 400;
+      sendError(
+        rawReply as unknown as FastifyReply,
+        new ServerError('PD_ERR_BAD_REQUEST', error.message, { statusCode }),
+      );
     },
   };
   let logDestination: BatchedLogDestination | undefined;
@@ -86,7 +85,7 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
   const env = deps.env ?? process.env;
   const authorization = upstreamAuthorization(config.upstreamApiKey, env);
   const userAgent = `pd-router/${VERSION}`;
-  const selector: ReleasingSelector =
+  const selector: PairSelector =
     deps.selector ??
     createPairSelector({
       prefillPolicy: config.prefillPolicy,
@@ -120,8 +119,18 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
     config,
     registry,
     selector,
-    releasePolicy: typeof selector.release === 'function' ? selector.release.bind(selector) : undefined,
     connector,
+    legs: {
+      registry,
+      debug,
+      budgets: {
+        collectMs: config.prefillTimeoutMs,
+        firstByteMs: config.decodeTtftTimeoutMs,
+        idleMs: config.streamIdleTimeoutMs,
+        // A client that reads nothing gets as long as a silent worker does.
+        stallMs: config.streamIdleTimeoutMs,
+      },
+    },
     metrics,
     random16: deps.random16 ?? createRandom16(),
     authorization,
@@ -131,6 +140,7 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
   };
   app.decorate('pd', ctx);
 
+  countResponses(app, metrics);
   installFallbacks(app);
   // Before any route: a request that arrives on a kept-alive connection after close() began.
   app.addHook('onRequest', (_request, reply, done) => {
@@ -139,7 +149,7 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
       return;
     }
     reply.header('connection', 'close');
-    sendError(reply, 503, 'PD_ERR_SHUTTING_DOWN', 'service_unavailable', 'the router is shutting down');
+    sendError(reply, new ServerError('PD_ERR_SHUTTING_DOWN', 'the router is shutting down'));
   });
   await app.register(completionsRoutes);
   await app.register(modelsRoutes);
@@ -191,7 +201,7 @@ function answerClientError(this: FastifyInstance, error: Error & { code?: string
   ];
   this.log.debug({ err: error }, 'client error');
   if (socket.writable) {
-    const body = openAiErrorBody('PD_ERR_BAD_REQUEST', 'invalid_request_error', message);
+    const body = new ServerError('PD_ERR_BAD_REQUEST', message, { statusCode: status }).body();
     socket.write(
       `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: ${JSON_CONTENT_TYPE}\r\nConnection: close\r\n\r\n${body}`,
     );
@@ -207,9 +217,7 @@ function installMetricsListener(app: FastifyInstance, ctx: RouterContext): void 
     const s = createServer((req, res) => {
       if (req.method !== 'GET' || req.url?.split('?', 1)[0] !== '/metrics') {
         res.writeHead(404, { 'content-type': JSON_CONTENT_TYPE });
-        res.end(
-          openAiErrorBody('PD_ERR_NOT_FOUND', 'invalid_request_error', 'only GET /metrics is served here'),
-        );
+        res.end(new ServerError('PD_ERR_NOT_FOUND', 'only GET /metrics is served here').body());
         return;
       }
       registry.metrics().then(

@@ -1,11 +1,11 @@
 import { PdError } from '@pd-router/core';
 import { describe, expect, it } from 'vitest';
 import {
+  errorReply,
   errorTypeForStatus,
   openAiErrorBody,
   SERVER_ERROR_CODES,
   ServerError,
-  serverErrorBody,
 } from './errors.js';
 
 describe('ServerError', () => {
@@ -45,12 +45,27 @@ describe('ServerError', () => {
   });
 
   it('serializes to the OpenAI error shape', () => {
-    expect(JSON.parse(serverErrorBody(new ServerError('PD_ERR_NOT_FOUND', 'no route')))).toEqual({
+    expect(JSON.parse(new ServerError('PD_ERR_NOT_FOUND', 'no route').body())).toEqual({
       error: { message: 'no route', type: 'invalid_request_error', param: null, code: 'PD_ERR_NOT_FOUND' },
     });
     expect(openAiErrorBody('C', 'server_error', 'm', 'p')).toBe(
       '{"error":{"message":"m","type":"server_error","param":"p","code":"C"}}',
     );
+  });
+
+  it('turns any error into a status and a body: ours as is, core codes with their status, else 500', () => {
+    const ours = new ServerError('PD_ERR_PREFILL_OVERLOADED', 'busy', { retryAfter: '2' });
+    expect(errorReply(ours)).toBe(ours);
+    expect([ours.statusCode, ours.type, ours.retryAfter]).toEqual([503, 'service_unavailable', '2']);
+    const core = errorReply(new PdError('PD_ERR_JSON_SYNTAX', 'Expecting value', { statusCode: 400 }));
+    expect([core.statusCode, core.code, core.type, core.message]).toEqual([
+      400,
+      'PD_ERR_JSON_SYNTAX',
+      'invalid_request_error',
+      'Expecting value',
+    ]);
+    const bug = errorReply(new TypeError('x is undefined'));
+    expect([bug.statusCode, bug.code, bug.message]).toEqual([500, 'PD_ERR_INTERNAL', 'internal error']);
   });
 
   it.each([

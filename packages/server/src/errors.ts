@@ -1,39 +1,4 @@
-import { PdError } from '@pd-router/core';
-
-/**
- * Every error code the server can produce. Codes are stable (matched on by clients and other
- * packages), never renamed or reused, and each one is listed in docs/errors.md (test-enforced).
- */
-export const SERVER_ERROR_CODES = [
-  'PD_ERR_PREFILL_UNAVAILABLE',
-  'PD_ERR_PREFILL_TIMEOUT',
-  'PD_ERR_PREFILL_REJECTED',
-  'PD_ERR_PREFILL_UPSTREAM_STATUS',
-  'PD_ERR_DECODE_UNAVAILABLE',
-  'PD_ERR_DECODE_TIMEOUT',
-  'PD_ERR_STREAM_IDLE',
-  'PD_ERR_STREAM_BROKEN',
-  'PD_ERR_NO_PREFILL_WORKER',
-  'PD_ERR_NO_DECODE_WORKER',
-  'PD_ERR_BAD_REQUEST',
-  'PD_ERR_PAYLOAD_TOO_LARGE',
-  'PD_ERR_UNSUPPORTED_MEDIA_TYPE',
-  'PD_ERR_NOT_FOUND',
-  'PD_ERR_METHOD_NOT_ALLOWED',
-  'PD_ERR_UNAUTHORIZED',
-  'PD_ERR_INTERNAL',
-  'PD_ERR_KV_CONNECTOR_UNSUPPORTED',
-  'PD_ERR_SHUTTING_DOWN',
-  'PD_ERR_WORKER_NOT_FOUND',
-  'PD_ERR_WORKER_EXISTS',
-  'PD_ERR_DISCOVERY_START_FAILED',
-  'PD_ERR_PREFILL_BAD_ANSWER',
-  'PD_ERR_KV_PARAMS_MISSING',
-  'PD_ERR_KV_PARAMS_INVALID',
-  'PD_ERR_NIXL_BATCH_UNSUPPORTED',
-] as const;
-
-export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
+import { CORE_ERROR_CODES, type CoreErrorCode, PdError } from '@pd-router/core';
 
 /** OpenAI's `error.type` values (plus ours for upstream faults). */
 export type OpenAiErrorType =
@@ -49,8 +14,12 @@ interface CodeInfo {
   readonly type: OpenAiErrorType;
 }
 
-/** Default HTTP status and OpenAI type per code; the one table for upstream faults (no 500s for those). */
-const CODE_INFO: Readonly<Record<ServerErrorCode, CodeInfo>> = {
+/**
+ * Every error code the server can produce, with its default HTTP status and OpenAI type: the one
+ * table for upstream faults (no 500s for those). Codes are stable (matched on by clients and other
+ * packages), never renamed or reused, and each one is listed in docs/errors.md (test-enforced).
+ */
+const CODE_INFO = {
   PD_ERR_PREFILL_UNAVAILABLE: { status: 502, type: 'upstream_error' },
   PD_ERR_PREFILL_TIMEOUT: { status: 504, type: 'timeout_error' },
   // The status is the prefill's own 4xx, relayed; 400 is only the fallback.
@@ -80,7 +49,16 @@ const CODE_INFO: Readonly<Record<ServerErrorCode, CodeInfo>> = {
   PD_ERR_KV_PARAMS_MISSING: { status: 502, type: 'upstream_error' },
   PD_ERR_KV_PARAMS_INVALID: { status: 502, type: 'upstream_error' },
   PD_ERR_NIXL_BATCH_UNSUPPORTED: { status: 400, type: 'invalid_request_error' },
-};
+  // A prefill's 503: the client may retry later (Retry-After), as it would against vLLM itself.
+  PD_ERR_PREFILL_OVERLOADED: { status: 503, type: 'service_unavailable' },
+  // A prefill that answered 200, then an error event or no finish: no KV to hand over.
+  PD_ERR_PREFILL_STREAM_ERROR: { status: 502, type: 'upstream_error' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type ServerErrorCode = keyof typeof CODE_INFO;
+
+/** Every code of CODE_INFO. */
+export const SERVER_ERROR_CODES = Object.keys(CODE_INFO) as readonly ServerErrorCode[];
 
 export interface ServerErrorOptions {
   /** Overrides the code's default status (PD_ERR_PREFILL_REJECTED relays the prefill's 4xx). */
@@ -88,6 +66,8 @@ export interface ServerErrorOptions {
   readonly cause?: unknown;
   /** OpenAI `error.param`: the request field at fault, when known. */
   readonly param?: string | null;
+  /** A `Retry-After` header value (seconds) sent with the answer. */
+  readonly retryAfter?: string;
 }
 
 /**
@@ -96,20 +76,47 @@ export interface ServerErrorOptions {
  * @example
  * throw new ServerError('PD_ERR_NO_DECODE_WORKER', 'no healthy decode worker');
  */
-export class ServerError extends PdError<ServerErrorCode> {
+export class ServerError extends PdError<ServerErrorCode | CoreErrorCode> {
   override readonly statusCode: number;
   readonly type: OpenAiErrorType;
   readonly param: string | null;
+  readonly retryAfter: string | undefined;
 
-  constructor(code: ServerErrorCode, message: string, options: ServerErrorOptions = {}) {
-    const info = CODE_INFO[code];
-    const statusCode = options.statusCode ?? info.status;
+  /** Core's codes (bad request bodies) take the status they carry, 400 by default. */
+  constructor(code: ServerErrorCode | CoreErrorCode, message: string, options: ServerErrorOptions = {}) {
+    const info: CodeInfo | undefined = (CODE_INFO as Partial<Record<string, CodeInfo>>)[code];
+    const statusCode = options.statusCode ?? info?.status ?? 400;
     super(code, message, options.cause === undefined ? { statusCode } : { statusCode, cause: options.cause });
     this.name = 'ServerError';
     this.statusCode = statusCode;
-    this.type = info.type;
+    this.type = info?.type ?? errorTypeForStatus(statusCode);
     this.param = options.param ?? null;
+    this.retryAfter = options.retryAfter;
   }
+
+  /** The OpenAI-shaped body: `{"error": {"message", "type", "param", "code"}}`. */
+  body(): string {
+    return openAiErrorBody(this.code, this.type, this.message, this.param);
+  }
+}
+
+const CORE_CODES: ReadonlySet<string> = new Set(CORE_ERROR_CODES);
+
+/**
+ * Any error as the answer a client gets (the one place that decides an error's status and body):
+ * ours as they are, core's coded input errors with their status, anything else a 500
+ * `PD_ERR_INTERNAL` (a bug: upstream faults and bad input always have a code of their own).
+ *
+ * @example errorReply(new Error('boom')).statusCode // 500
+ */
+export function errorReply(error: unknown): ServerError {
+  if (error instanceof ServerError) return error;
+  if (error instanceof PdError && CORE_CODES.has(error.code)) {
+    const options =
+      error.statusCode === undefined ? { cause: error } : { statusCode: error.statusCode, cause: error };
+    return new ServerError(error.code as CoreErrorCode, error.message, options);
+  }
+  return new ServerError('PD_ERR_INTERNAL', 'internal error', { cause: error });
 }
 
 /** The OpenAI error type that goes with an HTTP status, for codes that are not ours (core's JSON codes). */
@@ -135,9 +142,4 @@ export function openAiErrorBody(
   param: string | null = null,
 ): string {
   return JSON.stringify({ error: { message, type, param, code } });
-}
-
-/** The body of a ServerError. */
-export function serverErrorBody(error: ServerError): string {
-  return openAiErrorBody(error.code, error.type, error.message, error.param);
 }

@@ -70,11 +70,6 @@ export class RouterMetrics {
   readonly #nixlRecomputes: FastCounter;
   /** Label-less: bound once, so it reads 0 before the first rewrite. */
   readonly #nixlRewrites: Child;
-  readonly #nixlRecomputeChildren = new Map<NixlRecomputeReason, Child>();
-  /** route → status → child: no string building per request. */
-  readonly #requestChildren = new Map<string, Map<number, Child>>();
-  readonly #totalChildren = new Map<string, Observer>();
-  readonly #abortChildren = new Map<AbortPhase, Child>();
   readonly #policies: { readonly prefill: string; readonly decode: string };
   #source: WorkerSource = { list: () => [] };
 
@@ -173,31 +168,18 @@ export class RouterMetrics {
     const latency = (role === 'prefill' ? this.#prefill : this.#ttfb).labels(url);
     const policy = this.#policies[role];
     const decisionCounter = this.#decisions;
+    // The policy's own reason is bound once; other reasons and error kinds are looked up in the
+    // metric's own table (FastMetric.labels), which keeps each child once.
     const plain = decisionCounter.labels(role, url, policy, policy);
-    const reasons = new Map<string, Child>();
-    const errors = new Map<UpstreamErrorKind, Child>();
     const counter = this.#errors;
     return {
       latency,
       decision(reason) {
-        if (reason === undefined || reason === policy) {
-          plain.inc();
-          return;
-        }
-        let child = reasons.get(reason);
-        if (child === undefined) {
-          child = decisionCounter.labels(role, url, policy, reason);
-          reasons.set(reason, child);
-        }
-        child.inc();
+        if (reason === undefined || reason === policy) plain.inc();
+        else decisionCounter.labels(role, url, policy, reason).inc();
       },
       error(kind) {
-        let child = errors.get(kind);
-        if (child === undefined) {
-          child = counter.labels(role, url, kind);
-          errors.set(kind, child);
-        }
-        child.inc();
+        counter.labels(role, url, kind).inc();
       },
     };
   }
@@ -212,46 +194,22 @@ export class RouterMetrics {
     this.#errors.removeWhere(ofWorker);
   }
 
+  /** Counts a response (routes/count.ts, the one place that does). */
   request(route: string, status: number): void {
-    let byStatus = this.#requestChildren.get(route);
-    if (byStatus === undefined) {
-      byStatus = new Map();
-      this.#requestChildren.set(route, byStatus);
-    }
-    let child = byStatus.get(status);
-    if (child === undefined) {
-      child = this.#requests.labels(route, String(status));
-      byStatus.set(status, child);
-    }
-    child.inc();
+    this.#requests.labels(route, String(status)).inc();
   }
 
   totalDuration(route: string, seconds: number): void {
-    let child = this.#totalChildren.get(route);
-    if (child === undefined) {
-      child = this.#total.labels(route);
-      this.#totalChildren.set(route, child);
-    }
-    child.observe(seconds);
+    this.#total.labels(route).observe(seconds);
   }
 
   clientAbort(phase: AbortPhase): void {
-    let child = this.#abortChildren.get(phase);
-    if (child === undefined) {
-      child = this.#aborts.labels(phase);
-      this.#abortChildren.set(phase, child);
-    }
-    child.inc();
+    this.#aborts.labels(phase).inc();
   }
 
   /** A NIXL decode sent without the prefill's kv_transfer_params (it recomputes the prompt). */
   nixlRecompute(reason: NixlRecomputeReason): void {
-    let child = this.#nixlRecomputeChildren.get(reason);
-    if (child === undefined) {
-      child = this.#nixlRecomputes.labels(reason);
-      this.#nixlRecomputeChildren.set(reason, child);
-    }
-    child.inc();
+    this.#nixlRecomputes.labels(reason).inc();
   }
 
   /** A NIXL remote_host rewritten to the prefill's host. */

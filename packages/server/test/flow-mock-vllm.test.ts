@@ -77,18 +77,66 @@ describe('against mock-vllm (real P2P NCCL hand-off over ZeroMQ)', () => {
   });
 
   it('a prefill 5xx fault: 502 and no decode', async () => {
-    await pair.prefill.setFaults({ kind: 'status', status: 503, message: 'engine overloaded', times: 1 });
+    await pair.prefill.setFaults({ kind: 'status', status: 500, message: 'engine dead', times: 1 });
     const res = await post('/v1/completions', '{"model": "mock-model", "prompt": "x", "max_tokens": 2}');
     expect(res.statusCode).toBe(502);
     expect(await res.body.json()).toEqual({
       error: {
-        message: 'prefill worker #1 answered HTTP 503: engine overloaded',
+        message: 'prefill worker #1 answered HTTP 500: engine dead',
         type: 'upstream_error',
         param: null,
         code: 'PD_ERR_PREFILL_UPSTREAM_STATUS',
       },
     });
     expect(pair.decode.received).toHaveLength(0);
+  });
+
+  it('a prefill 503 (the only prefill worker): 503 with Retry-After, and no decode (issue #14)', async () => {
+    await pair.prefill.setFaults({ kind: 'status', status: 503, message: 'engine overloaded', times: 1 });
+    const res = await post('/v1/completions', '{"model": "mock-model", "prompt": "x", "max_tokens": 2}');
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(await res.body.json()).toEqual({
+      error: {
+        message: 'prefill worker #1 answered HTTP 503: engine overloaded',
+        type: 'service_unavailable',
+        param: null,
+        code: 'PD_ERR_PREFILL_OVERLOADED',
+      },
+    });
+    expect(pair.decode.received).toHaveLength(0);
+  });
+
+  it('a prefill stream that carries an error event after its 200, or ends without a finish: a coded 502, no decode (issue #14)', async () => {
+    const body = '{"model": "mock-model", "prompt": "x", "max_tokens": 2, "stream": true}';
+    const streams = [
+      [
+        'data: {"error": {"message": "engine step failed", "type": "InternalServerError", "param": null, "code": 500}}\n\ndata: [DONE]\n\n',
+        'prefill worker #1 ended its stream with an error: engine step failed',
+      ],
+      [
+        'data: {"id":"cmpl-1","choices":[{"index":0,"text":" tok0","logprobs":null,"finish_reason":null}]}\n\ndata: [DONE]\n\n',
+        'prefill worker #1 ended its stream without finishing',
+      ],
+    ] as const;
+    for (const [stream, message] of streams) {
+      await pair.prefill.setFaults({
+        kind: 'body',
+        contentType: 'text/event-stream',
+        body: stream,
+        times: 1,
+      });
+      const res = await post('/v1/completions', body);
+      expect(res.statusCode).toBe(502);
+      expect(await res.body.json()).toEqual({
+        error: { message, type: 'upstream_error', param: null, code: 'PD_ERR_PREFILL_STREAM_ERROR' },
+      });
+    }
+    expect(pair.decode.received).toHaveLength(0);
+    const metrics = await (await request(`${pair.router.url}/metrics`)).body.text();
+    expect(metrics).toMatch(
+      /pd_router_upstream_errors_total\{role="prefill",worker="[^"]+",kind="bad_response"\} 2/,
+    );
   });
 
   it("a prompt too long for the model: the prefill's 400 and vLLM's message, no decode", async () => {

@@ -104,7 +104,7 @@ describe('logs', () => {
     expect(entries).toHaveLength(1);
     expect(entries[0]?.msg).toBe('request rejected');
     expect(entries[0]?.fields).not.toHaveProperty('msg');
-    expect(entries[0]?.fields).toMatchObject({ status: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+    expect(entries[0]?.fields).toMatchObject({ status: 415, code: 'PD_ERR_UNSUPPORTED_MEDIA_TYPE' });
     expect(entries[0]?.fields['detail']).toMatch(/Unsupported Media Type/);
   });
 

@@ -27,7 +27,7 @@ describe('/metrics with real mock-vllm workers', () => {
   it('counts successes, upstream failures per leg and kind, a broken stream and a client abort', async () => {
     for (let i = 0; i < 3; i++) expect((await complete({})).status).toBe(200);
 
-    await pair.prefill.setFaults({ kind: 'status', status: 503, times: 1 });
+    await pair.prefill.setFaults({ kind: 'status', status: 500, times: 1 });
     expect((await complete({})).status).toBe(502);
 
     await pair.decode.setFaults({ kind: 'status', status: 500, times: 1 });

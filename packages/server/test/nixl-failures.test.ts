@@ -74,7 +74,7 @@ describe('NIXL prefill failures: an honest error, and no decode', () => {
   });
 
   it('a prefill 5xx is a 502 PD_ERR_PREFILL_UPSTREAM_STATUS', async () => {
-    await prefill.setFaults([{ kind: 'status', status: 503 }]);
+    await prefill.setFaults([{ kind: 'status', status: 500 }]);
     const router = await routerFor(prefill.workerSpec);
     const res = await post(router, '/v1/completions', completionsBody());
     expect(res.status).toBe(502);

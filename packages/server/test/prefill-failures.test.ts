@@ -31,14 +31,16 @@ async function setup(
   return { p, d, router };
 }
 
-async function post(router: Router): Promise<{ status: number; body: unknown }> {
+async function post(router: Router): Promise<{ status: number; body: unknown; retryAfter?: unknown }> {
   const res = await request(`${router.url}/v1/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: SEED_COMPLETIONS_BODY,
   });
   expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-  return { status: res.statusCode, body: await res.body.json() };
+  const retryAfter = res.headers['retry-after'];
+  const answer = { status: res.statusCode, body: await res.body.json() };
+  return retryAfter === undefined ? answer : { ...answer, retryAfter };
 }
 
 function error(code: string, type: string, message: string, param: string | null = null) {
@@ -120,7 +122,7 @@ describe('prefill failures: never a hang, never a decode', () => {
     expect(d.received).toHaveLength(0);
   });
 
-  it("4xx in vLLM's older flat shape, and 429, are relayed too", async () => {
+  it("4xx in vLLM's older flat shape, and 429, are relayed too (429 with Retry-After: no other worker takes it)", async () => {
     const { p, router } = await setup();
     p.handler = jsonAnswer(
       { object: 'error', message: 'slow down', type: 'RateLimitError', param: null, code: 429 },
@@ -129,6 +131,7 @@ describe('prefill failures: never a hang, never a decode', () => {
     expect(await post(router)).toEqual({
       status: 429,
       body: error('PD_ERR_PREFILL_REJECTED', 'invalid_request_error', 'slow down'),
+      retryAfter: '1',
     });
   });
 
@@ -149,21 +152,27 @@ describe('prefill failures: never a hang, never a decode', () => {
     expect(d.received).toHaveLength(0);
   });
 
-  it('reads a gzip-compressed error body', async () => {
-    const { p, router } = await setup();
+  it('reads a gzip-compressed error body; a 503 reaches the client as 503 with Retry-After (issue #14)', async () => {
+    const { p, d, router } = await setup();
     p.handler = (_req, res) => {
       const gz = gzipSync(JSON.stringify({ error: { message: 'engine dead', code: 503 } }));
-      res.writeHead(503, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.writeHead(503, {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'retry-after': '3',
+      });
       res.end(gz);
     };
     expect(await post(router)).toEqual({
-      status: 502,
+      status: 503,
       body: error(
-        'PD_ERR_PREFILL_UPSTREAM_STATUS',
-        'upstream_error',
+        'PD_ERR_PREFILL_OVERLOADED',
+        'service_unavailable',
         'prefill worker #1 answered HTTP 503: engine dead',
       ),
+      retryAfter: '3',
     });
+    expect(d.received).toHaveLength(0);
   });
 
   it('names internal addresses only at log level debug', async () => {

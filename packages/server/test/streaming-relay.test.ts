@@ -61,8 +61,9 @@ describe('streaming relay', () => {
     let prefillEnded = 0;
     p.handler = async (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: {"p": 1}\n\n');
+      res.write('data: {"p": 1, "choices": [{"finish_reason": null}]}\n\n');
       await new Promise((r) => setTimeout(r, 200));
+      res.write('data: {"p": 2, "choices": [{"finish_reason": "length"}]}\n\n');
       prefillEnded = performance.now();
       res.end('data: [DONE]\n\n');
     };

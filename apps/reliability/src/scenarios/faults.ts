@@ -46,6 +46,12 @@ export interface FaultCase {
 }
 
 const SLOW_MS = 1_500;
+/** vLLM's in-stream error (`create_streaming_error_response`) after a 200, then `[DONE]`. */
+const PREFILL_ERROR_EVENT =
+  'data: {"error": {"message": "engine step failed", "type": "InternalServerError", "param": null, "code": 500}}\n\ndata: [DONE]\n\n';
+/** A stream cut short by a broken proxy: events, `[DONE]`, but no choice ever finished. */
+const PREFILL_UNFINISHED =
+  'data: {"id":"cmpl-1","choices":[{"index":0,"text":" tok0","logprobs":null,"finish_reason":null}]}\n\ndata: [DONE]\n\n';
 
 function err(status: number, code: string): ClientOutcome {
   return { status, code, end: 'body' };
@@ -92,7 +98,7 @@ const P2P_FAULT_CASES: readonly FaultCase[] = [
   prefill(
     'status-503',
     { kind: 'status', status: 503 },
-    ...same(err(502, 'PD_ERR_PREFILL_UPSTREAM_STATUS')),
+    ...same(err(503, 'PD_ERR_PREFILL_OVERLOADED')),
     'none',
   ),
   prefill(
@@ -141,6 +147,21 @@ const P2P_FAULT_CASES: readonly FaultCase[] = [
     'none',
   ),
   prefill('malformed-sse', { kind: 'malformed-sse' }, OK_JSON, OK_SSE, 'none'),
+  {
+    ...prefill(
+      'stream-error-event',
+      { kind: 'body', contentType: 'text/event-stream', body: PREFILL_ERROR_EVENT },
+      ...same(err(502, 'PD_ERR_PREFILL_STREAM_ERROR')),
+      'none',
+    ),
+    note: 'a 200 whose stream carries an error event, as vLLM sends when generation fails: a quick coded error, no decode',
+  },
+  prefill(
+    'stream-without-finish',
+    { kind: 'body', contentType: 'text/event-stream', body: PREFILL_UNFINISHED },
+    ...same(err(502, 'PD_ERR_PREFILL_STREAM_ERROR')),
+    'none',
+  ),
   prefill(
     'stall-over-budget',
     { kind: 'stall', ms: SLOW_MS },

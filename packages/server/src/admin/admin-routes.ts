@@ -1,10 +1,10 @@
 import { parseWorkerUrl } from '@pd-router/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ServerError } from '../errors.js';
-import { JSON_CONTENT_TYPE, sendError, sendServerError } from '../routes/context.js';
+import { ADMIN_REALM, bearerAuth } from '../routes/auth.js';
+import { JSON_CONTENT_TYPE, sendError } from '../routes/context.js';
 import type { WorkerRegistry } from '../workers/registry.js';
 import type { Worker, WorkerRole } from '../workers/worker.js';
-import { adminAuth } from './admin-auth.js';
 import { adminWorkerSchema, adminWorkerView } from './worker-view.js';
 
 const ROLES = ['prefill', 'decode'] as const;
@@ -72,16 +72,13 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   const registry = ctx.registry;
   const adminKey = ctx.config.adminApiKey;
   if (adminKey === undefined) return;
-  const count = (route: string, status: number): void => ctx.metrics.request(route, status);
-  app.addHook('onRequest', adminAuth(adminKey, count));
+  const auth = bearerAuth([adminKey], ADMIN_REALM);
+  if (auth !== undefined) app.addHook('onRequest', auth);
 
-  const send = (reply: FastifyReply, route: string, status: number, body: unknown): FastifyReply => {
-    count(route, status);
-    return reply.code(status).header('content-type', JSON_CONTENT_TYPE).send(body);
-  };
-  const notFound = (reply: FastifyReply, route: string, params: WorkerParams): void => {
-    count(route, 404);
-    sendServerError(
+  const send = (reply: FastifyReply, status: number, body: unknown): FastifyReply =>
+    reply.code(status).header('content-type', JSON_CONTENT_TYPE).send(body);
+  const notFound = (reply: FastifyReply, params: WorkerParams): void => {
+    sendError(
       reply,
       new ServerError('PD_ERR_WORKER_NOT_FOUND', `no ${params.role} worker ${JSON.stringify(params.worker)}`),
     );
@@ -89,7 +86,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/admin/workers', { schema: { response: { 200: workerList } } }, (_request, reply) => {
     const zmq = app.hasDecorator('dynamicWorkers') ? app.dynamicWorkers.zmq : undefined;
-    return send(reply, '/admin/workers', 200, {
+    return send(reply, 200, {
       workers: registry.list().map(adminWorkerView),
       discovery: { zmq: zmq?.address ?? null, kubernetes: ctx.config.kubernetes !== undefined },
     });
@@ -109,20 +106,20 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     (request, reply) => {
-      const route = '/admin/workers';
       const { role, url } = request.body;
       // NIXL needs no ZMQ address, so `http://[::1]:8000` is a whole worker there (as on the CLI).
       const parsed = parseWorkerUrl(url, ctx.config.kvConnector === 'nixl' ? ZMQ_UNUSED : undefined);
       if (!parsed.ok) {
-        count(route, 400);
-        sendError(reply, 400, parsed.error.code, 'invalid_request_error', parsed.error.message, 'url');
+        sendError(
+          reply,
+          new ServerError(parsed.error.code, parsed.error.message, { statusCode: 400, param: 'url' }),
+        );
         return reply;
       }
       const address = parsed.value;
       const existing = registry.get(`${role}:${address.url}`);
       if (existing !== undefined) {
-        count(route, 409);
-        sendServerError(
+        sendError(
           reply,
           new ServerError(
             'PD_ERR_WORKER_EXISTS',
@@ -139,7 +136,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         );
       }
       request.log.info({ worker: worker.url, role, zmq: address.zmq.text }, 'admin: worker added');
-      return send(reply, route, 201, { worker: adminWorkerView(worker), warnings });
+      return send(reply, 201, { worker: adminWorkerView(worker), warnings });
     },
   );
 
@@ -147,32 +144,30 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     '/admin/workers/:role/:worker',
     { schema: { params: workerParams, response: { 200: oneWorker } } },
     (request, reply) => {
-      const route = '/admin/workers/:role/:worker';
       const worker = findWorker(registry, request.params.role, request.params.worker);
-      if (worker === undefined) return notFound(reply, route, request.params);
+      if (worker === undefined) return notFound(reply, request.params);
       registry.remove(worker.id);
       request.log.info(
         { worker: worker.url, role: worker.role, inFlight: worker.inFlight, source: worker.source },
         'admin: worker removed (in-flight requests finish)',
       );
-      return send(reply, route, 200, { worker: adminWorkerView(worker) });
+      return send(reply, 200, { worker: adminWorkerView(worker) });
     },
   );
 
   for (const action of ['drain', 'undrain'] as const) {
-    const route = `/admin/workers/:role/:worker/${action}`;
     app.post<{ Params: WorkerParams }>(
-      route,
+      `/admin/workers/:role/:worker/${action}`,
       { schema: { params: workerParams, response: { 200: oneWorker } } },
       (request, reply) => {
         const worker = findWorker(registry, request.params.role, request.params.worker);
-        if (worker === undefined) return notFound(reply, route, request.params);
+        if (worker === undefined) return notFound(reply, request.params);
         registry.drain(worker.id, action === 'drain');
         request.log.info(
           { worker: worker.url, role: worker.role, inFlight: worker.inFlight },
           `admin: worker ${action}ed`,
         );
-        return send(reply, route, 200, { worker: adminWorkerView(worker) });
+        return send(reply, 200, { worker: adminWorkerView(worker) });
       },
     );
   }

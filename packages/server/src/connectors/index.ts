@@ -23,4 +23,11 @@ export type { NixlConnectorOptions } from './nixl.js';
 export { createNixlConnector, NIXL_PREFILL_ANSWER_LIMIT_BYTES } from './nixl.js';
 export type { NixlRecomputeReason } from './nixl-params.js';
 export { p2pNcclConnector } from './p2p-nccl.js';
-export type { DecodeRequest, KvConnector, PreparedRequest } from './types.js';
+export type {
+  DecodeRequest,
+  KvConnector,
+  Leg,
+  LegRun,
+  PreparedRequest,
+  SequentialConnector,
+} from './types.js';

@@ -2,7 +2,7 @@ import { parseWorkerUrl, type WorkerAddress } from '@pd-router/core';
 import { describe, expect, it } from 'vitest';
 import { ServerError } from '../errors.js';
 import { createNixlConnector } from './nixl.js';
-import type { KvConnector } from './types.js';
+import type { SequentialConnector } from './types.js';
 
 const SKELETON =
   '{"do_remote_decode": true, "do_remote_prefill": false, "remote_engine_id": null, "remote_block_ids": null, "remote_host": null, "remote_port": null}';
@@ -17,7 +17,7 @@ function address(spec: string): WorkerAddress {
 const LOCAL_P = address('http://127.0.0.1:20001');
 const REMOTE_P = address('http://10.0.0.5:8000');
 
-function connector(overrides: Partial<Parameters<typeof createNixlConnector>[0]> = {}): KvConnector {
+function connector(overrides: Partial<Parameters<typeof createNixlConnector>[0]> = {}): SequentialConnector {
   return createNixlConnector({ onMissingParams: 'recompute', rewriteRemoteHost: true, ...overrides });
 }
 
@@ -28,7 +28,11 @@ function prefillOf(body: string, c = connector()): string {
 }
 
 /** The decode request for a client body and a prefill answer (text). */
-function decodeOf(body: string, answer: string, options: { c?: KvConnector; p?: WorkerAddress } = {}) {
+function decodeOf(
+  body: string,
+  answer: string,
+  options: { c?: SequentialConnector; p?: WorkerAddress } = {},
+) {
   const c = options.c ?? connector();
   const prepared = c.prepare(enc(body));
   if (!prepared.ok) throw prepared.error;

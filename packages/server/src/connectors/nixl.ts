@@ -13,7 +13,8 @@ import { ServerError } from '../errors.js';
 import { NIXL_TOY_PROXY_HEADER_ORDER } from '../upstream/headers.js';
 import { hostOf, isLocalHost } from './local-host.js';
 import { checkPrefillParams } from './nixl-params.js';
-import type { DecodeRequest, KvConnector, PreparedRequest } from './types.js';
+import { runSequential } from './sequential.js';
+import type { DecodeRequest, PreparedRequest, SequentialConnector } from './types.js';
 import { uuid4 } from './uuid4.js';
 
 /**
@@ -118,14 +119,18 @@ function batchError(body: PyObject): ServerError | undefined {
  * @example
  * const connector = createNixlConnector({ onMissingParams: 'recompute', rewriteRemoteHost: true });
  */
-export function createNixlConnector(options: NixlConnectorOptions): KvConnector {
+export function createNixlConnector(options: NixlConnectorOptions): SequentialConnector {
   const isLocal = options.isLocalHost ?? isLocalHost;
   const fail = options.onMissingParams === 'fail';
-  return {
+  const connector: SequentialConnector = {
     name: 'nixl',
     headerOrder: NIXL_TOY_PROXY_HEADER_ORDER,
-    readsPrefillAnswer: true,
     prefillAnswerLimitBytes: NIXL_PREFILL_ANSWER_LIMIT_BYTES,
+
+    // `this`, not `connector`: a copy with other settings (tests: a smaller answer limit) runs with them.
+    run(request, legs) {
+      return runSequential(this, request, legs);
+    },
 
     prepare(raw) {
       const parsed = parsePyJson(raw, PYTHON_BYTES);
@@ -225,4 +230,5 @@ export function createNixlConnector(options: NixlConnectorOptions): KvConnector 
       return ok(rewrite === undefined ? { body } : { body, remoteHostRewrite: rewrite });
     },
   };
+  return connector;
 }

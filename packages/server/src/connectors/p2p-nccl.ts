@@ -1,6 +1,7 @@
 import { canonicalRequest, createRequestId, ok } from '@pd-router/core';
 import { REFERENCE_PROXY_HEADER_ORDER } from '../upstream/headers.js';
-import type { KvConnector } from './types.js';
+import { runSequential } from './sequential.js';
+import type { SequentialConnector } from './types.js';
 
 /**
  * vLLM's P2pNcclConnector, as its reference proxy drives it: the prefill gets the canonical body
@@ -10,10 +11,9 @@ import type { KvConnector } from './types.js';
  * @example
  * const prepared = p2pNcclConnector.prepare(bytes);
  */
-export const p2pNcclConnector: KvConnector = {
+export const p2pNcclConnector: SequentialConnector = {
   name: 'p2p-nccl',
   headerOrder: REFERENCE_PROXY_HEADER_ORDER,
-  readsPrefillAnswer: false,
   prefillAnswerLimitBytes: 0,
   prepare(raw) {
     // CanonicalRequest already has the PreparedRequest shape: one parse, both bodies.
@@ -25,5 +25,8 @@ export const p2pNcclConnector: KvConnector = {
   decodeBody(request) {
     // Always set by prepare() for this connector.
     return ok({ body: request.decode ?? '' });
+  },
+  run(request, legs) {
+    return runSequential(this, request, legs);
   },
 };

@@ -20,8 +20,6 @@ export interface RoutingRequest {
 export interface Policy {
   readonly name: string;
   pick(workers: readonly WorkerView[], request: RoutingRequest): WorkerView;
-  /** Called when a request on `worker` ends (any outcome) so stateful policies can account for it. */
-  release?(worker: WorkerView, request: RoutingRequest): void;
 }
 
 export interface PairChoice {

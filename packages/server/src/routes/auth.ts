@@ -1,16 +1,32 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { ServerError } from '../errors.js';
 import { sendError } from './context.js';
 
 export type AuthHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+
+/** What a refusal says: the client routes' wording, or the admin API's. */
+export interface AuthRealm {
+  /** The `WWW-Authenticate` value. */
+  readonly challenge: string;
+  readonly message: string;
+}
+
+export const CLIENT_REALM: AuthRealm = { challenge: 'Bearer', message: 'missing or invalid API key' };
+export const ADMIN_REALM: AuthRealm = {
+  challenge: 'Bearer realm="pd-router admin"',
+  message: 'missing or invalid admin API key',
+};
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
 /**
- * An onRequest hook that accepts `Authorization: Bearer <key>` for any of `keys` and answers 401
- * otherwise. Undefined when no key is configured: no hook, no cost.
+ * The one bearer-auth hook (client routes with `--api-key`, `/workers`, the admin API with
+ * `--admin-api-key`): an onRequest hook that accepts `Authorization: Bearer <key>` for any of
+ * `keys` and answers 401 `PD_ERR_UNAUTHORIZED` with `WWW-Authenticate` otherwise. Undefined when
+ * no key is configured: no hook, no cost.
  *
  * Constant time, lengths included: both sides are SHA-256 digests (a plain buffer compare must
  * first check lengths, so the time to reject would tell a guess of the right length), and every
@@ -20,7 +36,7 @@ function digest(text: string): Buffer {
  * const hook = bearerAuth(['sk-1']);
  * if (hook) app.addHook('onRequest', hook);
  */
-export function bearerAuth(keys: readonly string[]): AuthHook | undefined {
+export function bearerAuth(keys: readonly string[], realm: AuthRealm = CLIENT_REALM): AuthHook | undefined {
   if (keys.length === 0) return undefined;
   const expected = keys.map((k) => digest(`Bearer ${k}`));
   return (request, reply, done) => {
@@ -30,8 +46,7 @@ export function bearerAuth(keys: readonly string[]): AuthHook | undefined {
     let match = false;
     for (const e of expected) match = timingSafeEqual(e, hash) || match;
     if (match && typeof given === 'string') return done();
-    reply.header('www-authenticate', 'Bearer');
-    sendError(reply, 401, 'PD_ERR_UNAUTHORIZED', 'authentication_error', 'missing or invalid API key');
-    request.server.pd.metrics.request(request.routeOptions.url ?? request.url, 401);
+    reply.header('www-authenticate', realm.challenge);
+    sendError(reply, new ServerError('PD_ERR_UNAUTHORIZED', realm.message));
   };
 }

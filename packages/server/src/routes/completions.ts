@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ServerError } from '../errors.js';
+import { contentCodings } from '../stream/decompress.js';
 import { bearerAuth } from './auth.js';
 import { Exchange } from './exchange.js';
 
@@ -16,16 +17,6 @@ const JSON_SUFFIX_TYPE = /^application\/[^;\s]+\+json\s*(?:;|$)/i;
 /** A header value quoted in a message is cut to this length. */
 const QUOTED_HEADER_CHARS = 64;
 
-/** True when Content-Encoding leaves the body as is: absent, empty or `identity` only. */
-function isIdentityEncoding(value: string | undefined): boolean {
-  if (value === undefined) return true;
-  for (const token of value.split(',')) {
-    const coding = token.trim().toLowerCase();
-    if (coding !== '' && coding !== 'identity') return false;
-  }
-  return true;
-}
-
 /**
  * Refuses compressed request bodies with 415 (RFC 9110's answer to an unsupported content coding),
  * before the body is read. Decoding them is not worth it: neither vLLM nor the reference proxy
@@ -35,7 +26,7 @@ function isIdentityEncoding(value: string | undefined): boolean {
  */
 function refuseContentEncoding(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
   const encoding = request.headers['content-encoding'];
-  if (isIdentityEncoding(encoding)) {
+  if (contentCodings(encoding).length === 0) {
     done();
     return;
   }

@@ -1,9 +1,10 @@
 import type { FastifyReply } from 'fastify';
 import type { Config } from '../config/types.js';
 import type { KvConnector } from '../connectors/types.js';
-import { type OpenAiErrorType, openAiErrorBody, type ServerError } from '../errors.js';
+import { errorReply } from '../errors.js';
 import type { RouterMetrics } from '../metrics.js';
-import type { PairSelector, RoutingRequest, WorkerView } from '../policies/types.js';
+import type { PairSelector } from '../policies/types.js';
+import type { LegEnv } from '../upstream/leg.js';
 import type { WorkerRegistry } from '../workers/registry.js';
 
 /** Everything the routes share, built once by buildServer and decorated onto the instance as `pd`. */
@@ -11,9 +12,9 @@ export interface RouterContext {
   readonly config: Config;
   readonly registry: WorkerRegistry;
   readonly selector: PairSelector;
-  /** The selector's release hook, if its policies keep per-request state. */
-  readonly releasePolicy: ((worker: WorkerView, request: RoutingRequest) => void) | undefined;
   readonly connector: KvConnector;
+  /** What every upstream leg shares: the registry, the leg budgets, the debug flag. */
+  readonly legs: LegEnv;
   readonly metrics: RouterMetrics;
   readonly random16: () => Uint8Array;
   /** Upstream `Authorization` and `User-Agent`, resolved once. */
@@ -34,21 +35,13 @@ declare module 'fastify' {
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
-/** Sends an OpenAI-shaped error. */
-export function sendError(
-  reply: FastifyReply,
-  status: number,
-  code: string,
-  type: OpenAiErrorType,
-  message: string,
-  param: string | null = null,
-): void {
-  reply
-    .code(status)
-    .header('content-type', JSON_CONTENT_TYPE)
-    .send(openAiErrorBody(code, type, message, param));
-}
-
-export function sendServerError(reply: FastifyReply, error: ServerError): void {
-  sendError(reply, error.statusCode, error.code, error.type, error.message, error.param);
+/**
+ * Answers any error in the OpenAI shape (errorReply decides its status and body), with
+ * `Retry-After` when it carries one. Returns the status sent.
+ */
+export function sendError(reply: FastifyReply, error: unknown): number {
+  const e = errorReply(error);
+  if (e.retryAfter !== undefined) reply.header('retry-after', e.retryAfter);
+  reply.code(e.statusCode).header('content-type', JSON_CONTENT_TYPE).send(e.body());
+  return e.statusCode;
 }

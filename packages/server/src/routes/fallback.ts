@@ -1,16 +1,24 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorTypeForStatus, ServerError } from '../errors.js';
-import { sendError, sendServerError } from './context.js';
+import { errorReply, ServerError } from '../errors.js';
+import { sendError } from './context.js';
 
-/** Fastify's own error codes that mean "bad request input", mapped to ours. */
-const FASTIFY_CODES: Readonly<Record<string, 'PD_ERR_PAYLOAD_TOO_LARGE' | 'PD_ERR_UNSUPPORTED_MEDIA_TYPE'>> =
-  {
-    FST_ERR_CTP_BODY_TOO_LARGE: 'PD_ERR_PAYLOAD_TOO_LARGE',
-    FST_ERR_CTP_INVALID_MEDIA_TYPE: 'PD_ERR_UNSUPPORTED_MEDIA_TYPE',
-  };
-
-function routeLabel(request: FastifyRequest): string {
-  return request.routeOptions.url ?? '(unmatched)';
+/**
+ * Fastify's own errors as ours: input problems keep a 4xx with our code, anything else is
+ * handed on as is (errorReply makes it a 500: a bug).
+ */
+function fromFastify(error: FastifyError | Error, maxPayloadSize: number): unknown {
+  if (error instanceof ServerError) return error;
+  const { code, statusCode } = error as FastifyError;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new ServerError('PD_ERR_PAYLOAD_TOO_LARGE', `request body is larger than ${maxPayloadSize} bytes`);
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return new ServerError(
+      'PD_ERR_UNSUPPORTED_MEDIA_TYPE',
+      'Content-Type must be application/json (or application/*+json)',
+    );
+  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500)
+    return new ServerError('PD_ERR_BAD_REQUEST', error.message, { statusCode });
+  return error;
 }
 
 /**
@@ -18,50 +26,12 @@ function routeLabel(request: FastifyRequest): string {
  * to an OpenAI-shaped JSON answer with our code. Never 500 for input problems.
  */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const ctx = request.server.pd;
-  let status: number;
-  if (error instanceof ServerError) {
-    status = error.statusCode;
-    sendServerError(reply, error);
-  } else {
-    const fastifyCode = (error as FastifyError).code;
-    const statusCode = (error as FastifyError).statusCode;
-    const ours = fastifyCode === undefined ? undefined : FASTIFY_CODES[fastifyCode];
-    if (ours === 'PD_ERR_PAYLOAD_TOO_LARGE') {
-      status = 413;
-      sendError(
-        reply,
-        413,
-        ours,
-        'invalid_request_error',
-        `request body is larger than ${ctx.config.maxPayloadSize} bytes`,
-      );
-    } else if (ours === 'PD_ERR_UNSUPPORTED_MEDIA_TYPE') {
-      status = 415;
-      sendError(
-        reply,
-        415,
-        ours,
-        'invalid_request_error',
-        'Content-Type must be application/json (or application/*+json)',
-      );
-    } else if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
-      status = statusCode;
-      sendError(reply, status, 'PD_ERR_BAD_REQUEST', errorTypeForStatus(status), error.message);
-    } else {
-      status = 500;
-      request.log.error({ err: error }, 'internal error');
-      sendError(reply, 500, 'PD_ERR_INTERNAL', 'server_error', 'internal error');
-    }
-  }
-  ctx.metrics.request(routeLabel(request), status);
+  const answer = errorReply(fromFastify(error, request.server.pd.config.maxPayloadSize));
+  const status = sendError(reply, answer);
+  if (status >= 500) request.log.error({ err: error }, 'internal error');
   // The error's text goes under `detail` (as in the exchange's line): a `msg` field would be a
-  // second "msg" key next to pino's own.
-  if (status < 500)
-    request.log.info(
-      { status, code: (error as FastifyError).code, detail: error.message },
-      'request rejected',
-    );
+  // second "msg" key next to pino's own. The code is the one the client received.
+  else request.log.info({ status, code: answer.code, detail: error.message }, 'request rejected');
 }
 
 /**
@@ -83,21 +53,13 @@ export function installFallbacks(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?', 1)[0] ?? request.url;
     const allowed = methodsByPath.get(path);
-    const ctx = request.server.pd;
     if (allowed !== undefined) {
       const allow = [...allowed].sort().join(', ');
       reply.header('allow', allow);
-      sendError(
-        reply,
-        405,
-        'PD_ERR_METHOD_NOT_ALLOWED',
-        'invalid_request_error',
-        `method ${request.method} is not allowed on ${path} (allowed: ${allow})`,
-      );
-      ctx.metrics.request(path, 405);
+      const message = `method ${request.method} is not allowed on ${path} (allowed: ${allow})`;
+      sendError(reply, new ServerError('PD_ERR_METHOD_NOT_ALLOWED', message));
       return;
     }
-    sendError(reply, 404, 'PD_ERR_NOT_FOUND', 'invalid_request_error', `no route ${request.method} ${path}`);
-    ctx.metrics.request('(unmatched)', 404);
+    sendError(reply, new ServerError('PD_ERR_NOT_FOUND', `no route ${request.method} ${path}`));
   });
 }

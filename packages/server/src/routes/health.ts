@@ -51,17 +51,14 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get('/health', { schema }, (_request, reply) => {
     const body = state(false);
     const status = body.status === 'ok' ? 200 : 503;
-    ctx.metrics.request('/health', status);
     return reply.code(status).header('content-type', JSON_CONTENT_TYPE).send(body);
   });
   app.get('/readiness', { schema }, (_request, reply) => {
     const body = state(true);
     const status = body.status === 'ok' ? 200 : 503;
-    ctx.metrics.request('/readiness', status);
     return reply.code(status).header('content-type', JSON_CONTENT_TYPE).send(body);
   });
   app.get('/liveness', { schema: { response: { 200: okSchema } } }, (_request, reply) => {
-    ctx.metrics.request('/liveness', 200);
     return reply.header('content-type', JSON_CONTENT_TYPE).send({ status: 'ok' });
   });
 }

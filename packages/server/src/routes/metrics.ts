@@ -5,7 +5,6 @@ export async function metricsRoutes(app: FastifyInstance): Promise<void> {
   const ctx = app.pd;
   app.get('/metrics', async (_request, reply) => {
     const text = await ctx.metrics.registry.metrics();
-    ctx.metrics.request('/metrics', 200);
     return reply.header('content-type', ctx.metrics.registry.contentType).send(text);
   });
 }

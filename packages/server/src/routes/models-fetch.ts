@@ -2,7 +2,7 @@ import { ServerError } from '../errors.js';
 import type { UpstreamErrorKind } from '../metrics.js';
 import { getHeaders } from '../upstream/headers.js';
 import { classifyUpstreamError, describeKind, errorDetail } from '../upstream/map-error.js';
-import { readBody } from '../upstream/read-body.js';
+import { headerText, readBody } from '../upstream/read-body.js';
 import type { Worker } from '../workers/worker.js';
 import type { RouterContext } from './context.js';
 
@@ -48,15 +48,8 @@ async function ask(
   budgetMs: number,
   signal: AbortSignal,
 ): Promise<Attempt> {
-  // One controller per attempt: aborted by its own budget, or by `signal` (every client left).
-  const attempt = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    attempt.abort(new DOMException(`no model list within ${budgetMs} ms`, 'TimeoutError'));
-  }, budgetMs);
-  const onAbort = (): void => attempt.abort(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
+  // Aborted by its own budget (a TimeoutError), or by `signal` (every client left).
+  const attempt = AbortSignal.any([signal, AbortSignal.timeout(budgetMs)]);
   try {
     const upstream = await worker.pool.request({
       method: 'GET',
@@ -64,12 +57,11 @@ async function ask(
       headers: getHeaders(worker.address.hostHeader, ctx.authorization, ctx.userAgent),
       headersTimeout: budgetMs,
       bodyTimeout: budgetMs,
-      signal: attempt.signal,
+      signal: attempt,
     });
-    const encoding = upstream.headers['content-encoding'];
     const body = await readBody(
       upstream.body,
-      Array.isArray(encoding) ? encoding.join(', ') : encoding,
+      headerText(upstream.headers['content-encoding']),
       MODELS_BODY_LIMIT_BYTES,
     );
     const type = upstream.headers['content-type'];
@@ -81,10 +73,7 @@ async function ask(
       },
     };
   } catch (error) {
-    return { kind: timedOut ? 'timeout' : classifyModelsError(error), error };
-  } finally {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', onAbort);
+    return { kind: classifyModelsError(error), error };
   }
 }
 

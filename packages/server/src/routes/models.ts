@@ -1,13 +1,10 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ServerError } from '../errors.js';
+import type { FastifyInstance } from 'fastify';
 import { bearerAuth } from './auth.js';
-import { type RouterContext, sendServerError } from './context.js';
+import { type RouterContext, sendError } from './context.js';
 import { fetchModels, type ModelsAnswer } from './models-fetch.js';
 
 /** How long a decode worker's model list is served from cache: models change only on restarts. */
 export const MODELS_CACHE_TTL_MS = 5_000;
-/** Status counted for clients that left before their answer (nginx's convention, as the exchange). */
-const CLIENT_CLOSED_STATUS = 499;
 
 interface CachedModels extends ModelsAnswer {
   readonly expires: number;
@@ -39,7 +36,6 @@ export async function modelsRoutes(app: FastifyInstance): Promise<void> {
   let pending: SharedFetch | undefined;
   app.get('/v1/models', async (_request, reply) => {
     if (cached !== undefined && cached.expires > performance.now()) {
-      ctx.metrics.request('/v1/models', cached.status);
       return reply.code(cached.status).header('content-type', cached.contentType).send(cached.body);
     }
     let shared = pending;
@@ -68,17 +64,15 @@ export async function modelsRoutes(app: FastifyInstance): Promise<void> {
     raw.on('close', onClose);
     try {
       const fresh = await call.promise;
-      if (!waiting) return clientGone(ctx, reply);
+      // The client left: nothing to send (counted as 499 when its connection closes).
+      if (!waiting) return reply;
       // Only a successful list is worth caching; an error is retried on the next call.
       cached =
         fresh.status === 200 ? { ...fresh, expires: performance.now() + MODELS_CACHE_TTL_MS } : undefined;
-      ctx.metrics.request('/v1/models', fresh.status);
       return reply.code(fresh.status).header('content-type', fresh.contentType).send(fresh.body);
     } catch (error) {
-      if (!waiting) return clientGone(ctx, reply);
-      const e = error instanceof ServerError ? error : new ServerError('PD_ERR_INTERNAL', 'internal error');
-      ctx.metrics.request('/v1/models', e.statusCode);
-      sendServerError(reply, e);
+      if (!waiting) return reply;
+      sendError(reply, error);
       return reply;
     } finally {
       raw.off('close', onClose);
@@ -88,10 +82,4 @@ export async function modelsRoutes(app: FastifyInstance): Promise<void> {
       }
     }
   });
-}
-
-/** The client left before its answer: counted, nothing sent (there is no one to send it to). */
-function clientGone(ctx: RouterContext, reply: FastifyReply): FastifyReply {
-  ctx.metrics.request('/v1/models', CLIENT_CLOSED_STATUS);
-  return reply;
 }

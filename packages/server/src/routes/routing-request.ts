@@ -26,7 +26,8 @@ function messagesText(messages: PyValue | undefined, out: string[]): void {
 }
 
 /**
- * What policies may know about a request, computed lazily (most policies need neither value).
+ * What policies may know about a request, computed lazily (most policies need neither value, and
+ * each reads one at most once; the pair selector shares a value between its two pools itself).
  * Methods live on the prototype: one small object per request, no closures.
  *
  * @example
@@ -36,7 +37,6 @@ function messagesText(messages: PyValue | undefined, out: string[]): void {
 export class LazyRoutingRequest implements RoutingRequest {
   readonly #headers: IncomingHttpHeaders;
   readonly #body: PyObject;
-  #prompt: string | undefined;
 
   constructor(headers: IncomingHttpHeaders, body: PyObject) {
     this.#headers = headers;
@@ -54,13 +54,10 @@ export class LazyRoutingRequest implements RoutingRequest {
   }
 
   promptText(): string {
-    if (this.#prompt === undefined) {
-      const out: string[] = [];
-      const prompt = this.#body.get('prompt');
-      if (prompt !== undefined) textOf(prompt, out);
-      else messagesText(this.#body.get('messages'), out);
-      this.#prompt = out.join('\n');
-    }
-    return this.#prompt;
+    const out: string[] = [];
+    const prompt = this.#body.get('prompt');
+    if (prompt !== undefined) textOf(prompt, out);
+    else messagesText(this.#body.get('messages'), out);
+    return out.join('\n');
   }
 }

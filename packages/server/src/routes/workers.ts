@@ -33,7 +33,6 @@ export async function workersRoutes(app: FastifyInstance): Promise<void> {
   const auth = bearerAuth(keys);
   if (auth !== undefined) app.addHook('onRequest', auth);
   app.get('/workers', { schema: { response: { 200: listSchema } } }, (_request, reply) => {
-    ctx.metrics.request('/workers', 200);
     const workers = ctx.registry.list().map((w) => ({
       id: w.id,
       role: w.role,

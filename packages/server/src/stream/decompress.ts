@@ -60,6 +60,24 @@ function decoderFor(token: string): Transform | undefined {
   }
 }
 
+const NO_CODINGS: readonly string[] = [];
+
+/**
+ * The codings of a Content-Encoding value, in header order, lower-cased, without `identity` and
+ * empty entries (the one parser of that header: request bodies, relayed and collected answers).
+ *
+ * @example contentCodings('gzip, identity') // ['gzip']
+ */
+export function contentCodings(value: string | undefined): readonly string[] {
+  if (value === undefined || value === '' || value === 'identity') return NO_CODINGS;
+  const out: string[] = [];
+  for (const token of value.split(',')) {
+    const coding = token.trim().toLowerCase();
+    if (coding !== '' && coding !== 'identity') out.push(coding);
+  }
+  return out;
+}
+
 /**
  * Decoders for a Content-Encoding value, in the order to apply them (the reverse of the header's
  * order). Undefined for identity/absent; `null` when an encoding is unknown (the body is then
@@ -69,11 +87,7 @@ function decoderFor(token: string): Transform | undefined {
  * createDecoders('gzip') // [Gunzip]
  */
 export function createDecoders(contentEncoding: string | undefined): Transform[] | undefined | null {
-  if (contentEncoding === undefined) return undefined;
-  const tokens = contentEncoding
-    .split(',')
-    .map((t) => t.trim().toLowerCase())
-    .filter((t) => t !== '' && t !== 'identity');
+  const tokens = contentCodings(contentEncoding);
   if (tokens.length === 0) return undefined;
   const decoders: Transform[] = [];
   for (let i = tokens.length - 1; i >= 0; i--) {

@@ -1,35 +1,43 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Transform } from 'node:stream';
+import { formatSseData } from '@pd-router/core';
 import type { FastifyReply } from 'fastify';
-import { StreamIdleError, UpstreamHandler } from '../upstream/call.js';
+import { ServerError } from '../errors.js';
+import {
+  type LegEnv,
+  type LegFailure,
+  type LegRequest,
+  StreamIdleError,
+  transportFailure,
+  UNDICI_BACKSTOP_MS,
+  UpstreamHandler,
+  workerName,
+} from '../upstream/leg.js';
+import { errorDetail } from '../upstream/map-error.js';
 import { createDecoders } from './decompress.js';
 import { endsEvent, NOTHING_SENT_TAIL, withTail } from './sse-tail.js';
 
 export type RelayEnd =
-  /** The whole answer reached the client. */
+  /** The whole answer reached the client (whatever its status: any HTTP answer is relayed). */
   | 'ok'
-  /** The upstream failed (or was aborted) before any byte went to the client: the caller still answers. */
-  | 'failed_before_first_byte'
+  /** The upstream failed before any byte went to the client (`failure`): the caller still answers. */
+  | 'failed'
   /** The upstream failed mid-answer: the response was ended (SSE: with an error event) or destroyed. */
-  | 'failed_after_first_byte'
-  /** The client went away; the upstream call was aborted. */
-  | 'client_abort'
-  /** The client did not read for the stall timeout while we held data for it: both sides closed. */
+  | 'broken'
+  /** Aborted (the client left, or the connector gave up); `ttfbMs` >= 0 when bytes had been sent. */
+  | 'aborted'
+  /** The client did not read for the stall budget while we held data for it: both sides closed. */
   | 'client_stalled';
 
 export interface RelayResult {
   readonly end: RelayEnd;
   readonly status: number;
-  readonly error: Error | undefined;
-  readonly bytes: number;
-}
-
-/** The relay's owner (the exchange): told about the first byte, asked for the final error event. */
-export interface RelayHost {
-  /** Called once, just before the first byte (or the end of an empty answer) goes to the client. */
-  firstByte(): void;
-  /** The final SSE event written when an event stream breaks off after its first byte. */
-  errorEvent(error: Error): string;
+  /** `failed`: the client's error; `broken`: the error event's (PD_ERR_STREAM_IDLE or _BROKEN). */
+  readonly failure: LegFailure | undefined;
+  /** `broken`: the cause, for the log line. */
+  readonly detail: string | undefined;
+  /** From the request to the first body byte (ms); -1 when none was sent. */
+  readonly ttfbMs: number;
 }
 
 /** process.nextTick callback (module-level: no closure per tick). */
@@ -40,6 +48,11 @@ function flushRelay(relay: Relay): void {
 /** setTimeout callback of the idle timer (module-level: no closure per stream). */
 function relayIdle(relay: Relay): void {
   relay.idle();
+}
+
+/** setTimeout callback of the first-byte budget. */
+function relayFirstByteTimeout(relay: Relay): void {
+  relay.firstByteTimeout();
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -53,12 +66,16 @@ function headerValue(value: string | string[] | undefined): string | undefined {
  *
  * - Backpressure: when the client's socket buffer is full the upstream is paused (undici stops
  *   reading its socket), so a slow reader costs one socket buffer, not the whole answer; a client
- *   that reads nothing for `idleTimeoutMs` is dropped (`client_stalled`).
- * - Idle upstream: from the first byte on, an upstream silent for `idleTimeoutMs` fails the
- *   answer with a StreamIdleError (the TTFT budget before it is the owner's). The timer is off
- *   while the relay itself holds the upstream paused: that silence is the client's.
+ *   that reads nothing for `stallMs` is dropped (`client_stalled`).
+ * - Deadlines (the leg owns them): the first body byte must come within `firstByteMs` of the
+ *   request, headers or not (vLLM sends a stream's headers at once, its first event once the
+ *   decode is scheduled); after it, an upstream silent for `idleMs` fails the answer. The idle
+ *   timer is off while the relay itself holds the upstream paused: that silence is the client's.
+ * - Accounting: the leg classifies its failure once (`failure.kind`), reports its outcome to the
+ *   registry (a 5xx answer or a failure counts against the worker), observes the time to first
+ *   byte, and frees the worker's in-flight slot when it settles.
  * - Nothing is written before the first body byte, so a failure up to then can still be
- *   answered with a clean error by the caller (`failed_before_first_byte`).
+ *   answered with a clean error by the caller (`failed`).
  * - After the first byte, a failure ends an SSE stream with one error event (an event of its own:
  *   a half-sent upstream event is ended first), and breaks any other response (a truncated JSON
  *   answer must not look complete).
@@ -68,24 +85,30 @@ function headerValue(value: string | string[] | undefined): string | undefined {
  *   abort or a stall drops them.
  *
  * @example
- * const relay = new Relay(reply, exchange, 30_000);
- * pool.dispatch(options, relay);
- * const result = await relay.done;
+ * const relay = new Relay(env, reply, { worker, path, requestId, body });
+ * relay.start();
+ * const result = await relay.result;
  */
 export class Relay extends UpstreamHandler {
-  readonly done: Promise<RelayResult>;
+  readonly result: Promise<RelayResult>;
+  /** Set when the leg settles, before `result` resolves. */
+  outcome: RelayResult | undefined;
+  readonly #env: LegEnv;
+  readonly #request: LegRequest;
   readonly #reply: FastifyReply;
   readonly #res: ServerResponse;
-  readonly #host: RelayHost;
-  readonly #idleTimeoutMs: number;
   #resolve!: (result: RelayResult) => void;
+  #t0 = 0;
+  #ttfbMs = -1;
+  #firstByteTimer: NodeJS.Timeout | undefined;
+  #timedOut = false;
+  #idled = false;
   #status = 0;
   #headerList: string[] = [];
   #decoder: Transform | undefined;
   #started = false;
   #settled = false;
   #sse = false;
-  #bytes = 0;
   #paused = false;
   #stallTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
@@ -96,35 +119,43 @@ export class Relay extends UpstreamHandler {
   #queuedBytes = 0;
   #flushScheduled = false;
 
-  /**
-   * @param idleTimeoutMs the longest silence allowed once the first byte was relayed: from the
-   *   upstream (then the answer fails as idle), or from a client that leaves written data unread
-   *   (then it is dropped as stalled)
-   */
-  constructor(reply: FastifyReply, host: RelayHost, idleTimeoutMs: number) {
+  constructor(env: LegEnv, reply: FastifyReply, request: LegRequest) {
     super();
+    this.#env = env;
+    this.#request = request;
     this.#reply = reply;
     this.#res = reply.raw;
-    this.#host = host;
-    this.#idleTimeoutMs = idleTimeoutMs;
-    this.done = new Promise((resolve) => {
+    this.result = new Promise((resolve) => {
       this.#resolve = resolve;
     });
   }
 
   /**
-   * The owner aborts the relay when the client leaves (it listens to the response's 'close') or
-   * when the time-to-first-byte budget is spent (only before the first byte).
+   * Sends the request and starts the first-byte budget. No bodyTimeout: undici would start it at
+   * the headers, cutting a queued stream at the idle budget; headersTimeout is only a backstop.
    */
-  protected aborted(reason: Error): void {
+  start(): void {
+    const budget = this.#env.budgets.firstByteMs;
+    this.#t0 = performance.now();
+    this.#firstByteTimer = setTimeout(relayFirstByteTimeout, budget, this);
+    this.dispatch(this.#request, budget + UNDICI_BACKSTOP_MS, 0);
+  }
+
+  /** The first-byte budget is spent (called by its timer only). */
+  firstByteTimeout(): void {
+    if (this.#settled || this.#started) return;
+    this.#timedOut = true;
+    const error = new Error('leg budget spent');
+    this.cancel(error);
+    this.onResponseError(undefined, error);
+  }
+
+  /** The client left, or the connector gave up: nothing more is relayed, nothing is reported. */
+  protected aborted(): void {
     if (this.#settled) return;
     this.#decoder?.destroy();
-    if (!this.#started) {
-      this.#settle('failed_before_first_byte', reason);
-    } else {
-      this.#res.destroy();
-      this.#settle('client_abort', undefined);
-    }
+    if (this.#started) this.#res.destroy();
+    this.#settle('aborted', undefined);
   }
 
   onResponseStart(_controller: unknown, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -198,32 +229,52 @@ export class Relay extends UpstreamHandler {
   onResponseError(_controller: unknown, error: Error): void {
     if (this.#settled) return;
     this.#decoder?.destroy();
+    const env = this.#env;
+    const worker = this.#request.worker;
     if (!this.#started) {
-      this.#settle('failed_before_first_byte', error);
+      const failure = transportFailure(env, worker, this.#timedOut, error, env.budgets.firstByteMs);
+      this.#settle('failed', failure);
       return;
     }
+    const name = workerName(env, worker);
+    const failure: LegFailure = this.#idled
+      ? {
+          kind: 'stream_idle',
+          error: new ServerError(
+            'PD_ERR_STREAM_IDLE',
+            `${name} sent nothing for ${env.budgets.idleMs} ms; the stream was ended`,
+          ),
+        }
+      : {
+          kind: 'stream_broken',
+          error: new ServerError('PD_ERR_STREAM_BROKEN', `${name} broke off the stream`),
+        };
     if (this.#sse && !this.#res.destroyed) {
       // Events received before the failure still reach the client, then the error event.
       const data = this.#takeQueued();
       if (data !== undefined) this.#res.write(data);
       // A half-sent upstream event is ended first, so that ours is an event of its own.
       const separator = endsEvent(this.#tail) ? '' : '\n\n';
-      this.#res.end(separator + this.#host.errorEvent(error));
-    } else this.#res.destroy();
-    this.#settle('failed_after_first_byte', error);
+      this.#res.end(separator + formatSseData(failure.error.body()));
+      // Destroyed with the error: counted with the status sent, not as a client that left.
+    } else this.#res.destroy(error);
+    this.#settle('broken', failure, errorDetail(error));
   }
 
   #begin(): void {
     this.#started = true;
-    this.#host.firstByte();
+    clearTimeout(this.#firstByteTimer);
+    this.#ttfbMs = performance.now() - this.#t0;
+    this.#request.worker.metrics.latency.observe(this.#ttfbMs / 1_000);
     this.#reply.hijack();
     this.#res.writeHead(this.#status, this.#headerList);
   }
 
-  /** The idle timer fired: the upstream sent nothing for idleTimeoutMs (called by the timer only). */
+  /** The idle timer fired: the upstream sent nothing for the idle budget (called by the timer only). */
   idle(): void {
     if (this.#settled || this.#paused) return;
-    const error = new StreamIdleError(this.#idleTimeoutMs);
+    this.#idled = true;
+    const error = new StreamIdleError(this.#env.budgets.idleMs);
     this.cancel(error);
     this.onResponseError(undefined, error);
   }
@@ -241,7 +292,6 @@ export class Relay extends UpstreamHandler {
   #emit(chunk: Buffer): void {
     if (this.#settled) return;
     if (!this.#started) this.#begin();
-    this.#bytes += chunk.length;
     this.#queued.push(chunk);
     this.#queuedBytes += chunk.length;
     if (!this.#flushScheduled) {
@@ -284,14 +334,14 @@ export class Relay extends UpstreamHandler {
       this.#onDrain ??= () => this.#drained();
       this.#onStall ??= () => this.#stalled();
       this.#res.once('drain', this.#onDrain);
-      this.#stallTimer = setTimeout(this.#onStall, this.#idleTimeoutMs);
+      this.#stallTimer = setTimeout(this.#onStall, this.#env.budgets.stallMs);
       // The upstream is silent because we hold it: not its idleness.
       clearTimeout(this.#idleTimer);
       this.#idleTimer = undefined;
     } else if (this.#idleTimer === undefined && !this.#paused) {
       // Armed here, not at the first byte: an answer that ends in its first tick (most JSON
       // answers) never needs it. Later ticks refresh it in #emit.
-      this.#idleTimer = setTimeout(relayIdle, this.#idleTimeoutMs, this);
+      this.#idleTimer = setTimeout(relayIdle, this.#env.budgets.idleMs, this);
     }
   }
 
@@ -299,7 +349,7 @@ export class Relay extends UpstreamHandler {
     clearTimeout(this.#stallTimer);
     this.#paused = false;
     if (this.#settled) return;
-    this.#idleTimer = setTimeout(relayIdle, this.#idleTimeoutMs, this);
+    this.#idleTimer = setTimeout(relayIdle, this.#env.budgets.idleMs, this);
     if (this.#decodedTail !== undefined) this.#decodedTail.resume();
     else this.controller?.resume();
   }
@@ -328,11 +378,24 @@ export class Relay extends UpstreamHandler {
     this.#res.destroy();
   }
 
-  #settle(end: RelayEnd, error: Error | undefined): void {
+  /** Settles once: reports the outcome to the registry (unless aborted or stalled), frees the worker. */
+  #settle(end: RelayEnd, failure: LegFailure | undefined, detail?: string): void {
     this.#settled = true;
     this.#queued.length = 0;
+    clearTimeout(this.#firstByteTimer);
     clearTimeout(this.#stallTimer);
     clearTimeout(this.#idleTimer);
-    this.#resolve({ end, status: this.#status, error, bytes: this.#bytes });
+    const outcome: RelayResult = { end, status: this.#status, failure, detail, ttfbMs: this.#ttfbMs };
+    this.outcome = outcome;
+    const { registry } = this.#env;
+    const worker = this.#request.worker;
+    // Any HTTP answer is relayed; only a 5xx counts against the worker.
+    if (failure !== undefined) registry.reportFailure(worker, failure.kind);
+    else if (end === 'ok') {
+      if (this.#status >= 500) registry.reportFailure(worker, 'status');
+      else registry.reportSuccess(worker);
+    }
+    registry.release(worker);
+    this.#resolve(outcome);
   }
 }

@@ -20,6 +20,7 @@ describe('upstream error text', () => {
       400,
       body({ error: { message: 'bad n', param: 'n' } }),
       'prefill worker #1',
+      {},
     );
     expect(rejected).toMatchObject({
       code: 'PD_ERR_PREFILL_REJECTED',
@@ -27,9 +28,25 @@ describe('upstream error text', () => {
       statusCode: 400,
       param: 'n',
     });
-    const failed = prefillStatusError(503, body('overloaded'), 'prefill worker #1');
+    const failed = prefillStatusError(502, body('bad gateway'), 'prefill worker #1', {});
     expect(failed.code).toBe('PD_ERR_PREFILL_UPSTREAM_STATUS');
-    expect(failed.message).toBe('prefill worker #1 answered HTTP 503: overloaded');
-    expect(prefillStatusError(500, Buffer.alloc(0), 'P').message).toBe('P answered HTTP 500');
+    expect(failed.message).toBe('prefill worker #1 answered HTTP 502: bad gateway');
+    expect(prefillStatusError(500, Buffer.alloc(0), 'P', {}).message).toBe('P answered HTTP 500');
+  });
+
+  it("relays a prefill's 503 as 503 and its 429 as 429, both with Retry-After (its own when in seconds)", () => {
+    const overloaded = prefillStatusError(503, body('overloaded'), 'prefill worker #1', {});
+    expect(overloaded).toMatchObject({
+      code: 'PD_ERR_PREFILL_OVERLOADED',
+      message: 'prefill worker #1 answered HTTP 503: overloaded',
+      statusCode: 503,
+      type: 'service_unavailable',
+      retryAfter: '1',
+    });
+    const limited = prefillStatusError(429, body({ message: 'slow down' }), 'P', { 'retry-after': '7' });
+    expect(limited).toMatchObject({ code: 'PD_ERR_PREFILL_REJECTED', statusCode: 429, retryAfter: '7' });
+    const dated = prefillStatusError(503, body(''), 'P', { 'retry-after': 'Wed, 21 Oct 2026 07:28:00 GMT' });
+    expect(dated.retryAfter).toBe('1');
+    expect(prefillStatusError(400, body(''), 'P', { 'retry-after': '7' }).retryAfter).toBeUndefined();
   });
 });

@@ -1,4 +1,6 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { ServerError } from '../errors.js';
+import { headerText } from './read-body.js';
 
 /** A client-facing message quotes at most this much of an upstream's error text. */
 const MESSAGE_QUOTE_CHARS = 1_000;
@@ -35,20 +37,38 @@ export function upstreamParam(body: Buffer): string | null {
   }
 }
 
+/** Seconds a client is told to wait after a prefill's 429 or 503 that named no wait of its own. */
+export const DEFAULT_RETRY_AFTER_S = 1;
+const DELAY_SECONDS = /^\d{1,9}$/;
+
+/** The prefill's own Retry-After when it is a number of seconds, else DEFAULT_RETRY_AFTER_S. */
+function retryAfter(headers: IncomingHttpHeaders): string {
+  const value = headerText(headers['retry-after'])?.trim();
+  return value !== undefined && DELAY_SECONDS.test(value) ? value : String(DEFAULT_RETRY_AFTER_S);
+}
+
 /**
  * The error for a prefill's non-2xx answer: a 4xx is the request's fault and is relayed with its
- * status, message and param (`PD_ERR_PREFILL_REJECTED`); anything else is a failing worker (502).
+ * status, message and param (`PD_ERR_PREFILL_REJECTED`); a 503 is an overloaded worker, relayed
+ * as 503 (`PD_ERR_PREFILL_OVERLOADED`); anything else is a failing worker (502). A 429 or a 503
+ * carries Retry-After: no other worker takes the request (the router does not retry it).
  */
-export function prefillStatusError(status: number, body: Buffer, name: string): ServerError {
+export function prefillStatusError(
+  status: number,
+  body: Buffer,
+  name: string,
+  headers: IncomingHttpHeaders,
+): ServerError {
   const message = upstreamMessage(body);
   if (status >= 400 && status < 500) {
     return new ServerError('PD_ERR_PREFILL_REJECTED', message, {
       statusCode: status,
       param: upstreamParam(body),
+      ...(status === 429 ? { retryAfter: retryAfter(headers) } : {}),
     });
   }
-  return new ServerError(
-    'PD_ERR_PREFILL_UPSTREAM_STATUS',
-    `${name} answered HTTP ${status}${message === '' ? '' : `: ${message}`}`,
-  );
+  const text = `${name} answered HTTP ${status}${message === '' ? '' : `: ${message}`}`;
+  if (status === 503)
+    return new ServerError('PD_ERR_PREFILL_OVERLOADED', text, { retryAfter: retryAfter(headers) });
+  return new ServerError('PD_ERR_PREFILL_UPSTREAM_STATUS', text);
 }

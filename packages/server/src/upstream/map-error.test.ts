@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StreamIdleError } from './call.js';
+import { StreamIdleError } from './leg.js';
 import { classifyUpstreamError, describeKind, errorDetail, legError } from './map-error.js';
 
 function coded(code: string, cause?: unknown): Error {

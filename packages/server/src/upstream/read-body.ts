@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { contentCodings } from '../stream/decompress.js';
 
 /**
  * Reads at most `limit` bytes of a body (more is read and dropped, so the connection stays
@@ -23,15 +24,20 @@ export async function readBody(
   return decodeWhole(raw, contentEncoding, limit);
 }
 
+/** A header's value as one string (undici gives repeated headers as a list). */
+export function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
 /**
  * Decodes a whole (small) body by its Content-Encoding, output bounded by `limit`; on a decoding
  * failure returns the raw bytes (these bodies only feed messages and small answers).
  */
 export function decodeWhole(raw: Buffer, contentEncoding: string | undefined, limit: number): Buffer {
-  if (contentEncoding === undefined || raw.length === 0) return raw;
+  const tokens = contentCodings(contentEncoding);
+  if (tokens.length === 0 || raw.length === 0) return raw;
   const options = Number.isFinite(limit) ? { maxOutputLength: limit } : {};
   let out = raw;
-  const tokens = contentEncoding.split(',').map((t) => t.trim().toLowerCase());
   try {
     for (let i = tokens.length - 1; i >= 0; i--) {
       const token = tokens[i];

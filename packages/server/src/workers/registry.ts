@@ -151,8 +151,12 @@ export class WorkerRegistry {
     this.#outcomes.reportSuccess(worker);
   }
 
-  /** The flow reports a failed call (transport error, timeout, 5xx, broken stream): the circuit's failure input. */
+  /**
+   * The flow reports a failed call (transport error, timeout, 5xx, broken stream): counted in
+   * `pd_router_upstream_errors_total{kind}` and the circuit's failure input, in one call.
+   */
   reportFailure(worker: Worker, kind: UpstreamErrorKind): void {
+    worker.metrics.error(kind);
     this.#outcomes.reportFailure(worker, kind);
   }
 

@@ -1,0 +1,101 @@
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
+import type { Leg, LegRun } from '../connectors/types.js';
+import type { RouterMetrics } from '../metrics.js';
+import { Relay, type RelayResult } from '../stream/relay.js';
+import { CollectLeg, type CollectResult } from '../upstream/collect-leg.js';
+import type { LegEnv } from '../upstream/leg.js';
+import type { Worker } from '../workers/worker.js';
+
+/**
+ * The legs of one request, as a connector's `run` sees them (LegRun): starts each leg at most
+ * once, aborts whatever is in flight when the client leaves, and keeps the legs so the exchange
+ * can read their outcomes once `run` is done. Each started leg frees its own worker when it
+ * settles; `releaseUnstarted` frees the workers of legs that never ran.
+ */
+export class RequestLegs implements LegRun {
+  readonly prefill: Worker;
+  readonly decode: Worker;
+  readonly requestId: string;
+  readonly metrics: RouterMetrics;
+  readonly debug: LegRun['debug'];
+  collectLeg: CollectLeg | undefined;
+  relayLeg: Relay | undefined;
+  /** Whether the decode leg was sent (started before any abort). */
+  relaySent = false;
+  /** Why the legs were aborted (the client left); legs started afterwards are aborted at once. */
+  abortReason: Error | undefined;
+  readonly #env: LegEnv;
+  readonly #reply: FastifyReply;
+  readonly #path: string;
+  readonly #log: FastifyBaseLogger;
+
+  constructor(
+    env: LegEnv,
+    reply: FastifyReply,
+    path: string,
+    pair: { readonly prefill: Worker; readonly decode: Worker; readonly requestId: string },
+    log: FastifyBaseLogger,
+    metrics: RouterMetrics,
+  ) {
+    this.#env = env;
+    this.#reply = reply;
+    this.#path = path;
+    this.#log = log;
+    this.prefill = pair.prefill;
+    this.decode = pair.decode;
+    this.requestId = pair.requestId;
+    this.metrics = metrics;
+    this.debug = env.debug
+      ? (fields, message) => log.debug({ requestId: this.requestId, ...fields }, message)
+      : undefined;
+  }
+
+  collect(body: string, keepBytes: number): Leg<CollectResult> {
+    if (this.collectLeg !== undefined) throw new Error('the prefill leg was already started');
+    const leg = new CollectLeg(
+      this.#env,
+      { worker: this.prefill, path: this.#path, requestId: this.requestId, body },
+      keepBytes,
+    );
+    this.collectLeg = leg;
+    if (this.abortReason === undefined) leg.start();
+    else leg.abort(this.abortReason);
+    return leg;
+  }
+
+  relay(body: string): Leg<RelayResult> {
+    if (this.relayLeg !== undefined) throw new Error('the decode leg was already started');
+    const leg = new Relay(this.#env, this.#reply, {
+      worker: this.decode,
+      path: this.#path,
+      requestId: this.requestId,
+      body,
+    });
+    this.relayLeg = leg;
+    this.relaySent = this.abortReason === undefined;
+    if (this.relaySent) leg.start();
+    else leg.abort(this.abortReason ?? new Error('aborted'));
+    return leg;
+  }
+
+  prefillBadAnswer(): void {
+    this.#env.registry.reportFailure(this.prefill, 'bad_response');
+  }
+
+  warn(fields: Record<string, unknown>, message: string): void {
+    this.#log.warn({ requestId: this.requestId, ...fields }, message);
+  }
+
+  /** Aborts every leg in flight, and any started later. */
+  abort(reason: Error): void {
+    this.abortReason ??= reason;
+    this.collectLeg?.abort(reason);
+    this.relayLeg?.abort(reason);
+  }
+
+  /** Frees the workers of legs that never started (the others free theirs when they settle). */
+  releaseUnstarted(): void {
+    if (this.collectLeg === undefined) this.#env.registry.release(this.prefill);
+    if (this.relayLeg === undefined) this.#env.registry.release(this.decode);
+  }
+}
