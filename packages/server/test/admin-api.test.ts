@@ -104,6 +104,7 @@ describe('the admin API', () => {
           source: 'static',
           available: true,
           healthy: true,
+          pending: false,
           circuit: 'closed',
           failureStreak: 0,
           draining: false,

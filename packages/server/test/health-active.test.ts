@@ -74,6 +74,6 @@ describe('active health checks', () => {
     expect(
       await metricValue(router, 'pd_router_worker_health_transitions_total{role="decode",to="healthy"}'),
     ).toBe(1);
-    expect(router.app.pd.registry.get(`decode:${d1.url}`)?.checkHealthy).toBe(false);
+    expect(router.app.pd.registry.get(`decode:${d1.url}`)?.health.checkHealthy).toBe(false);
   });
 });

@@ -102,4 +102,35 @@ describe('the circuit breaker, through real requests', () => {
     expect(results).toEqual([200, 502, 200, 200]);
     expect(availableUrls(router, 'prefill')).toEqual([p1.url]);
   });
+
+  it('never empties a pool: the only decode stays in use while its circuit is open (panic mode)', async () => {
+    const p = await startFakeWorker(jsonAnswer({ ok: true }));
+    const d = await startFakeWorker();
+    open.push(p, d);
+    let failing = true;
+    d.handler = (_req, res) => {
+      if (failing) res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"busy"}');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"choices":[{"text":"d"}]}');
+    };
+    const router = await startDynamicRouter(
+      testConfig({
+        prefill: [p.spec()],
+        decode: [d.spec()],
+        health: { ...HEALTH_OFF, circuitFailureThreshold: 2, circuitOpenMs: 60_000 },
+      }),
+    );
+    open.push(router);
+    const dWorker = router.app.pd.registry.get(`decode:${d.url}`);
+    expect((await complete(router)).status).toBe(503);
+    expect((await complete(router)).status).toBe(503);
+    expect(dWorker?.circuit).toBe('open');
+    // The worker recovers long before its circuit would be probed: requests reach it anyway.
+    failing = false;
+    for (let i = 0; i < 3; i++) expect((await complete(router)).status).toBe(200);
+    expect(completions(d)).toBe(5);
+    expect(dWorker?.circuit).toBe('open');
+    expect(await metricValue(router, 'pd_router_pool_panic{role="decode"}')).toBe(1);
+    expect(await metricValue(router, 'pd_router_pool_panics_total{role="decode"}')).toBe(1);
+    expect(await metricValue(router, 'pd_router_pool_panic{role="prefill"}')).toBe(0);
+  });
 });

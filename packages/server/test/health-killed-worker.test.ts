@@ -61,7 +61,7 @@ it('a decode worker killed under load costs only the requests in flight on it', 
   // It left the pools (passive: its circuit opened; active: its health checks fail too).
   expect(availableUrls(router, 'decode')).toEqual([d1.url]);
   expect(d2Worker?.circuit).toBe('open');
-  await waitFor(() => d2Worker?.checkHealthy === false, 15_000, 'the health checks to notice');
+  await waitFor(() => d2Worker?.health.checkHealthy === false, 15_000, 'the health checks to notice');
   const after = await Promise.all(Array.from({ length: 6 }, () => complete(router, BODY)));
   expect(after.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
 });

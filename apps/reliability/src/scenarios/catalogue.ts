@@ -1,5 +1,6 @@
 import type { Scenario } from '../report/scenario.js';
 import { BAD_INPUT_CLI_SCENARIO, BAD_INPUT_SCENARIOS } from './bad-input.js';
+import { BREAKER_SCENARIOS } from './breaker.js';
 import { CLIENT_SCENARIOS } from './clients.js';
 import { FAULT_BASELINE_SCENARIO, FAULT_SCENARIOS } from './faults.js';
 import { NIXL_DECODE_SCENARIOS } from './faults-nixl-decode.js';
@@ -12,6 +13,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...FAULT_SCENARIOS,
   FAULT_BASELINE_SCENARIO,
   ...NIXL_DECODE_SCENARIOS,
+  ...BREAKER_SCENARIOS,
   ...CLIENT_SCENARIOS,
   ...BAD_INPUT_SCENARIOS,
   BAD_INPUT_CLI_SCENARIO,

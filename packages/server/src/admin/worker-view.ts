@@ -11,6 +11,8 @@ export interface AdminWorkerView {
   readonly available: boolean;
   /** Active health checks' verdict. */
   readonly healthy: boolean;
+  /** Added by discovery or the admin API and not yet answered a health check: no traffic yet. */
+  readonly pending: boolean;
   readonly circuit: Worker['circuit'];
   readonly failureStreak: number;
   readonly draining: boolean;
@@ -28,9 +30,10 @@ export function adminWorkerView(worker: Worker): AdminWorkerView {
     zmq: worker.address.zmq.text,
     source: worker.source,
     available: worker.available,
-    healthy: worker.checkHealthy,
-    circuit: worker.circuit,
-    failureStreak: worker.failureStreak,
+    healthy: worker.health.checkHealthy,
+    pending: worker.health.pending,
+    circuit: worker.health.circuit,
+    failureStreak: worker.health.failureStreak,
     draining: worker.draining,
     inFlight: worker.inFlight,
     lastSeen: worker.lastSeen === undefined ? null : new Date(worker.lastSeen).toISOString(),
@@ -48,6 +51,7 @@ export const adminWorkerSchema = {
     source: { type: 'string' },
     available: { type: 'boolean' },
     healthy: { type: 'boolean' },
+    pending: { type: 'boolean' },
     circuit: { type: 'string' },
     failureStreak: { type: 'integer' },
     draining: { type: 'boolean' },

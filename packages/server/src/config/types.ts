@@ -66,6 +66,12 @@ export interface HealthConfig {
   readonly circuitFailureThreshold: number;
   /** How long an open circuit keeps the worker out before a half-open probe. */
   readonly circuitOpenMs: number;
+  /** Good probes that close a half-open circuit (default 1). */
+  readonly circuitSuccessThreshold?: number;
+  /** Failures older than this no longer count toward opening (default: no limit). */
+  readonly circuitWindowMs?: number;
+  /** Path of the active check (default /health). */
+  readonly checkPath?: string;
 }
 
 /** NIXL connector settings (docs/kv-connectors.md); ignored with P2P NCCL. */

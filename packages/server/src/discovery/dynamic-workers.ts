@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { adminRoutes } from '../admin/admin-routes.js';
 import { ServerError } from '../errors.js';
 import { ActiveHealthChecker } from '../health/active-checker.js';
-import { CircuitBreaker } from '../health/circuit-breaker.js';
+import { DEFAULT_CHECK_RULES } from '../health/worker-health.js';
 import { DynamicWorkerMetrics } from '../workers/dynamic-metrics.js';
 import { type Cidr, parseCidr } from './cidr.js';
 import type { KubernetesDiscovery } from './kubernetes.js';
@@ -16,7 +16,6 @@ export interface DynamicWorkers {
   readonly zmq: ZmqRegistration | undefined;
   readonly kubernetes: KubernetesDiscovery | undefined;
   readonly healthChecker: ActiveHealthChecker | undefined;
-  readonly breaker: CircuitBreaker | undefined;
 }
 
 declare module 'fastify' {
@@ -32,8 +31,8 @@ export interface DynamicWorkersDeps {
 }
 
 /**
- * Starts what makes the worker set dynamic, as configured: the circuit breaker (the flow reports
- * through `registry.reportSuccess/reportFailure`), active health checks, ZMQ registration,
+ * Starts what makes the worker set dynamic, as configured: the health rules (circuit breaker and
+ * check thresholds, fed by `registry.reportSuccess/recordFailure`), active health checks, ZMQ registration,
  * Kubernetes discovery, and the admin API routes. Call once from buildServer, after the `pd`
  * decoration. Rejects (PD_ERR_DISCOVERY_START_FAILED) when the registration address cannot be bound
  * or no Kubernetes configuration is found: a router that was asked to discover workers and
@@ -58,30 +57,31 @@ export async function installDynamicWorkers(
   };
 
   try {
-    let breaker: CircuitBreaker | undefined;
-    if (health !== undefined && health.circuitFailureThreshold > 0) {
-      breaker = new CircuitBreaker({
-        registry,
-        failureThreshold: health.circuitFailureThreshold,
-        openMs: health.circuitOpenMs,
-        metrics,
-        log,
-      });
-      registry.setOutcomeListener(breaker);
-      started.push(breaker);
-    }
+    registry.configureHealth({
+      circuit:
+        health === undefined || health.circuitFailureThreshold <= 0
+          ? undefined
+          : {
+              failureThreshold: health.circuitFailureThreshold,
+              successThreshold: health.circuitSuccessThreshold ?? 1,
+              openMs: health.circuitOpenMs,
+              windowMs: health.circuitWindowMs ?? Number.POSITIVE_INFINITY,
+            },
+      checks: {
+        failureThreshold: health?.failureThreshold ?? DEFAULT_CHECK_RULES.failureThreshold,
+        successThreshold: health?.successThreshold ?? DEFAULT_CHECK_RULES.successThreshold,
+      },
+      events: metrics,
+      log,
+    });
+    started.push({ stop: () => registry.stopHealth() });
     let healthChecker: ActiveHealthChecker | undefined;
     if (health !== undefined && health.checkIntervalMs > 0) {
-      const probe = breaker;
       healthChecker = new ActiveHealthChecker({
         registry,
         intervalMs: health.checkIntervalMs,
         timeoutMs: health.checkTimeoutMs,
-        failureThreshold: health.failureThreshold,
-        successThreshold: health.successThreshold,
-        metrics,
-        log,
-        ...(probe === undefined ? {} : { onResult: (worker, ok) => probe.probeResult(worker, ok) }),
+        ...(health.checkPath === undefined ? {} : { path: health.checkPath }),
       });
       healthChecker.start();
       started.push(healthChecker);
@@ -150,7 +150,7 @@ export async function installDynamicWorkers(
       );
     }
 
-    const dynamic: DynamicWorkers = { metrics, zmq, kubernetes, healthChecker, breaker };
+    const dynamic: DynamicWorkers = { metrics, zmq, kubernetes, healthChecker };
     app.decorate('dynamicWorkers', dynamic);
     if (config.adminApiKey !== undefined) await app.register(adminRoutes);
   } catch (error) {

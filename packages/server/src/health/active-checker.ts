@@ -1,6 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
 import { Agent } from 'undici';
-import type { DynamicWorkerMetrics } from '../workers/dynamic-metrics.js';
 import type { WorkerRegistry } from '../workers/registry.js';
 import type { Worker } from '../workers/worker.js';
 
@@ -13,26 +11,14 @@ export interface ActiveHealthCheckerOptions {
   readonly registry: WorkerRegistry;
   readonly intervalMs: number;
   readonly timeoutMs: number;
-  /** Consecutive failed checks that take a worker out. */
-  readonly failureThreshold: number;
-  /** Consecutive good checks that bring it back. */
-  readonly successThreshold: number;
-  readonly metrics: DynamicWorkerMetrics;
-  readonly log: FastifyBaseLogger;
-  /** Every check's result, for the circuit breaker's half-open probe. */
-  readonly onResult?: (worker: Worker, ok: boolean) => void;
-}
-
-interface CheckState {
-  successes: number;
-  failures: number;
-  busy: boolean;
+  /** The path checked (default `/health`). */
+  readonly path?: string;
 }
 
 /**
  * Active health: every `intervalMs`, `GET /health` on each worker (a 2xx within `timeoutMs` is a
- * success). `failureThreshold` failures in a row take a worker out of the pools
- * (`registry.setHealthy(id, false)`), `successThreshold` successes in a row bring it back.
+ * success), reported to the registry (`checkResult`); the worker's health (health/worker-health.ts)
+ * counts them against its thresholds and decides.
  *
  * Checks use their own undici Agent (one connection per worker), not the request pools: a worker
  * whose pool is saturated by long decode streams is busy, not dead, and must not queue its health
@@ -40,29 +26,27 @@ interface CheckState {
  * one connection.
  *
  * @example
- * const checker = new ActiveHealthChecker({ registry, intervalMs: 10_000, timeoutMs: 5_000,
- *   failureThreshold: 3, successThreshold: 2, metrics, log });
+ * const checker = new ActiveHealthChecker({ registry, intervalMs: 10_000, timeoutMs: 5_000 });
  * checker.start();
  */
 export class ActiveHealthChecker {
   readonly #options: ActiveHealthCheckerOptions;
-  readonly #states = new Map<Worker, CheckState>();
+  readonly #path: string;
+  /** Workers whose check is running: not health state, only what keeps checks from piling up. */
+  readonly #busy = new WeakSet<Worker>();
   readonly #agent: Agent;
-  readonly #unsubscribe: () => void;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
   constructor(options: ActiveHealthCheckerOptions) {
     this.#options = options;
+    this.#path = options.path ?? HEALTH_PATH;
     this.#agent = new Agent({
       connections: 1,
       pipelining: 1,
       keepAliveTimeout: HEALTH_KEEP_ALIVE_MS,
       keepAliveMaxTimeout: HEALTH_KEEP_ALIVE_MS,
       connect: { timeout: options.timeoutMs },
-    });
-    this.#unsubscribe = options.registry.onChange((event, worker) => {
-      if (event === 'removed') this.#states.delete(worker);
     });
   }
 
@@ -78,20 +62,15 @@ export class ActiveHealthChecker {
 
   /** Checks one worker, unless its previous check is still running. */
   async check(worker: Worker): Promise<void> {
-    let state = this.#states.get(worker);
-    if (state === undefined) {
-      state = { successes: 0, failures: 0, busy: false };
-      this.#states.set(worker, state);
-    }
-    if (state.busy || this.#stopped) return;
-    state.busy = true;
+    if (this.#busy.has(worker) || this.#stopped) return;
+    this.#busy.add(worker);
     let ok = false;
     let detail: string | undefined;
     const { timeoutMs } = this.#options;
     try {
       const response = await this.#agent.request({
         origin: worker.url,
-        path: HEALTH_PATH,
+        path: this.#path,
         method: 'GET',
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
@@ -103,45 +82,15 @@ export class ActiveHealthChecker {
     } catch (error) {
       detail = (error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error));
     } finally {
-      state.busy = false;
+      this.#busy.delete(worker);
     }
-    if (worker.removed || this.#stopped) return;
-    this.#record(worker, state, ok, detail);
+    if (this.#stopped) return;
+    this.#options.registry.checkResult(worker, ok, detail);
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
-    this.#unsubscribe();
     await this.#agent.destroy();
-  }
-
-  #record(worker: Worker, state: CheckState, ok: boolean, detail: string | undefined): void {
-    const { registry, metrics, log, failureThreshold, successThreshold } = this.#options;
-    metrics.healthCheck(worker.role, ok);
-    if (ok) {
-      state.failures = 0;
-      state.successes += 1;
-      if (!worker.checkHealthy && state.successes >= successThreshold) {
-        registry.setHealthy(worker.id, true);
-        metrics.healthTransition(worker.role, true);
-        log.info(
-          { worker: worker.url, role: worker.role },
-          `worker healthy again after ${state.successes} good health checks`,
-        );
-      }
-    } else {
-      state.successes = 0;
-      state.failures += 1;
-      if (worker.checkHealthy && state.failures >= failureThreshold) {
-        registry.setHealthy(worker.id, false);
-        metrics.healthTransition(worker.role, false);
-        log.warn(
-          { worker: worker.url, role: worker.role, detail },
-          `worker unhealthy after ${state.failures} failed health checks; it leaves the pools`,
-        );
-      }
-    }
-    this.#options.onResult?.(worker, ok);
   }
 }

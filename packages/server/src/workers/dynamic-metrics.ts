@@ -48,8 +48,12 @@ export class DynamicWorkerMetrics {
   readonly #transitions: Counter<'role' | 'to'>;
   readonly #checks: Counter<'role' | 'result'>;
   readonly #circuitTransitions: Counter<'role' | 'to'>;
+  readonly #panics: Counter<'role'>;
 
-  constructor(register: Registry, workers: { list(): readonly CircuitWorker[] }) {
+  constructor(
+    register: Registry,
+    workers: { list(): readonly CircuitWorker[]; panicking(role: WorkerRole): boolean },
+  ) {
     const registers = [register];
     this.#registrations = new Counter({
       name: 'pd_router_discovery_registrations_total',
@@ -99,6 +103,22 @@ export class DynamicWorkerMetrics {
       labelNames: ['role', 'to'],
       registers,
     });
+    this.#panics = new Counter({
+      name: 'pd_router_pool_panics_total',
+      help: "Times a pool entered panic mode: every worker's circuit open, so it routes to the least-failing ones.",
+      labelNames: ['role'],
+      registers,
+    });
+    new Gauge({
+      name: 'pd_router_pool_panic',
+      help: '1 while the pool is in panic mode (routing to workers whose circuits are open).',
+      labelNames: ['role'],
+      registers,
+      collect() {
+        for (const role of ['prefill', 'decode'] as const)
+          this.labels(role).set(workers.panicking(role) ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'pd_router_worker_circuit_state',
       help: 'Circuit breaker state per worker: 0 closed, 1 half-open, 2 open.',
@@ -141,5 +161,9 @@ export class DynamicWorkerMetrics {
 
   circuitTransition(role: WorkerRole, to: CircuitState): void {
     this.#circuitTransitions.labels(role, to).inc();
+  }
+
+  poolPanic(role: WorkerRole): void {
+    this.#panics.labels(role).inc();
   }
 }

@@ -1,5 +1,6 @@
 import { parseWorkerUrl } from '@pd-router/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CHECK_RULES } from '../health/worker-health.js';
 import { RouterMetrics } from '../metrics.js';
 import { PoolSet } from '../upstream/pools.js';
 import { WorkerRegistry } from './registry.js';
@@ -96,17 +97,25 @@ describe('WorkerRegistry', () => {
     const r = registry();
     const spec = 'http://127.0.0.1:1001:zmq://127.0.0.1:2001';
     const d1 = r.add({ role: 'decode', spec, address: address(spec) });
+    r.configureHealth({
+      circuit: { failureThreshold: 1, successThreshold: 1, openMs: 60_000, windowMs: 60_000 },
+      checks: DEFAULT_CHECK_RULES,
+      events: { circuitTransition() {}, healthTransition() {}, healthCheck() {}, poolPanic() {} },
+    });
     r.acquire(d1);
     r.acquire(d1);
+    // It leaves with an open circuit (its timer is dropped with it) and draining.
+    r.recordFailure(d1, 'connect');
+    expect(d1.circuit).toBe('open');
     r.drain(d1.id);
     r.remove(d1.id);
-    // It left with an open circuit (its breaker's timer is gone with it).
-    r.setCircuit(d1, 'open');
     const back = r.add({ role: 'decode', spec, address: address(spec) });
     // The same worker: its two running requests still count toward its load; health starts over.
     expect(back).toBe(d1);
     expect(back.circuit).toBe('closed');
     expect(back.healthy).toBe(true);
+    expect(back.draining).toBe(false);
+    expect(back.health.failureStreak).toBe(0);
     expect(back.inFlight).toBe(2);
     expect(back.removed).toBe(false);
     expect(r.available('decode')).toEqual([d1]);

@@ -1,4 +1,12 @@
 import type { WorkerAddress } from '@pd-router/core';
+import type { FastifyBaseLogger } from 'fastify';
+import {
+  type CheckRules,
+  type CircuitRules,
+  DEFAULT_CHECK_RULES,
+  type HealthContext,
+  type HealthEvents,
+} from '../health/worker-health.js';
 import type { RouterMetrics, UpstreamErrorKind } from '../metrics.js';
 import type { WorkerView } from '../policies/types.js';
 import {
@@ -7,7 +15,7 @@ import {
   type UpstreamHeaderName,
 } from '../upstream/headers.js';
 import type { PoolSet } from '../upstream/pools.js';
-import { type CircuitState, Worker, type WorkerRole, type WorkerSourceKind } from './worker.js';
+import { Worker, type WorkerRole, type WorkerSourceKind } from './worker.js';
 
 export interface WorkerRegistryOptions {
   readonly pools: PoolSet;
@@ -24,34 +32,39 @@ export interface AddWorker {
   readonly spec: string;
   readonly address: WorkerAddress;
   readonly source?: WorkerSourceKind;
+  /** No traffic until the worker answers a health check (discovered and admin-added workers). */
+  readonly pending?: boolean;
+}
+
+/** How the registry judges health: set once by installDynamicWorkers. */
+export interface HealthSettings {
+  /** Absent: no circuit breaker. */
+  readonly circuit: CircuitRules | undefined;
+  readonly checks: CheckRules;
+  readonly events: HealthEvents & PanicEvents;
+  readonly log?: FastifyBaseLogger;
+}
+
+/** Where pool panics are counted. */
+export interface PanicEvents {
+  poolPanic(role: WorkerRole): void;
 }
 
 export type RegistryEvent = 'added' | 'removed' | 'changed';
 export type RegistryListener = (event: RegistryEvent, worker: Worker) => void;
 
 /**
- * What the request flow reports about each upstream call: the circuit breaker's input (see
- * health/circuit-breaker.ts). `kind` says what went wrong, as counted in the upstream-error metric.
- */
-export interface WorkerOutcomeListener {
-  reportSuccess(worker: Worker): void;
-  reportFailure(worker: Worker, kind: UpstreamErrorKind): void;
-}
-
-const IGNORE_OUTCOMES: WorkerOutcomeListener = {
-  reportSuccess() {},
-  reportFailure() {},
-};
-
-/**
- * The set of workers and their live state (in-flight counts, health, draining). The request flow
- * only asks for `available(role)`, calls `acquire`/`release`, and reports each call's outcome
- * (`reportSuccess`/`reportFailure`, the circuit breaker's input); everything that changes the set
- * (static config, ZMQ registration, Kubernetes, health checks, circuit breakers, the admin API)
- * goes through `add`, `remove`, `setHealthy`, `setCircuit` and `drain`.
+ * The set of workers. The request flow only asks for `available(role)`, calls
+ * `acquire`/`release`, and reports each call's outcome (`reportSuccess`, or `recordFailure`,
+ * which also counts the upstream-error metric); everything that changes the set (static config,
+ * ZMQ registration, Kubernetes, the admin API) goes through `add` and `remove`; health checks
+ * report through `checkResult`, the admin API drains through `drain`. Each worker's health state
+ * lives in its `health` (health/worker-health.ts), which these calls feed.
  *
- * `available(role)` returns a cached array, rebuilt only when the set or a flag changes: the hot
- * path allocates nothing here.
+ * `available(role)` returns a cached array, rebuilt only when the set or a worker's routability
+ * changes: the hot path allocates nothing here. When the circuit breaker alone would leave a pool
+ * empty, the pool holds its least-failing workers instead (panic mode, as Envoy's panic
+ * threshold): the breaker protects a pool from its worst workers, never from having any.
  *
  * @example
  * const w = registry.add({ role: 'prefill', spec, address });
@@ -66,10 +79,28 @@ export class WorkerRegistry {
   #available: { prefill: readonly Worker[]; decode: readonly Worker[] } = { prefill: [], decode: [] };
   #all: readonly Worker[] = [];
   readonly #listeners = new Set<RegistryListener>();
-  #outcomes: WorkerOutcomeListener = IGNORE_OUTCOMES;
+  readonly #health: HealthContext;
+  #panicEvents: PanicEvents | undefined;
+  readonly #panic = { prefill: false, decode: false };
 
   constructor(options: WorkerRegistryOptions) {
     this.#options = options;
+    this.#health = {
+      circuit: undefined,
+      checks: DEFAULT_CHECK_RULES,
+      events: undefined,
+      log: undefined,
+      changed: (subject, routability) => this.#healthChanged(subject as Worker, routability),
+    };
+  }
+
+  /** Sets how health is judged (the breaker's and checks' thresholds) and where it is reported. */
+  configureHealth(settings: HealthSettings): void {
+    this.#health.circuit = settings.circuit;
+    this.#health.checks = settings.checks;
+    this.#health.events = settings.events;
+    this.#health.log = settings.log;
+    this.#panicEvents = settings.events;
   }
 
   /** Adds a worker; adding the same role + URL again returns the existing one (a refresh). */
@@ -96,6 +127,8 @@ export class WorkerRegistry {
         userAgent,
       ),
       metrics: metrics.bindWorker(view),
+      healthContext: this.#health,
+      pending: init.pending === true,
     });
     this.#workers.set(id, worker);
     this.#rebuild();
@@ -127,66 +160,61 @@ export class WorkerRegistry {
 
   acquire(worker: Worker): void {
     worker.inFlight += 1;
-    // A half-open circuit lets exactly one probe through: this request. Synchronous with the
-    // policy's choice, so no other request can have picked the worker in between.
-    if (worker.circuit === 'half_open' && !worker.probeTaken) {
-      worker.probeTaken = true;
-      this.#refresh(worker);
-    }
+    // A half-open circuit lets one probe through: this request. Synchronous with the policy's
+    // choice, so no other request can have picked the worker in between.
+    worker.health.acquired();
   }
 
   release(worker: Worker): void {
     worker.inFlight -= 1;
-    // The probe ended without a verdict (the client left, or the other leg failed first): let
-    // the next request probe instead.
-    if (worker.probeTaken && worker.circuit === 'half_open') {
-      worker.probeTaken = false;
-      this.#refresh(worker);
-    }
+    worker.health.released();
     if (worker.removed && worker.inFlight === 0) this.#depart(worker);
   }
 
-  /** The flow reports a call that got an answer (any status below 500): the circuit's success input. */
+  /** The flow reports a call that got an answer (any status below 500). */
   reportSuccess(worker: Worker): void {
-    this.#outcomes.reportSuccess(worker);
+    if (!worker.removed) worker.health.requestSucceeded();
   }
 
   /**
-   * The flow reports a failed call (transport error, timeout, 5xx, broken stream): counted in
-   * `pd_router_upstream_errors_total{kind}` and the circuit's failure input, in one call.
+   * The flow reports a failed call (transport error, timeout, 5xx, broken stream, unusable
+   * answer): counted in `pd_router_upstream_errors_total{kind}` and fed to the worker's circuit.
    */
-  reportFailure(worker: Worker, kind: UpstreamErrorKind): void {
+  recordFailure(worker: Worker, kind: UpstreamErrorKind): void {
     worker.metrics.error(kind);
-    this.#outcomes.reportFailure(worker, kind);
+    // A removed worker's successor (same id) starts with a closed circuit.
+    if (!worker.removed) worker.health.requestFailed(kind);
   }
 
-  /** Routes reportSuccess/reportFailure to the circuit breaker (default: ignored). */
-  setOutcomeListener(listener: WorkerOutcomeListener): void {
-    this.#outcomes = listener;
+  /** One active health check's result. */
+  checkResult(worker: Worker, ok: boolean, detail?: string): void {
+    if (!worker.removed) worker.health.checkResult(ok, detail);
   }
 
-  /** The active health checks' verdict on a worker (it leaves the pools while false). */
+  /** Sets the active checks' verdict on a worker directly (it leaves the pools while false). */
   setHealthy(id: string, healthy: boolean): void {
-    const worker = this.#workers.get(id);
-    if (worker === undefined || worker.checkHealthy === healthy) return;
-    worker.checkHealthy = healthy;
-    this.#refresh(worker);
-  }
-
-  /** Moves a worker's circuit (the breaker's only way to change it); a new state clears the probe. */
-  setCircuit(worker: Worker, state: CircuitState): void {
-    worker.circuit = state;
-    worker.probeTaken = false;
-    this.#refresh(worker);
+    this.#workers.get(id)?.health.setCheckHealthy(healthy);
   }
 
   /** Stops sending new requests to the worker; in-flight ones finish. */
   drain(id: string, draining = true): void {
     const worker = this.#workers.get(id);
     if (worker === undefined || worker.draining === draining) return;
-    worker.draining = draining;
-    this.#rebuild();
-    this.#emit('changed', worker);
+    const routable = worker.available;
+    worker.health.setDraining(draining);
+    // Unchanged routability (an open circuit) emits nothing there, but the admin view did change.
+    if (worker.available === routable) this.#emit('changed', worker);
+  }
+
+  /** True while the circuit breaker alone would empty the role's pool (see the class comment). */
+  panicking(role: WorkerRole): boolean {
+    return this.#panic[role];
+  }
+
+  /** Drops every open circuit's timer (the router is closing). */
+  stopHealth(): void {
+    for (const worker of this.#workers.values()) worker.health.dispose();
+    for (const worker of this.#departed.values()) worker.health.dispose();
   }
 
   /** Removes a worker; its pool closes once its in-flight requests have finished. */
@@ -195,6 +223,7 @@ export class WorkerRegistry {
     if (worker === undefined) return false;
     this.#workers.delete(id);
     worker.removed = true;
+    worker.health.dispose();
     this.#rebuild();
     this.#emit('removed', worker);
     if (worker.inFlight === 0) void this.#finalize(worker);
@@ -207,16 +236,17 @@ export class WorkerRegistry {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Recomputes `healthy` from the health inputs; rebuilds the pools when it changed. */
-  #refresh(worker: Worker): void {
-    const circuitLets = worker.circuit === 'closed' || (worker.circuit === 'half_open' && !worker.probeTaken);
-    const healthy = worker.checkHealthy && circuitLets;
-    if (worker.healthy === healthy) return;
-    worker.healthy = healthy;
+  /** A worker's health changed: rebuild the pools when it matters to them. */
+  #healthChanged(worker: Worker, routability: boolean): void {
     // A removed worker (maybe replaced by a newer one with the same id) is in no pool.
     if (this.#workers.get(worker.id) !== worker) return;
-    this.#rebuild();
-    this.#emit('changed', worker);
+    if (routability) {
+      this.#rebuild();
+      this.#emit('changed', worker);
+    } else if (this.#panic[worker.role] || this.#available[worker.role].length === 0) {
+      // The pool is (or may go) in panic mode, and who it may use, or the least failing, changed.
+      this.#rebuild();
+    }
   }
 
   /**
@@ -227,14 +257,9 @@ export class WorkerRegistry {
   #revive(worker: Worker): Worker {
     this.#departed.delete(worker.id);
     worker.removed = false;
-    worker.draining = false;
-    // Health starts over as for a new worker: the checker and the breaker dropped their timers
-    // for it when it left, so an open circuit would otherwise never be probed again.
-    worker.checkHealthy = true;
-    worker.circuit = 'closed';
-    worker.failureStreak = 0;
-    worker.probeTaken = false;
-    worker.healthy = true;
+    // Health starts over as for a new worker (closed circuit, healthy checks, not draining): its
+    // circuit's timer was dropped when it left, so an open circuit would never be probed again.
+    worker.health.reset();
     this.#workers.set(worker.id, worker);
     this.#rebuild();
     this.#emit('added', worker);
@@ -257,10 +282,45 @@ export class WorkerRegistry {
   #rebuild(): void {
     const all = [...this.#workers.values()];
     this.#all = all;
-    this.#available = {
-      prefill: all.filter((w) => w.role === 'prefill' && w.available),
-      decode: all.filter((w) => w.role === 'decode' && w.available),
-    };
+    this.#available = { prefill: this.#pool(all, 'prefill'), decode: this.#pool(all, 'decode') };
+  }
+
+  /**
+   * A role's pool: its routable workers; or, when there are none and some are out only because of
+   * their circuits, those of them with the shortest failure streak (panic mode).
+   */
+  #pool(all: readonly Worker[], role: WorkerRole): readonly Worker[] {
+    const routable = all.filter((w) => w.role === role && w.available);
+    let panic: Worker[] = [];
+    if (routable.length === 0) {
+      let least = Number.POSITIVE_INFINITY;
+      for (const w of all) {
+        if (w.role !== role || !w.health.heldOutByCircuit) continue;
+        const streak = w.health.failureStreak;
+        if (streak < least) {
+          least = streak;
+          panic = [w];
+        } else if (streak === least) panic.push(w);
+      }
+    }
+    this.#setPanic(role, panic, routable.length);
+    return panic.length > 0 ? panic : routable;
+  }
+
+  #setPanic(role: WorkerRole, workers: readonly Worker[], routable: number): void {
+    const panic = workers.length > 0;
+    if (panic === this.#panic[role]) return;
+    this.#panic[role] = panic;
+    const log = this.#health.log;
+    if (panic) {
+      this.#panicEvents?.poolPanic(role);
+      log?.warn(
+        { role, workers: workers.map((w) => w.url) },
+        `panic mode: every ${role} worker's circuit is open; routing to the least-failing ones instead of emptying the pool`,
+      );
+    } else {
+      log?.info({ role, routable }, `panic mode over for the ${role} pool`);
+    }
   }
 
   #emit(event: RegistryEvent, worker: Worker): void {

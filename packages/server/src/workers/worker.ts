@@ -1,5 +1,7 @@
 import type { WorkerAddress } from '@pd-router/core';
 import type { Dispatcher } from 'undici';
+import type { HealthContext } from '../health/worker-health.js';
+import { WorkerHealth } from '../health/worker-health.js';
 import type { WorkerMetrics } from '../metrics.js';
 import type { WorkerView } from '../policies/types.js';
 import type { HeaderTemplate } from '../upstream/headers.js';
@@ -29,11 +31,15 @@ export interface WorkerInit {
   /** Upstream header list for this worker (Host differs per worker), see upstream/headers.ts. */
   readonly headers: HeaderTemplate;
   readonly metrics: WorkerMetrics;
+  /** The registry's shared health rules. */
+  readonly healthContext: HealthContext;
+  /** No traffic until the worker has answered a health check (workers from discovery and the admin API). */
+  readonly pending?: boolean;
 }
 
 /**
  * One prefill or decode worker and its live state. Policies see it through WorkerView; only the
- * registry changes `inFlight`, `healthy` and `draining`.
+ * registry changes `inFlight`, and only `health` (through the registry) its health.
  */
 export class Worker implements WorkerView {
   readonly id: string;
@@ -49,23 +55,10 @@ export class Worker implements WorkerView {
   readonly headers: HeaderTemplate;
   readonly metrics: WorkerMetrics;
   inFlight = 0;
-  /**
-   * Eligible as far as health goes: the active checks say so and the circuit lets requests
-   * through. Derived by the registry from the fields below; never set directly.
-   */
-  healthy = true;
-  /** The active health checks' verdict (true until they say otherwise). */
-  checkHealthy = true;
-  /** Circuit breaker state; changed only by the breaker, through the registry. */
-  circuit: CircuitState = 'closed';
-  /** Consecutive failed requests, the breaker's input. */
-  failureStreak = 0;
-  /** Half-open: the one probe request has been handed out and has not reported yet. */
-  probeTaken = false;
+  /** Checks, circuit, admission and draining: the one place a worker's health lives. */
+  readonly health: WorkerHealth;
   /** When a discovery source last confirmed the worker (epoch ms); undefined for static and admin workers. */
   lastSeen: number | undefined = undefined;
-  /** Draining: no new requests; in-flight ones finish. */
-  draining = false;
   /** Removed from the registry; its pool is released once inFlight reaches 0. */
   removed = false;
 
@@ -81,10 +74,25 @@ export class Worker implements WorkerView {
     this.pool = init.pool;
     this.headers = init.headers;
     this.metrics = init.metrics;
+    this.health = new WorkerHealth(init.healthContext, this, init.pending === true);
   }
 
   /** Eligible for new requests. */
   get available(): boolean {
-    return this.healthy && !this.draining && !this.removed;
+    return this.health.routable && !this.removed;
+  }
+
+  /** Checks, admission and circuit let requests through (read from `health`). */
+  get healthy(): boolean {
+    return this.health.healthy;
+  }
+
+  /** No new requests; in-flight ones finish (read from `health`). */
+  get draining(): boolean {
+    return this.health.draining;
+  }
+
+  get circuit(): CircuitState {
+    return this.health.circuit;
   }
 }
