@@ -113,7 +113,7 @@ describe('the admin API', () => {
         },
         expect.objectContaining({ id: `decode:${d.url}`, source: 'static' }),
       ],
-      discovery: { zmq: null, kubernetes: false },
+      discovery: { zmq: null, kubernetes: false, warnings: [] },
     });
   });
 
@@ -129,9 +129,11 @@ describe('the admin API', () => {
     const added = await admin(router, 'POST', '/admin/workers', { role: 'decode', url: d2.workerSpec });
     expect(added.status).toBe(201);
     expect(added.json).toMatchObject({
-      worker: { url: d2.url, zmq: d2.kvAddress, source: 'admin', available: true },
+      worker: { url: d2.url, zmq: d2.kvAddress, source: 'admin', available: false, pending: true },
       warnings: [],
     });
+    // It takes traffic once it has answered a health check.
+    await waitFor(() => availableUrls(router, 'decode').length === 2, 15_000, 'd2 to be admitted');
     expect(availableUrls(router, 'decode')).toEqual([d1.url, d2.url]);
     const duplicate = await admin(router, 'POST', '/admin/workers', { role: 'decode', url: `${d2.url}/` });
     expect(duplicate.status).toBe(409);

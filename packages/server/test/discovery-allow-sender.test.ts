@@ -3,6 +3,7 @@ import { createMockVllm } from '@pd-router/mock-vllm';
 import { describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
 import {
+  availableUrls,
   complete,
   discoveryAddress,
   HEALTH_OFF,
@@ -78,6 +79,11 @@ describe('--discovery-allow checks the sender, not only what it announces', () =
       () => workerUrls(router, 'prefill').length === 1 && workerUrls(router, 'decode').length === 1,
       10_000,
       'both mocks to register',
+    );
+    await waitFor(
+      () => availableUrls(router, 'prefill').length === 1 && availableUrls(router, 'decode').length === 1,
+      15_000,
+      'both mocks to answer their health checks',
     );
     expect((await complete(router)).status).toBe(200);
     expect(await metricValue(router, NOT_ALLOWED)).toBe(0);

@@ -2,6 +2,7 @@ import { createMockVllm } from '@pd-router/mock-vllm';
 import { request } from 'undici';
 import { expect, it } from 'vitest';
 import {
+  availableUrls,
   complete,
   discoveryAddress,
   HEALTH_OFF,
@@ -37,6 +38,12 @@ it('a worker that expires while a slow request runs on it finishes that request;
     () => workerUrls(router, 'prefill').length === 1 && workerUrls(router, 'decode').length === 1,
     15_000,
     'both to register',
+  );
+  // Discovered workers take traffic once they have answered a health check.
+  await waitFor(
+    () => availableUrls(router, 'prefill').length === 1 && availableUrls(router, 'decode').length === 1,
+    15_000,
+    'both to be admitted',
   );
   const worker = router.app.pd.registry.get(`decode:${d.url}`);
 

@@ -1,5 +1,16 @@
 import type { Scenario } from '../report/scenario.js';
 
+/** The registration flood of issue #14 (30,000 registrations took service down at 914 MiB). */
+export const DISCOVERY_FLOOD = {
+  registrations: 30_000,
+  senders: 30,
+  /** The default --discovery-max-workers. */
+  maxWorkers: 256,
+  rssBudgetMb: 200,
+} as const;
+
+export const DISCOVERY_FLOOD_ID = 'security/discovery-registration-flood';
+
 /** Inbound keys (several allowed), the admin key and the key sent to workers, in the security runs. */
 export const SECURITY_KEYS = {
   api: ['sk-inbound-one', 'sk-inbound-two-longer', 'sk-3'],
@@ -167,5 +178,11 @@ export const SECURITY_SCENARIOS: readonly Scenario[] = [
       'completions whose Host, absolute-form target and X-Forwarded-Host name another listener; a worker added through the admin API',
     expect:
       'the other listener gets no connection; configured and admin-added workers get `Authorization: Bearer <upstream key>`',
+  },
+  {
+    id: DISCOVERY_FLOOD_ID,
+    group: 'security',
+    title: `router CLI with \`--vllm-discovery-address\` (default \`--discovery-max-workers\` and \`--discovery-rate-limit\`); ${DISCOVERY_FLOOD.registrations.toLocaleString('en-US')} fake registrations of distinct workers from ${DISCOVERY_FLOOD.senders} ZeroMQ senders, as fast as they go, while a client keeps sending completions`,
+    expect: `every completion answers 200; at most ${DISCOVERY_FLOOD.maxWorkers} workers are discovered and none gets traffic (none answers its health check); the dropped registrations are counted (\`rate_limited\`, \`max_workers\`); router RSS stays within ${DISCOVERY_FLOOD.rssBudgetMb} MB of where it was`,
   },
 ];

@@ -30,7 +30,11 @@ const workerList = {
     workers: { type: 'array', items: adminWorkerSchema },
     discovery: {
       type: 'object',
-      properties: { zmq: { type: ['string', 'null'] }, kubernetes: { type: 'boolean' } },
+      properties: {
+        zmq: { type: ['string', 'null'] },
+        kubernetes: { type: 'boolean' },
+        warnings: { type: 'array', items: { type: 'string' } },
+      },
     },
   },
 } as const;
@@ -85,10 +89,14 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
   };
 
   app.get('/admin/workers', { schema: { response: { 200: workerList } } }, (_request, reply) => {
-    const zmq = app.hasDecorator('dynamicWorkers') ? app.dynamicWorkers.zmq : undefined;
+    const dynamic = app.hasDecorator('dynamicWorkers') ? app.dynamicWorkers : undefined;
     return send(reply, 200, {
       workers: registry.list().map(adminWorkerView),
-      discovery: { zmq: zmq?.address ?? null, kubernetes: ctx.config.kubernetes !== undefined },
+      discovery: {
+        zmq: dynamic?.zmq?.address ?? null,
+        kubernetes: ctx.config.kubernetes !== undefined,
+        warnings: dynamic?.warnings ?? [],
+      },
     });
   });
 
@@ -128,7 +136,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         );
         return reply;
       }
-      const worker = registry.add({ role, spec: url, address, source: 'admin' });
+      const worker = registry.add({ role, spec: url, address, source: 'admin', pending: true });
       const warnings: string[] = [];
       if (address.zmqFromHttp && ctx.config.kvConnector === 'p2p-nccl') {
         warnings.push(

@@ -30,6 +30,7 @@ describe('dynamic-worker settings', () => {
       port: 30_001,
       ttlMs: 800,
       allow: ['10.0.0.0/8', '192.168.1.7'],
+      ratePerSender: 10,
     });
     expect(result.value.kubernetes).toBeUndefined();
   });

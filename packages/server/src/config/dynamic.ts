@@ -42,7 +42,13 @@ export function resolveDynamicSettings(
   if (address !== undefined) {
     const bind = parseBindAddress(address);
     if (typeof bind === 'string') issues.push({ path: at('vllmDiscoveryAddress'), message: bind });
-    else discovery = { ...bind, ttlMs: merged['discoveryTtlMs'] as number, allow };
+    else
+      discovery = {
+        ...bind,
+        ttlMs: merged['discoveryTtlMs'] as number,
+        allow,
+        ratePerSender: merged['discoveryRateLimit'] as number,
+      };
   } else if (allow.length > 0) {
     warnings.push(`${at('discoveryAllow')}: has no effect without --vllm-discovery-address`);
   }

@@ -62,6 +62,7 @@ describe('loadConfig', () => {
       prometheusHost: '127.0.0.1',
       upstreamConnections: 1024,
       shutdownTimeoutMs: 25_000,
+      discoveryMaxWorkers: 256,
       health: {
         checkIntervalMs: 10_000,
         checkTimeoutMs: 5_000,

@@ -165,6 +165,7 @@ function finish(
     upstreamConnections: merged['upstreamConnections'] as number,
     shutdownTimeoutMs: merged['shutdownTimeoutMs'] as number,
     ...(dynamic.discovery === undefined ? {} : { discovery: dynamic.discovery }),
+    discoveryMaxWorkers: merged['discoveryMaxWorkers'] as number,
     ...(dynamic.kubernetes === undefined ? {} : { kubernetes: dynamic.kubernetes }),
     health: dynamic.health,
   };

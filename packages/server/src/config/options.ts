@@ -121,7 +121,21 @@ export const OPTIONS: readonly OptionSpec[] = [
     repeatable: true,
     group: 'Discovery',
     valueName: 'CIDR[,CIDR...]',
-    defaultText: 'none (anyone may register)',
+    defaultText: 'private and loopback ranges',
+  },
+  {
+    flag: '--discovery-max-workers',
+    kind: 'integer',
+    key: 'discoveryMaxWorkers',
+    group: 'Discovery',
+    valueName: 'N',
+  },
+  {
+    flag: '--discovery-rate-limit',
+    kind: 'integer',
+    key: 'discoveryRateLimit',
+    group: 'Discovery',
+    valueName: 'N',
   },
   { flag: '--service-discovery', kind: 'flag', key: 'serviceDiscovery', group: 'Discovery' },
   {

@@ -30,6 +30,22 @@ export const DEFAULT_BALANCE_REL_THRESHOLD = 1.5;
 export const DEFAULT_MAX_TREE_SIZE = 16_777_216;
 /** The reference proxy's registration TTL: vLLM pings every 3 s, so one late ping is tolerated. */
 export const DEFAULT_DISCOVERY_TTL_MS = 5_000;
+/**
+ * Who may register when `--discovery-allow` is not given: the private (RFC 1918), shared (RFC 6598,
+ * some Kubernetes networks) and loopback ranges, where vLLM instances of a deployment live; a
+ * public address must be listed explicitly (`0.0.0.0/0` admits everyone).
+ */
+export const DEFAULT_DISCOVERY_ALLOW: readonly string[] = Object.freeze([
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+]);
+/** Far above a real deployment's workers; bounds what a flood of fake registrations can cost. */
+export const DEFAULT_DISCOVERY_MAX_WORKERS = 256;
+/** Messages a second per sender: vLLM sends one every 3 s, so this is 30 times that. */
+export const DEFAULT_DISCOVERY_RATE_LIMIT = 10;
 /** vLLM's default `--port` (vllm-router's default, 80, is rarely what a vLLM pod serves on). */
 export const DEFAULT_SERVICE_DISCOVERY_PORT = 8_000;
 /** A dead worker is out within interval x failure threshold (30 s); passive checks react sooner. */
@@ -193,8 +209,16 @@ export const configSchema = {
       items: { type: 'string', minLength: 1 },
       default: [],
       description:
-        "IPv4 CIDRs that limit who may register: the sender's IP (checked at the ZeroMQ handshake, through ZAP) and the announced http_address and zmq_address hosts must all fall in them; others are refused and counted.",
+        "IPv4 CIDRs that limit who may register: the sender's IP (checked at the ZeroMQ handshake, through ZAP) and the announced http_address and zmq_address hosts must all fall in them; others are refused and counted. Unset: the private and loopback ranges (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 127.0.0.0/8), with a start-up warning; 0.0.0.0/0 admits everyone.",
     },
+    discoveryMaxWorkers: count(
+      'Most workers discovery may hold (ZMQ registration and Kubernetes together); registrations of new workers beyond it are refused and counted (reason max_workers).',
+      DEFAULT_DISCOVERY_MAX_WORKERS,
+    ),
+    discoveryRateLimit: count(
+      'Registration messages a second one sender (a ZeroMQ connection) may send, in bursts of as many; beyond it they are dropped and counted (reason rate_limited). vLLM sends one every 3 s.',
+      DEFAULT_DISCOVERY_RATE_LIMIT,
+    ),
     serviceDiscovery: {
       type: 'boolean',
       default: false,

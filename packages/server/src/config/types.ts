@@ -33,8 +33,13 @@ export interface ZmqDiscoveryConfig {
   readonly port: number;
   /** A registered worker silent for longer than this leaves the pools. */
   readonly ttlMs: number;
-  /** IPv4 CIDRs the sender's IP and the announced addresses must fall in (`--discovery-allow`); empty: anyone may register. */
+  /**
+   * IPv4 CIDRs the sender's IP and the announced addresses must fall in (`--discovery-allow`);
+   * empty: the private and loopback ranges (DEFAULT_DISCOVERY_ALLOW).
+   */
   readonly allow: readonly string[];
+  /** Messages a second one sender may send (`--discovery-rate-limit`; default 10). */
+  readonly ratePerSender?: number;
 }
 
 /** Kubernetes pod discovery (`--service-discovery`): see docs/dynamic-workers.md. */
@@ -122,6 +127,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** ZMQ registration; absent: off. */
   readonly discovery?: ZmqDiscoveryConfig;
+  /** Most workers discovery may hold, ZMQ and Kubernetes together (`--discovery-max-workers`; default 256). */
+  readonly discoveryMaxWorkers?: number;
   /** Kubernetes pod discovery; absent: off. */
   readonly kubernetes?: KubernetesDiscoveryConfig;
   /** Health checks and circuit breaking; loadConfig always sets it. Absent (hand-built configs): both off. */

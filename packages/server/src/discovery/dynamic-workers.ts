@@ -3,6 +3,15 @@ import { adminRoutes } from '../admin/admin-routes.js';
 import { ServerError } from '../errors.js';
 import { ActiveHealthChecker } from '../health/active-checker.js';
 import { DEFAULT_CHECK_RULES } from '../health/worker-health.js';
+
+/** The check timeout when a hand-built Config has no `health` (loadConfig always sets it). */
+const DEFAULT_CHECK_TIMEOUT_MS = 5_000;
+
+import {
+  DEFAULT_DISCOVERY_ALLOW,
+  DEFAULT_DISCOVERY_MAX_WORKERS,
+  DEFAULT_DISCOVERY_RATE_LIMIT,
+} from '../config/schema.js';
 import { DynamicWorkerMetrics } from '../workers/dynamic-metrics.js';
 import { type Cidr, parseCidr } from './cidr.js';
 import type { KubernetesDiscovery } from './kubernetes.js';
@@ -15,7 +24,9 @@ export interface DynamicWorkers {
   /** The ZMQ registration ROUTER (`--vllm-discovery-address`); `address` is the bound host:port. */
   readonly zmq: ZmqRegistration | undefined;
   readonly kubernetes: KubernetesDiscovery | undefined;
-  readonly healthChecker: ActiveHealthChecker | undefined;
+  readonly healthChecker: ActiveHealthChecker;
+  /** What an operator must know about how exposed discovery is (shown in /workers and /admin/workers). */
+  readonly warnings: readonly string[];
 }
 
 declare module 'fastify' {
@@ -75,28 +86,31 @@ export async function installDynamicWorkers(
       log,
     });
     started.push({ stop: () => registry.stopHealth() });
-    let healthChecker: ActiveHealthChecker | undefined;
-    if (health !== undefined && health.checkIntervalMs > 0) {
-      healthChecker = new ActiveHealthChecker({
-        registry,
-        intervalMs: health.checkIntervalMs,
-        timeoutMs: health.checkTimeoutMs,
-        ...(health.checkPath === undefined ? {} : { path: health.checkPath }),
-      });
-      healthChecker.start();
-      started.push(healthChecker);
-    }
+    // Always: besides the periodic checks (when on), it admits discovered workers once they answer.
+    const healthChecker = new ActiveHealthChecker({
+      registry,
+      intervalMs: health?.checkIntervalMs ?? 0,
+      timeoutMs: health?.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS,
+      ...(health?.checkPath === undefined ? {} : { path: health.checkPath }),
+    });
+    healthChecker.start();
+    started.push(healthChecker);
 
     let zmq: ZmqRegistration | undefined;
+    const warnings: string[] = [];
+    const maxWorkers = config.discoveryMaxWorkers ?? DEFAULT_DISCOVERY_MAX_WORKERS;
     const discovery = config.discovery;
     if (discovery !== undefined) {
+      const allow = discovery.allow.length > 0 ? discovery.allow : DEFAULT_DISCOVERY_ALLOW;
       try {
         zmq = await ZmqRegistration.start({
           registry,
           host: discovery.host,
           port: discovery.port,
           ttlMs: discovery.ttlMs,
-          allow: discovery.allow.map((text) => validCidr(parseCidr(text), text)),
+          allow: allow.map((text) => validCidr(parseCidr(text), text)),
+          maxWorkers,
+          ratePerSender: discovery.ratePerSender ?? DEFAULT_DISCOVERY_RATE_LIMIT,
           metrics,
           log,
         });
@@ -109,9 +123,14 @@ export async function installDynamicWorkers(
       }
       started.push(zmq);
       log.info(
-        { address: zmq.address, ttlMs: discovery.ttlMs, allow: discovery.allow },
+        { address: zmq.address, ttlMs: discovery.ttlMs, allow, maxWorkers },
         `listening for vLLM P2P NCCL registrations on tcp://${zmq.address}`,
       );
+      const open = openDiscoveryWarning(zmq.address, discovery.allow);
+      if (open !== undefined) {
+        warnings.push(open);
+        log.warn({ address: zmq.address, allow }, `SECURITY: ${open}`);
+      }
     }
 
     let kubernetes: KubernetesDiscovery | undefined;
@@ -141,6 +160,7 @@ export async function installDynamicWorkers(
         metrics,
         log,
         warnMissingZmq: config.kvConnector === 'p2p-nccl',
+        maxWorkers,
       });
       kubernetes.start();
       started.push(kubernetes);
@@ -150,7 +170,7 @@ export async function installDynamicWorkers(
       );
     }
 
-    const dynamic: DynamicWorkers = { metrics, zmq, kubernetes, healthChecker };
+    const dynamic: DynamicWorkers = { metrics, zmq, kubernetes, healthChecker, warnings };
     app.decorate('dynamicWorkers', dynamic);
     if (config.adminApiKey !== undefined) await app.register(adminRoutes);
   } catch (error) {
@@ -158,6 +178,20 @@ export async function installDynamicWorkers(
     throw error;
   }
   app.addHook('onClose', stopAll);
+}
+
+/**
+ * The start-up warning (and /workers line) for a registration socket not limited by an explicit
+ * `--discovery-allow`, or limited by one that admits everyone; undefined when it is limited.
+ */
+export function openDiscoveryWarning(address: string, explicit: readonly string[]): string | undefined {
+  if (explicit.length === 0) {
+    return `ZMQ registration on tcp://${address} runs without --discovery-allow: any host in a private or loopback range (${DEFAULT_DISCOVERY_ALLOW.join(', ')}) that reaches it can register a worker, which then receives prompts and the upstream key once it answers GET /health. Set --discovery-allow to your vLLM hosts' ranges.`;
+  }
+  if (explicit.some((text) => text.endsWith('/0'))) {
+    return `ZMQ registration on tcp://${address} admits any IPv4 sender (--discovery-allow ${explicit.join(',')}): any host that reaches it can register a worker, which then receives prompts and the upstream key once it answers GET /health.`;
+  }
+  return undefined;
 }
 
 /** Config values were validated by loadConfig; a failure here is a programming error. */

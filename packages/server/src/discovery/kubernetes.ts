@@ -16,6 +16,8 @@ export interface KubernetesDiscoveryOptions {
   readonly log: FastifyBaseLogger;
   /** Warn about pods without a ZMQ annotation (their HTTP address is used in request ids). */
   readonly warnMissingZmq: boolean;
+  /** Most discovered workers (Kubernetes and ZMQ registration together); undefined: no cap. */
+  readonly maxWorkers?: number;
   /** Reconnection backoff: first delay and cap (doubling in between). */
   readonly backoffMs?: { readonly initial: number; readonly max: number };
 }
@@ -258,18 +260,29 @@ export class KubernetesDiscovery {
         `kubernetes: pod ${podName(pod)} has no pd-router.io/zmq-address or pd-router.io/kv-port annotation; request ids will name its HTTP address as its P2P NCCL ZMQ address`,
       );
     }
+    const cap = this.#options.maxWorkers;
+    if (cap !== undefined && registry.countDiscovered() >= cap) {
+      metrics.rejected('kubernetes', 'max_workers');
+      this.#warnOnce(
+        `${uid} max_workers`,
+        { pod: podName(pod) },
+        `kubernetes: pod ${podName(pod)} not added: discovery already holds ${cap} workers (--discovery-max-workers); it is considered again on its next change`,
+      );
+      return;
+    }
     const worker = registry.add({
       role: verdict.role,
       spec: verdict.spec,
       address: verdict.address,
       source: 'kubernetes',
+      pending: true,
     });
     worker.lastSeen = Date.now();
     this.#tracked.set(uid, worker);
     metrics.registration('kubernetes', verdict.role);
     log.info(
       { pod: podName(pod), worker: worker.url, role: worker.role, zmq: worker.address.zmq.text },
-      'kubernetes: pod joins the pools',
+      'kubernetes: pod found; it joins the pools once it answers its health check',
     );
   }
 

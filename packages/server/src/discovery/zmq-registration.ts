@@ -5,6 +5,7 @@ import type { WorkerRegistry } from '../workers/registry.js';
 import type { Worker } from '../workers/worker.js';
 import type { Cidr } from './cidr.js';
 import { MAX_REGISTRATION_BYTES, parseRegistration } from './registration-message.js';
+import { SenderRateLimit } from './sender-rate-limit.js';
 import { ZAP_DOMAIN, ZapAllowHandler } from './zap-allow.js';
 
 export interface ZmqRegistrationOptions {
@@ -19,6 +20,13 @@ export interface ZmqRegistrationOptions {
    * ZAP) and the announced addresses must lie inside.
    */
   readonly allow: readonly Cidr[];
+  /**
+   * Most discovered workers (this source and Kubernetes together); a registration of a new worker
+   * beyond it is refused (`max_workers`).
+   */
+  readonly maxWorkers: number;
+  /** Messages a second one sender may send (bursts of as many); beyond it they are dropped (`rate_limited`). */
+  readonly ratePerSender: number;
   readonly metrics: DynamicWorkerMetrics;
   readonly log: FastifyBaseLogger;
 }
@@ -68,6 +76,7 @@ export class ZmqRegistration {
   readonly #router: zmq.Router;
   readonly #zap: ZapAllowHandler | undefined;
   readonly #entries = new Map<string, Entry>();
+  readonly #limit: SenderRateLimit;
   readonly #lastRefusalLog = new Map<string, number>();
   readonly #suppressed = new Map<string, number>();
   readonly #sweepTimer: NodeJS.Timeout;
@@ -85,6 +94,7 @@ export class ZmqRegistration {
     this.#router = router;
     this.#zap = zap;
     this.address = address;
+    this.#limit = new SenderRateLimit(options.ratePerSender);
     this.#unsubscribe = options.registry.onChange((event, worker) => {
       // Removed by someone else (the admin API): forget it; its next heartbeat adds it again.
       if (event === 'removed' && this.#entries.get(worker.id)?.worker === worker)
@@ -150,6 +160,7 @@ export class ZmqRegistration {
   /** Removes every entry silent for longer than the TTL (the timer's tick). */
   sweep(now = performance.now()): void {
     const { registry, metrics, log, ttlMs } = this.#options;
+    this.#limit.sweep(now);
     for (const [id, entry] of this.#entries) {
       const silentMs = now - entry.seenAt;
       if (silentMs <= ttlMs) continue;
@@ -202,6 +213,20 @@ export class ZmqRegistration {
   /** Handles one received message (its frames, routing id first). */
   handle(frames: readonly Uint8Array[]): void {
     const { registry, metrics, log, allow } = this.#options;
+    // The sender is the ZeroMQ connection, named by its routing id (vLLM's: its ZMQ address;
+    // libzmq makes one up when a peer sets none). Checked before any parsing.
+    const routingId = frames[0];
+    const sender = routingId === undefined ? '' : Buffer.from(routingId).toString('latin1');
+    if (!this.#limit.take(sender)) {
+      metrics.rejected('zmq', 'rate_limited');
+      this.#logRefusal(
+        'rate_limited',
+        'rate_limited',
+        `more than ${this.#options.ratePerSender} messages a second from one sender`,
+        routingId === undefined ? undefined : printable(routingId),
+      );
+      return;
+    }
     const parsed = parseRegistration(frames, allow);
     if (!parsed.ok) {
       metrics.rejected('zmq', parsed.error.reason);
@@ -240,11 +265,24 @@ export class ZmqRegistration {
       existing.lastSeen = Date.now();
       return;
     }
-    const worker = registry.add({ role, spec, address, source: 'discovery' });
+    if (registry.countDiscovered() >= this.#options.maxWorkers) {
+      metrics.rejected('zmq', 'max_workers');
+      this.#logRefusal(
+        'max_workers',
+        'max_workers',
+        `${address.url} not added: discovery already holds ${this.#options.maxWorkers} workers (--discovery-max-workers)`,
+        printable(frames[0] ?? new Uint8Array()),
+      );
+      return;
+    }
+    const worker = registry.add({ role, spec, address, source: 'discovery', pending: true });
     worker.lastSeen = Date.now();
     this.#entries.set(id, { worker, seenAt: now });
     metrics.registration('zmq', role);
-    log.info({ worker: worker.url, role, zmq: address.zmq.text }, 'worker registered; it joins the pools');
+    log.info(
+      { worker: worker.url, role, zmq: address.zmq.text },
+      'worker registered; it joins the pools once it answers its health check',
+    );
   }
 
   /** Logs a refusal, at most once per `key` per period (with how many were suppressed meanwhile). */

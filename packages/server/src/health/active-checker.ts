@@ -4,11 +4,17 @@ import type { Worker } from '../workers/worker.js';
 
 /** vLLM's OpenAI server answers `GET /health` with 200 while its engine is alive. */
 export const HEALTH_PATH = '/health';
+/**
+ * How often a worker waiting for admission (discovered, or added through the admin API) is checked
+ * until it answers: it should take traffic soon after it is ready, whatever the check interval.
+ */
+export const ADMISSION_CHECK_MS = 1_000;
 /** Below uvicorn's 5 s keep-alive, as for request pools (upstream/pools.ts). */
 const HEALTH_KEEP_ALIVE_MS = 4_000;
 
 export interface ActiveHealthCheckerOptions {
   readonly registry: WorkerRegistry;
+  /** Period of the checks of every worker; 0: only admission checks (workers still pending). */
   readonly intervalMs: number;
   readonly timeoutMs: number;
   /** The path checked (default `/health`). */
@@ -18,7 +24,9 @@ export interface ActiveHealthCheckerOptions {
 /**
  * Active health: every `intervalMs`, `GET /health` on each worker (a 2xx within `timeoutMs` is a
  * success), reported to the registry (`checkResult`); the worker's health (health/worker-health.ts)
- * counts them against its thresholds and decides.
+ * counts them against its thresholds and decides. A worker that must answer a check before it
+ * takes traffic (a discovered one) is checked as soon as it is added, then every second until it
+ * does, even when periodic checks are off.
  *
  * Checks use their own undici Agent (one connection per worker), not the request pools: a worker
  * whose pool is saturated by long decode streams is busy, not dead, and must not queue its health
@@ -36,6 +44,8 @@ export class ActiveHealthChecker {
   readonly #busy = new WeakSet<Worker>();
   readonly #agent: Agent;
   #timer: NodeJS.Timeout | undefined;
+  #admissionTimer: NodeJS.Timeout | undefined;
+  readonly #unsubscribe: () => void;
   #stopped = false;
 
   constructor(options: ActiveHealthCheckerOptions) {
@@ -48,11 +58,27 @@ export class ActiveHealthChecker {
       keepAliveMaxTimeout: HEALTH_KEEP_ALIVE_MS,
       connect: { timeout: options.timeoutMs },
     });
+    // A worker that must answer before it takes traffic is checked at once.
+    this.#unsubscribe = options.registry.onChange((event, worker) => {
+      if (event === 'added' && worker.health.pending) void this.check(worker);
+    });
   }
 
   start(): void {
-    this.#timer = setInterval(() => void this.checkAll(), this.#options.intervalMs);
-    this.#timer.unref();
+    const { intervalMs } = this.#options;
+    if (intervalMs > 0) {
+      this.#timer = setInterval(() => void this.checkAll(), intervalMs);
+      this.#timer.unref();
+    }
+    const admissionMs = intervalMs > 0 ? Math.min(intervalMs, ADMISSION_CHECK_MS) : ADMISSION_CHECK_MS;
+    this.#admissionTimer = setInterval(() => void this.checkPending(), admissionMs);
+    this.#admissionTimer.unref();
+  }
+
+  /** Checks the workers still waiting for their first good check. */
+  async checkPending(): Promise<void> {
+    const pending = this.#options.registry.list().filter((w) => w.health.pending);
+    await Promise.all(pending.map((worker) => this.check(worker)));
   }
 
   /** Checks every worker once (the timer's tick; tests call it directly). */
@@ -91,6 +117,8 @@ export class ActiveHealthChecker {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearInterval(this.#admissionTimer);
+    this.#unsubscribe();
     await this.#agent.destroy();
   }
 }

@@ -17,11 +17,18 @@ const workerSchema = {
 } as const;
 const listSchema = {
   type: 'object',
-  properties: { workers: { type: 'array', items: workerSchema } },
+  properties: {
+    workers: { type: 'array', items: workerSchema },
+    /** What an operator must know, e.g. discovery open to a whole network. */
+    warnings: { type: 'array', items: { type: 'string' } },
+  },
 } as const;
 
+const NO_WARNINGS: readonly string[] = [];
+
 /**
- * `GET /workers`: every worker with its role, addresses, health and in-flight count. It names
+ * `GET /workers`: every worker with its role, addresses, health and in-flight count, and warnings
+ * about how the worker set is exposed (discovery without `--discovery-allow`). It names
  * internal addresses, so it takes the same API keys as the completion routes (or the admin key).
  */
 export async function workersRoutes(app: FastifyInstance): Promise<void> {
@@ -43,6 +50,8 @@ export async function workersRoutes(app: FastifyInstance): Promise<void> {
       draining: w.draining,
       inFlight: w.inFlight,
     }));
-    return reply.header('content-type', JSON_CONTENT_TYPE).send({ workers });
+    // Decorated by installDynamicWorkers, after this plugin is registered: looked up per request.
+    const warnings = app.hasDecorator('dynamicWorkers') ? app.dynamicWorkers.warnings : NO_WARNINGS;
+    return reply.header('content-type', JSON_CONTENT_TYPE).send({ workers, warnings });
   });
 }

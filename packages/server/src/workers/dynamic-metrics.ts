@@ -19,7 +19,9 @@ export type RejectReason =
   | 'bad_http_address'
   | 'bad_zmq_address'
   | 'not_allowed'
-  | 'bad_annotation';
+  | 'bad_annotation'
+  | 'rate_limited'
+  | 'max_workers';
 
 const CIRCUIT_VALUE: Readonly<Record<CircuitState, number>> = { closed: 0, half_open: 1, open: 2 };
 

@@ -153,6 +153,13 @@ export class WorkerRegistry {
     return this.#all;
   }
 
+  /** Workers that came from a discovery source (ZMQ registration or Kubernetes), for their cap. */
+  countDiscovered(): number {
+    let n = 0;
+    for (const w of this.#all) if (w.source === 'discovery' || w.source === 'kubernetes') n += 1;
+    return n;
+  }
+
   /** Healthy, non-draining workers of a role, in registration order. Cached; do not mutate. */
   available(role: WorkerRole): readonly Worker[] {
     return this.#available[role];
