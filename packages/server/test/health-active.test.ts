@@ -76,4 +76,29 @@ describe('active health checks', () => {
     ).toBe(1);
     expect(router.app.pd.registry.get(`decode:${d1.url}`)?.health.checkHealthy).toBe(false);
   });
+
+  it('check the path of --health-check-endpoint', async () => {
+    const pingOk = { value: true };
+    const answer = (req: FakeRequest, res: ServerResponse): void => {
+      if (req.url === '/ping') res.writeHead(pingOk.value ? 200 : 503).end();
+      else if (req.url === '/health') res.writeHead(500).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"choices":[{"text":"ok"}]}');
+    };
+    const p = await startFakeWorker(answer);
+    const d = await startFakeWorker(answer);
+    open.push(p, d);
+    const router = await startDynamicRouter(
+      testConfig({
+        prefill: [p.spec()],
+        decode: [d.spec()],
+        health: { ...HEALTH_OFF, checkIntervalMs: 50, checkPath: '/ping', failureThreshold: 2 },
+      }),
+    );
+    open.push(router);
+    await waitFor(() => d.received.filter((r) => r.url === '/ping').length >= 3, 15_000, 'checks on /ping');
+    expect(d.received.some((r) => r.url === '/health')).toBe(false);
+    expect(availableUrls(router, 'decode')).toEqual([d.url]);
+    pingOk.value = false;
+    await waitFor(() => availableUrls(router, 'decode').length === 0, 15_000, 'd to leave');
+  });
 });

@@ -11,6 +11,78 @@ function issues(argv: string[]): string[] {
 }
 
 describe('dynamic-worker settings', () => {
+  it("maps vllm-router's health and circuit-breaker flags; pd-router's ms spellings win when given", () => {
+    const health = (argv: string[]) => {
+      const result = loadConfig({ argv: ['--prefill', P, '--decode', D, ...argv], env: {} });
+      if (!result.ok) throw result.error;
+      return result.value.health;
+    };
+    expect(health([])).toEqual({
+      checkIntervalMs: 10_000,
+      checkTimeoutMs: 5_000,
+      checkPath: '/health',
+      failureThreshold: 3,
+      successThreshold: 2,
+      circuitFailureThreshold: 10,
+      circuitSuccessThreshold: 3,
+      circuitOpenMs: 60_000,
+      circuitWindowMs: 120_000,
+    });
+    expect(
+      health([
+        '--cb-failure-threshold',
+        '4',
+        '--cb-success-threshold',
+        '1',
+        '--cb-timeout-duration-secs',
+        '7',
+        '--cb-window-duration-secs',
+        '9',
+        '--health-check-interval-secs',
+        '60',
+        '--health-check-timeout-secs',
+        '2',
+        '--health-check-endpoint',
+        '/ping',
+      ]),
+    ).toMatchObject({
+      circuitFailureThreshold: 4,
+      circuitSuccessThreshold: 1,
+      circuitOpenMs: 7_000,
+      circuitWindowMs: 9_000,
+      checkIntervalMs: 60_000,
+      checkTimeoutMs: 2_000,
+      checkPath: '/ping',
+    });
+    expect(
+      health([
+        '--cb-timeout-duration-secs',
+        '7',
+        '--circuit-open-ms',
+        '1500',
+        '--health-check-interval-secs',
+        '60',
+        '--health-check-interval-ms',
+        '0',
+        '--health-check-timeout-ms',
+        '250',
+        '--cb-failure-threshold',
+        '4',
+        '--circuit-failure-threshold',
+        '6',
+      ]),
+    ).toMatchObject({
+      circuitOpenMs: 1_500,
+      checkIntervalMs: 0,
+      checkTimeoutMs: 250,
+      circuitFailureThreshold: 6,
+    });
+    expect(health(['--disable-circuit-breaker']).circuitFailureThreshold).toBe(0);
+    expect(health(['--circuit-failure-threshold', '0']).circuitFailureThreshold).toBe(0);
+    expect(issues(['--prefill', P, '--decode', D, '--health-check-endpoint', 'health'])).toHaveLength(1);
+    expect(issues(['--prefill', P, '--decode', D, '--cb-failure-threshold', '0'])).toHaveLength(1);
+  });
+
   it('needs no static worker when workers register over ZMQ, and reads the discovery flags', () => {
     const result = loadConfig({
       argv: [

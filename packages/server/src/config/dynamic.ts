@@ -99,13 +99,22 @@ export function resolveDynamicSettings(
     }
   }
 
+  // vllm-router's flags (seconds) have defaults; pd-router's older ones (ms) are aliases that win
+  // when given.
+  const ms = (msKey: string, secsKey: string): number =>
+    (merged[msKey] as number | undefined) ?? (merged[secsKey] as number) * 1_000;
+  const legacyThreshold = merged['circuitFailureThreshold'] as number | undefined;
+  const breakerOff = merged['disableCircuitBreaker'] === true || legacyThreshold === 0;
   const health: HealthConfig = {
-    checkIntervalMs: merged['healthCheckIntervalMs'] as number,
-    checkTimeoutMs: merged['healthCheckTimeoutMs'] as number,
+    checkIntervalMs: ms('healthCheckIntervalMs', 'healthCheckIntervalSecs'),
+    checkTimeoutMs: ms('healthCheckTimeoutMs', 'healthCheckTimeoutSecs'),
+    checkPath: merged['healthCheckEndpoint'] as string,
     failureThreshold: merged['healthFailureThreshold'] as number,
     successThreshold: merged['healthSuccessThreshold'] as number,
-    circuitFailureThreshold: merged['circuitFailureThreshold'] as number,
-    circuitOpenMs: merged['circuitOpenMs'] as number,
+    circuitFailureThreshold: breakerOff ? 0 : (legacyThreshold ?? (merged['cbFailureThreshold'] as number)),
+    circuitSuccessThreshold: merged['cbSuccessThreshold'] as number,
+    circuitOpenMs: ms('circuitOpenMs', 'cbTimeoutDurationSecs'),
+    circuitWindowMs: (merged['cbWindowDurationSecs'] as number) * 1_000,
   };
   return { discovery, kubernetes, health, issues, warnings };
 }

@@ -66,10 +66,13 @@ describe('loadConfig', () => {
       health: {
         checkIntervalMs: 10_000,
         checkTimeoutMs: 5_000,
+        checkPath: '/health',
         failureThreshold: 3,
         successThreshold: 2,
-        circuitFailureThreshold: 5,
-        circuitOpenMs: 10_000,
+        circuitFailureThreshold: 10,
+        circuitSuccessThreshold: 3,
+        circuitOpenMs: 60_000,
+        circuitWindowMs: 120_000,
       },
     });
     expect(result.value.upstreamApiKey).toBeUndefined();

@@ -139,17 +139,35 @@ describe('parseArgv', () => {
     ]);
   });
 
-  it("points vllm-router's health and circuit-breaker spellings to ours", () => {
-    expect(parseArgv(['--cb-failure-threshold', '3', '--disable-circuit-breaker']).issues).toEqual([
-      {
-        path: '--cb-failure-threshold',
-        message: 'a vllm-router flag that pd-router does not support: use --circuit-failure-threshold',
-      },
-      {
-        path: '--disable-circuit-breaker',
-        message: 'a vllm-router flag that pd-router does not support: use --circuit-failure-threshold 0',
-      },
+  it("accepts vllm-router's health and circuit-breaker flags with their meaning", () => {
+    const parsed = parseArgv([
+      '--cb-failure-threshold',
+      '3',
+      '--cb-success-threshold',
+      '2',
+      '--cb-timeout-duration-secs',
+      '30',
+      '--cb-window-duration-secs',
+      '90',
+      '--disable-circuit-breaker',
+      '--health-check-interval-secs',
+      '60',
+      '--health-check-timeout-secs',
+      '4',
+      '--health-check-endpoint',
+      '/ping',
     ]);
+    expect(parsed.issues).toEqual([]);
+    expect(parsed.values).toEqual({
+      cbFailureThreshold: 3,
+      cbSuccessThreshold: 2,
+      cbTimeoutDurationSecs: 30,
+      cbWindowDurationSecs: 90,
+      disableCircuitBreaker: true,
+      healthCheckIntervalSecs: 60,
+      healthCheckTimeoutSecs: 4,
+      healthCheckEndpoint: '/ping',
+    });
   });
 
   it('explains a stray token after --prefill URL', () => {

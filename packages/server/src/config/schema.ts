@@ -48,16 +48,22 @@ export const DEFAULT_DISCOVERY_MAX_WORKERS = 256;
 export const DEFAULT_DISCOVERY_RATE_LIMIT = 10;
 /** vLLM's default `--port` (vllm-router's default, 80, is rarely what a vLLM pod serves on). */
 export const DEFAULT_SERVICE_DISCOVERY_PORT = 8_000;
-/** A dead worker is out within interval x failure threshold (30 s); passive checks react sooner. */
-export const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 10_000;
-export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 5_000;
+/**
+ * 10 s, not vllm-router's 60: a worker that dies while idle (no request trips its circuit) is out
+ * within interval x failure threshold, 30 s instead of 3 minutes, for one GET per worker per 10 s.
+ */
+export const DEFAULT_HEALTH_CHECK_INTERVAL_SECS = 10;
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_SECS = 5;
 /** vllm-router's defaults. */
 export const DEFAULT_HEALTH_FAILURE_THRESHOLD = 3;
 export const DEFAULT_HEALTH_SUCCESS_THRESHOLD = 2;
-/** Consecutive failed requests; a healthy worker under load rarely fails five times in a row. */
-export const DEFAULT_CIRCUIT_FAILURE_THRESHOLD = 5;
-/** Short, because a half-open probe costs at most one request and capacity should come back soon. */
-export const DEFAULT_CIRCUIT_OPEN_MS = 10_000;
+/** vLLM's OpenAI server answers it with 200 while its engine is alive. */
+export const DEFAULT_HEALTH_CHECK_ENDPOINT = '/health';
+/** vllm-router's circuit breaker defaults: 10 failures within 120 s open; 60 s open; 3 good probes close. */
+export const DEFAULT_CB_FAILURE_THRESHOLD = 10;
+export const DEFAULT_CB_SUCCESS_THRESHOLD = 3;
+export const DEFAULT_CB_TIMEOUT_DURATION_SECS = 60;
+export const DEFAULT_CB_WINDOW_DURATION_SECS = 120;
 /** vLLM's toy proxy sends the decode without params (it recomputes); `fail` is opt-in. */
 export const DEFAULT_NIXL_ON_MISSING_PARAMS = 'recompute';
 /** vLLM's side-channel host defaults to `localhost`, useless to a decode on another machine. */
@@ -248,15 +254,39 @@ export const configSchema = {
       minLength: 1,
       description: 'Kubeconfig file for pod discovery; unset: the in-cluster service account.',
     },
-    healthCheckIntervalMs: timeout(
-      'Period of the active health check (GET /health on every worker); 0: no active checks.',
-      DEFAULT_HEALTH_CHECK_INTERVAL_MS,
-      0,
-    ),
-    healthCheckTimeoutMs: timeout(
-      'A health check not answered 200 within this counts as failed.',
-      DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
-    ),
+    healthCheckIntervalSecs: {
+      type: 'integer',
+      minimum: 0,
+      maximum: Math.floor(MAX_TIMER_MS / 1_000),
+      default: DEFAULT_HEALTH_CHECK_INTERVAL_SECS,
+      description:
+        "Period of the active health check (GET on every worker); 0: no periodic checks (discovered workers are still checked once before they take traffic). vllm-router's default is 60: see docs/dynamic-workers.md.",
+    },
+    healthCheckIntervalMs: {
+      type: 'integer',
+      minimum: 0,
+      maximum: MAX_TIMER_MS,
+      description: 'The same as healthCheckIntervalSecs, in ms; wins when both are given.',
+    },
+    healthCheckTimeoutSecs: {
+      type: 'integer',
+      minimum: 1,
+      maximum: Math.floor(MAX_TIMER_MS / 1_000),
+      default: DEFAULT_HEALTH_CHECK_TIMEOUT_SECS,
+      description: 'A health check not answered 2xx within this counts as failed.',
+    },
+    healthCheckTimeoutMs: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_TIMER_MS,
+      description: 'The same as healthCheckTimeoutSecs, in ms; wins when both are given.',
+    },
+    healthCheckEndpoint: {
+      type: 'string',
+      pattern: '^/[^\\s]*$',
+      default: DEFAULT_HEALTH_CHECK_ENDPOINT,
+      description: 'Path of the active health check (a path starting with /).',
+    },
     healthFailureThreshold: count(
       'Consecutive failed health checks that take a worker out of the pools.',
       DEFAULT_HEALTH_FAILURE_THRESHOLD,
@@ -265,15 +295,46 @@ export const configSchema = {
       'Consecutive good health checks that bring an unhealthy worker back.',
       DEFAULT_HEALTH_SUCCESS_THRESHOLD,
     ),
-    circuitFailureThreshold: count(
-      "Consecutive failed requests (transport errors, timeouts, 5xx) that open a worker's circuit and take it out of the pools; 0: no circuit breaker.",
-      DEFAULT_CIRCUIT_FAILURE_THRESHOLD,
-      0,
+    cbFailureThreshold: count(
+      "Consecutive failed requests (transport errors, timeouts, 5xx), all within cbWindowDurationSecs, that open a worker's circuit and take it out of its pool (never the pool's last workers: panic mode).",
+      DEFAULT_CB_FAILURE_THRESHOLD,
     ),
-    circuitOpenMs: timeout(
-      'How long an open circuit keeps its worker out; then one probe (a request or a health check) closes it on success.',
-      DEFAULT_CIRCUIT_OPEN_MS,
+    cbSuccessThreshold: count(
+      'Successful probes (requests or health checks, one at a time) that close a half-open circuit.',
+      DEFAULT_CB_SUCCESS_THRESHOLD,
     ),
+    cbTimeoutDurationSecs: {
+      type: 'integer',
+      minimum: 1,
+      maximum: Math.floor(MAX_TIMER_MS / 1_000),
+      default: DEFAULT_CB_TIMEOUT_DURATION_SECS,
+      description: 'How long an open circuit keeps its worker out before it is probed (half-open).',
+    },
+    cbWindowDurationSecs: {
+      type: 'integer',
+      minimum: 1,
+      maximum: Math.floor(MAX_TIMER_MS / 1_000),
+      default: DEFAULT_CB_WINDOW_DURATION_SECS,
+      description: 'A failure older than this no longer counts toward opening a circuit.',
+    },
+    disableCircuitBreaker: {
+      type: 'boolean',
+      default: false,
+      description: 'No circuit breaker: only the active health checks take workers out.',
+    },
+    circuitFailureThreshold: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000,
+      description:
+        'The same as cbFailureThreshold (wins when both are given); 0: no circuit breaker, as disableCircuitBreaker.',
+    },
+    circuitOpenMs: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_TIMER_MS,
+      description: 'The same as cbTimeoutDurationSecs, in ms; wins when both are given.',
+    },
     kvConnector: {
       type: 'string',
       enum: KV_CONNECTORS,

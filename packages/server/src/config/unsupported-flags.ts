@@ -10,12 +10,4 @@ export const UNSUPPORTED_VLLM_ROUTER_FLAGS: ReadonlyMap<string, string> = new Ma
   ],
   ['--disable-retries', 'pd-router does not retry: a failed request is reported, never replayed'],
   ['--retry-max-retries', 'pd-router does not retry: a failed request is reported, never replayed'],
-  ['--health-check-interval-secs', 'use --health-check-interval-ms'],
-  ['--health-check-timeout-secs', 'use --health-check-timeout-ms'],
-  ['--health-check-endpoint', 'workers are checked with GET /health, the route vLLM serves'],
-  ['--cb-failure-threshold', 'use --circuit-failure-threshold'],
-  ['--cb-timeout-duration-secs', 'use --circuit-open-ms'],
-  ['--cb-success-threshold', 'one successful half-open probe closes the circuit; see --circuit-open-ms'],
-  ['--cb-window-duration-secs', 'the circuit counts consecutive failures, not failures per window'],
-  ['--disable-circuit-breaker', 'use --circuit-failure-threshold 0'],
 ]);
