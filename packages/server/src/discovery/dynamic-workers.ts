@@ -43,7 +43,7 @@ export interface DynamicWorkersDeps {
 
 /**
  * Starts what makes the worker set dynamic, as configured: the health rules (circuit breaker and
- * check thresholds, fed by `registry.reportSuccess/recordFailure`), active health checks, ZMQ registration,
+ * check thresholds, fed by `registry.reportSuccess/reportFailure`), active health checks, ZMQ registration,
  * Kubernetes discovery, and the admin API routes. Call once from buildServer, after the `pd`
  * decoration. Rejects (PD_ERR_DISCOVERY_START_FAILED) when the registration address cannot be bound
  * or no Kubernetes configuration is found: a router that was asked to discover workers and

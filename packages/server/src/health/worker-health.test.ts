@@ -71,14 +71,14 @@ describe('the circuit breaker', () => {
     const w = add(1);
     // A healthy second decode: the pool never empties, so no panic mode here (tested below).
     const keep = add(9);
-    registry.recordFailure(w, 'connect');
-    registry.recordFailure(w, 'status');
+    registry.reportFailure(w, 'connect');
+    registry.reportFailure(w, 'status');
     registry.reportSuccess(w);
-    registry.recordFailure(w, 'reset');
-    registry.recordFailure(w, 'reset');
+    registry.reportFailure(w, 'reset');
+    registry.reportFailure(w, 'reset');
     expect(w.circuit).toBe('closed');
     expect(registry.available('decode')).toEqual([w, keep]);
-    registry.recordFailure(w, 'timeout');
+    registry.reportFailure(w, 'timeout');
     expect(w.circuit).toBe('open');
     expect(w.healthy).toBe(false);
     expect(registry.available('decode')).toEqual([keep]);
@@ -92,7 +92,7 @@ describe('the circuit breaker', () => {
     const w = add(1);
     // A healthy second decode: the pool never empties, so no panic mode here (tested below).
     const keep = add(9);
-    for (let i = 0; i < 3; i++) registry.recordFailure(w, 'connect');
+    for (let i = 0; i < 3; i++) registry.reportFailure(w, 'connect');
     vi.advanceTimersByTime(OPEN_MS - 1);
     expect(w.circuit).toBe('open');
     vi.advanceTimersByTime(1);
@@ -112,14 +112,14 @@ describe('the circuit breaker', () => {
     const w = add(1);
     // A healthy second decode: the pool never empties, so no panic mode here (tested below).
     const keep = add(9);
-    for (let i = 0; i < 3; i++) registry.recordFailure(w, 'connect');
+    for (let i = 0; i < 3; i++) registry.reportFailure(w, 'connect');
     vi.advanceTimersByTime(OPEN_MS);
     registry.acquire(w);
     registry.release(w); // e.g. the client left before the worker was called
     expect(w.circuit).toBe('half_open');
     expect(registry.available('decode')).toEqual([w, keep]);
     registry.acquire(w);
-    registry.recordFailure(w, 'status');
+    registry.reportFailure(w, 'status');
     registry.release(w);
     expect(w.circuit).toBe('open');
     expect(registry.available('decode')).toEqual([keep]);
@@ -130,7 +130,7 @@ describe('the circuit breaker', () => {
   it('takes a health check as the half-open probe', () => {
     const { registry, add } = env;
     const w = add(1);
-    for (let i = 0; i < 3; i++) registry.recordFailure(w, 'connect');
+    for (let i = 0; i < 3; i++) registry.reportFailure(w, 'connect');
     registry.checkResult(w, true); // open: checks do not shorten the wait
     expect(w.circuit).toBe('open');
     vi.advanceTimersByTime(OPEN_MS);
@@ -146,7 +146,7 @@ describe('the circuit breaker', () => {
     const w = add(1);
     const other = add(2);
     registry.setHealthy(w.id, false);
-    for (let i = 0; i < 3; i++) registry.recordFailure(other, 'connect');
+    for (let i = 0; i < 3; i++) registry.reportFailure(other, 'connect');
     const text = await routerMetrics.registry.metrics();
     expect(text).toContain(`pd_router_worker_circuit_state{role="decode",worker="${other.url}"} 2`);
     expect(text).toContain(`pd_router_worker_circuit_state{role="decode",worker="${w.url}"} 0`);
@@ -159,7 +159,7 @@ describe('the circuit breaker', () => {
     registry.setHealthy(w.id, true);
     expect(registry.available('decode')).toEqual([w, other]);
     registry.remove(other.id);
-    for (let i = 0; i < 5; i++) registry.recordFailure(other, 'connect');
+    for (let i = 0; i < 5; i++) registry.reportFailure(other, 'connect');
     expect(other.circuit).toBe('closed');
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -168,9 +168,9 @@ describe('the circuit breaker', () => {
     const { registry, add, routerMetrics } = env;
     const w = add(1);
     add(9);
-    registry.recordFailure(w, 'connect');
-    registry.recordFailure(w, 'connect');
-    registry.recordFailure(w, 'status');
+    registry.reportFailure(w, 'connect');
+    registry.reportFailure(w, 'connect');
+    registry.reportFailure(w, 'status');
     const text = await routerMetrics.registry.metrics();
     expect(text).toContain(
       `pd_router_upstream_errors_total{role="decode",worker="${w.url}",kind="connect"} 2`,
@@ -188,17 +188,17 @@ describe('the failure window', () => {
     const { registry, add } = env;
     const w = add(1);
     add(9);
-    registry.recordFailure(w, 'connect');
-    registry.recordFailure(w, 'connect');
+    registry.reportFailure(w, 'connect');
+    registry.reportFailure(w, 'connect');
     vi.advanceTimersByTime(10_001);
     // The first two are older than the window: three in a row, but only one within it.
-    registry.recordFailure(w, 'connect');
+    registry.reportFailure(w, 'connect');
     expect(w.circuit).toBe('closed');
     expect(w.health.failureStreak).toBe(3);
     vi.advanceTimersByTime(5_000);
-    registry.recordFailure(w, 'connect');
+    registry.reportFailure(w, 'connect');
     expect(w.circuit).toBe('closed');
-    registry.recordFailure(w, 'timeout');
+    registry.reportFailure(w, 'timeout');
     expect(w.circuit).toBe('open');
     expect(env.log.entries.find((e) => e.level === 'warn')?.msg).toBe(
       'circuit opened: 3 consecutive failed requests within 10 s (last: timeout)',
@@ -212,7 +212,7 @@ describe('the success threshold', () => {
     const { registry, add } = env;
     const w = add(1);
     const keep = add(9);
-    for (let i = 0; i < 3; i++) registry.recordFailure(w, 'connect');
+    for (let i = 0; i < 3; i++) registry.reportFailure(w, 'connect');
     vi.advanceTimersByTime(OPEN_MS);
     for (let probe = 1; probe <= 2; probe++) {
       registry.acquire(w);
@@ -233,10 +233,10 @@ describe('the success threshold', () => {
     const { registry, add } = env;
     const w = add(1);
     add(9);
-    for (let i = 0; i < 3; i++) registry.recordFailure(w, 'connect');
+    for (let i = 0; i < 3; i++) registry.reportFailure(w, 'connect');
     vi.advanceTimersByTime(OPEN_MS);
     registry.reportSuccess(w);
-    registry.recordFailure(w, 'status');
+    registry.reportFailure(w, 'status');
     expect(w.circuit).toBe('open');
     vi.advanceTimersByTime(OPEN_MS);
     registry.reportSuccess(w);
@@ -250,7 +250,7 @@ describe('panic mode', () => {
   it('keeps the only worker routable when its circuit opens, with a metric and a log line', async () => {
     const { registry, add, routerMetrics } = env;
     const w = add(1);
-    for (let i = 0; i < 3; i++) registry.recordFailure(w, 'connect');
+    for (let i = 0; i < 3; i++) registry.reportFailure(w, 'connect');
     expect(w.circuit).toBe('open');
     expect(w.available).toBe(false);
     expect(registry.panicking('decode')).toBe(true);
@@ -277,9 +277,9 @@ describe('panic mode', () => {
     const { registry, add } = env;
     const a = add(1);
     const b = add(2);
-    for (let i = 0; i < 3; i++) registry.recordFailure(a, 'connect');
+    for (let i = 0; i < 3; i++) registry.reportFailure(a, 'connect');
     expect(registry.available('decode')).toEqual([b]);
-    for (let i = 0; i < 4; i++) registry.recordFailure(b, 'connect');
+    for (let i = 0; i < 4; i++) registry.reportFailure(b, 'connect');
     expect(registry.panicking('decode')).toBe(true);
     expect(registry.available('decode')).toEqual([a]);
     // Still open, but a success resets b's streak: b is now the least failing.
@@ -295,7 +295,7 @@ describe('panic mode', () => {
     const a = add(1);
     const b = add(2);
     registry.setHealthy(a.id, false);
-    for (let i = 0; i < 3; i++) registry.recordFailure(b, 'connect');
+    for (let i = 0; i < 3; i++) registry.reportFailure(b, 'connect');
     expect(registry.available('decode')).toEqual([b]);
     registry.drain(b.id);
     expect(registry.available('decode')).toEqual([]);

@@ -105,7 +105,7 @@ describe('WorkerRegistry', () => {
     r.acquire(d1);
     r.acquire(d1);
     // It leaves with an open circuit (its timer is dropped with it) and draining.
-    r.recordFailure(d1, 'connect');
+    r.reportFailure(d1, 'connect');
     expect(d1.circuit).toBe('open');
     r.drain(d1.id);
     r.remove(d1.id);

@@ -55,7 +55,7 @@ export type RegistryListener = (event: RegistryEvent, worker: Worker) => void;
 
 /**
  * The set of workers. The request flow only asks for `available(role)`, calls
- * `acquire`/`release`, and reports each call's outcome (`reportSuccess`, or `recordFailure`,
+ * `acquire`/`release`, and reports each call's outcome (`reportSuccess`, or `reportFailure`,
  * which also counts the upstream-error metric); everything that changes the set (static config,
  * ZMQ registration, Kubernetes, the admin API) goes through `add` and `remove`; health checks
  * report through `checkResult`, the admin API drains through `drain`. Each worker's health state
@@ -187,7 +187,7 @@ export class WorkerRegistry {
    * The flow reports a failed call (transport error, timeout, 5xx, broken stream, unusable
    * answer): counted in `pd_router_upstream_errors_total{kind}` and fed to the worker's circuit.
    */
-  recordFailure(worker: Worker, kind: UpstreamErrorKind): void {
+  reportFailure(worker: Worker, kind: UpstreamErrorKind): void {
     worker.metrics.error(kind);
     // A removed worker's successor (same id) starts with a closed circuit.
     if (!worker.removed) worker.health.requestFailed(kind);
