@@ -77,8 +77,8 @@ describe('dynamic-worker settings', () => {
       checkTimeoutMs: 250,
       circuitFailureThreshold: 6,
     });
-    expect(health(['--disable-circuit-breaker']).circuitFailureThreshold).toBe(0);
-    expect(health(['--circuit-failure-threshold', '0']).circuitFailureThreshold).toBe(0);
+    expect(health(['--disable-circuit-breaker'])?.circuitFailureThreshold).toBe(0);
+    expect(health(['--circuit-failure-threshold', '0'])?.circuitFailureThreshold).toBe(0);
     expect(issues(['--prefill', P, '--decode', D, '--health-check-endpoint', 'health'])).toHaveLength(1);
     expect(issues(['--prefill', P, '--decode', D, '--cb-failure-threshold', '0'])).toHaveLength(1);
   });
