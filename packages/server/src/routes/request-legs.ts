@@ -89,8 +89,8 @@ export class RequestLegs implements LegRun {
   /** Aborts every leg in flight, and any started later. */
   abort(reason: Error): void {
     this.abortReason ??= reason;
-    this.collectLeg?.abort(reason);
-    this.relayLeg?.abort(reason);
+    if (this.collectLeg?.outcome === undefined) this.collectLeg?.abort(reason);
+    if (this.relayLeg?.outcome === undefined) this.relayLeg?.abort(reason);
   }
 
   /** Frees the workers of legs that never started (the others free theirs when they settle). */

@@ -58,11 +58,6 @@ export class StreamIdleError extends Error {
   }
 }
 
-/** Something in flight upstream that can be cancelled (the client left, another leg failed). */
-export interface Cancellable {
-  abort(reason: Error): void;
-}
-
 /**
  * A leg's failure: what went wrong (classified once, as counted against the worker) and the coded
  * error a client gets for it when nothing was sent yet.
@@ -98,7 +93,7 @@ export function transportFailure(
  * request is written to a socket; an abort before that is remembered and applied then, so a
  * request still queued in the pool is never sent.
  */
-export abstract class UpstreamHandler implements Dispatcher.DispatchHandler, Cancellable {
+export abstract class UpstreamHandler implements Dispatcher.DispatchHandler {
   protected controller: Dispatcher.DispatchController | undefined;
   #pendingAbort: Error | undefined;
 

@@ -47,24 +47,19 @@ export function classifyUpstreamError(error: unknown): UpstreamErrorKind {
   return 'bad_response';
 }
 
+const KIND_TEXT: Readonly<Record<UpstreamErrorKind, string>> = {
+  connect: 'could not be reached',
+  reset: 'closed the connection',
+  timeout: 'timed out',
+  status: 'answered with an error status',
+  stream_idle: 'went silent mid-stream',
+  stream_broken: 'broke off mid-stream',
+  bad_response: 'sent a malformed answer',
+};
+
 /** A short, address-free description of an upstream failure kind, for client-facing messages. */
 export function describeKind(kind: UpstreamErrorKind): string {
-  switch (kind) {
-    case 'connect':
-      return 'could not be reached';
-    case 'reset':
-      return 'closed the connection';
-    case 'timeout':
-      return 'timed out';
-    case 'status':
-      return 'answered with an error status';
-    case 'stream_idle':
-      return 'went silent mid-stream';
-    case 'stream_broken':
-      return 'broke off mid-stream';
-    case 'bad_response':
-      return 'sent a malformed answer';
-  }
+  return KIND_TEXT[kind];
 }
 
 /** The error's code and message, for logs (never sent to clients below debug level). */
