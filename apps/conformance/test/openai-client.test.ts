@@ -1,6 +1,7 @@
 import { SseParser } from '@pd-router/core';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientView } from '../src/client-view.js';
 import { startTappedCluster, type TappedCluster } from '../src/mock-cluster.js';
 import { type RouterProcess, startRouter } from '../src/router-process.js';
 import { REPO_ROOT, ROUTER_CLI, requireBuilt } from './helpers.js';
@@ -43,7 +44,10 @@ describe('openai npm client through pd-router', () => {
     const response = seen[0]?.response;
     if (response === undefined) throw new Error('the decode answer was not seen complete');
     expect(response.status).toBe(200);
-    return { result, body: response.body.toString('utf8'), type: response.contentType ?? '' };
+    // The client gets vLLM's answer with its P2P NCCL id shortened (docs/wire-contract.md, Answer ids).
+    const body = clientView(response.body, seen[0]?.requestId).toString('utf8');
+    expect(body).not.toContain('___prefill_addr_');
+    return { result, body, type: response.contentType ?? '' };
   }
 
   /** The JSON payloads of an SSE body, `[DONE]` excluded (the client consumes it, never yields it). */

@@ -128,20 +128,24 @@ describe('what reaches the workers', () => {
     });
   });
 
-  it('security/completion-ids-carry-zmq-addresses', async () => {
+  it('security/completion-ids-hide-zmq-addresses', async () => {
     await pairs.resetMocks();
     const r = await postCompletion(pairs.url, completionBody(false));
     const id = (JSON.parse(r.text) as { id: string }).id;
     const p = pairs.prefills.find((m) => m.received.length > 0);
     const d = pairs.decodes.find((m) => m.received.length > 0);
-    expect(id.startsWith(`cmpl-___prefill_addr_${p?.kvAddress}___decode_addr_${d?.kvAddress}_`)).toBe(true);
+    // The workers got the id with both addresses; the client gets its random part only.
+    const sent = d?.received.at(-1)?.requestId ?? '';
+    expect(sent.startsWith(`___prefill_addr_${p?.kvAddress}___decode_addr_${d?.kvAddress}_`)).toBe(true);
+    expect(id).toBe(`cmpl-${sent.slice(sent.lastIndexOf('_') + 1)}`);
+    expect(id).toMatch(/^cmpl-[0-9a-f]{32}$/);
     const n = await postCompletion(nixl.url, completionBody(false));
     const nixlId = (JSON.parse(n.text) as { id: string }).id;
     expect(nixlId.slice('cmpl-'.length)).toMatch(UUID4);
     recorder.record({
-      id: 'security/completion-ids-carry-zmq-addresses',
+      id: 'security/completion-ids-hide-zmq-addresses',
       observed:
-        "P2P NCCL: `cmpl-___prefill_addr_H:P___decode_addr_H:P_…`, the ZMQ addresses visible as with vLLM's reference proxy (inherent to P2P NCCL); NIXL: `cmpl-<uuid4>`, no address",
+        "P2P NCCL: vLLM's `cmpl-___prefill_addr_H:P___decode_addr_H:P_<hex>` reaches the client as `cmpl-<hex>`, no address; NIXL: `cmpl-<uuid4>`, no address",
     });
   });
 });

@@ -15,6 +15,7 @@ export type { CoreErrorCode, CoreErrorOptions, PdErrorOptions } from './errors.j
 export { CORE_ERROR_CODES, CoreError, PdError } from './errors.js';
 export type { RequestIdAddresses, ZmqAddress } from './request-id.js';
 export { createRequestId, parseRequestId, parseZmqAddress } from './request-id.js';
+export { createResponseIdRewriter, publicRequestId, ResponseIdRewriter } from './response-id.js';
 export type { Result } from './result.js';
 export { err, ok } from './result.js';
 export type { SseEvent } from './sse.js';

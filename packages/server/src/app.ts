@@ -16,10 +16,12 @@ import { ServerError } from './errors.js';
 import { RouterMetrics } from './metrics.js';
 import { createPairSelector } from './policies/index.js';
 import type { PairSelector } from './policies/types.js';
+import { RetryMetrics } from './retry/retry-metrics.js';
 import { completionsRoutes } from './routes/completions.js';
 import { JSON_CONTENT_TYPE, type RouterContext, sendError } from './routes/context.js';
 import { countResponses } from './routes/count.js';
 import { installFallbacks } from './routes/fallback.js';
+import { finishSessionRoutes } from './routes/finish-session.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { modelsRoutes } from './routes/models.js';
@@ -111,18 +113,20 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
     headerOrder: connector.headerOrder,
   });
   metrics.setWorkerSource(registry);
-  for (const w of config.prefill) registry.add({ role: 'prefill', spec: w.spec, address: w.address });
-  for (const w of config.decode) registry.add({ role: 'decode', spec: w.spec, address: w.address });
+  addStaticWorkers(registry, config);
 
   const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
   const ctx: RouterContext = {
     config,
     registry,
     selector,
+    finishSession: (sessionId) => selector.finishSession?.(sessionId) ?? false,
+    retryMetrics: new RetryMetrics(metrics.registry),
     connector,
     legs: {
       registry,
       debug,
+      keepVllmResponseId: config.keepVllmResponseId === true,
       budgets: {
         collectMs: config.prefillTimeoutMs,
         firstByteMs: config.decodeTtftTimeoutMs,
@@ -155,6 +159,7 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
   await app.register(modelsRoutes);
   await app.register(healthRoutes);
   await app.register(workersRoutes);
+  await app.register(finishSessionRoutes);
   if (config.prometheusPort === 0) await app.register(metricsRoutes);
   else installMetricsListener(app, ctx);
   // Discovery sources, health checks, circuit breaker and the admin API (docs/dynamic-workers.md).
@@ -178,6 +183,22 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
     logDestination?.close();
   });
   return app;
+}
+
+/**
+ * The configured workers; with `--intra-node-data-parallel-size N` > 1 each instance is N workers,
+ * ranks 0..N-1, each leg of which carries `X-data-parallel-rank` (vllm-router's DP-aware routing).
+ */
+function addStaticWorkers(registry: WorkerRegistry, config: Config): void {
+  const size = config.intraNodeDataParallelSize ?? 1;
+  for (const role of ['prefill', 'decode'] as const) {
+    for (const w of config[role]) {
+      if (size <= 1) registry.add({ role, spec: w.spec, address: w.address });
+      else
+        for (let rank = 0; rank < size; rank++)
+          registry.add({ role, spec: w.spec, address: w.address, dpRank: rank });
+    }
+  }
 }
 
 /** Statuses of parser-level refusals, as Fastify's default client-error handler picks them. */

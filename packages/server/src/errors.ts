@@ -7,6 +7,7 @@ export type OpenAiErrorType =
   | 'upstream_error'
   | 'timeout_error'
   | 'service_unavailable'
+  | 'rate_limit_error'
   | 'server_error';
 
 interface CodeInfo {
@@ -53,6 +54,11 @@ const CODE_INFO = {
   PD_ERR_PREFILL_OVERLOADED: { status: 503, type: 'service_unavailable' },
   // A prefill that answered 200, then an error event or no finish: no KV to hand over.
   PD_ERR_PREFILL_STREAM_ERROR: { status: 502, type: 'upstream_error' },
+  // Admission (admission/): every place taken and the queue full; a queued request's wait ran out.
+  PD_ERR_QUEUE_FULL: { status: 429, type: 'rate_limit_error' },
+  PD_ERR_QUEUE_TIMEOUT: { status: 408, type: 'timeout_error' },
+  // --request-timeout-secs: the whole request's cap, on top of the per-leg budgets.
+  PD_ERR_REQUEST_TIMEOUT: { status: 504, type: 'timeout_error' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ServerErrorCode = keyof typeof CODE_INFO;

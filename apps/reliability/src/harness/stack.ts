@@ -16,7 +16,8 @@ export type Router = Awaited<ReturnType<typeof buildServer>>;
  * Settings every in-process stack starts from: leg budgets far above the event-loop stalls of a
  * loaded machine (a scenario that exercises a budget sets its own, short one, as the fault runs
  * do), no active health checks and no circuit breaker (a fault scenario must not change the next
- * one's pools), silent upstream key from the environment.
+ * one's pools), no retries (a fault scenario shows how one failure is answered; retries have their
+ * own tests), silent upstream key from the environment.
  */
 export const BASE_ROUTER_SETTINGS = {
   host: '127.0.0.1',
@@ -27,6 +28,7 @@ export const BASE_ROUTER_SETTINGS = {
   streamIdleTimeoutMs: 10_000,
   healthCheckIntervalMs: 0,
   circuitFailureThreshold: 0,
+  disableRetries: true,
 } as const;
 
 export interface StackOptions {

@@ -153,11 +153,11 @@ export const SECURITY_SCENARIOS: readonly Scenario[] = [
     expect: "the message names the worker's URL",
   },
   {
-    id: 'security/completion-ids-carry-zmq-addresses',
+    id: 'security/completion-ids-hide-zmq-addresses',
     group: 'security',
     title: 'the `id` of a successful completion (P2P NCCL: vLLM builds it from the request id)',
     expect:
-      "P2P NCCL: `cmpl-___prefill_addr_H:P___decode_addr_H:P_…`, the ZMQ addresses visible as with vLLM's reference proxy (inherent to P2P NCCL); NIXL: `cmpl-<uuid4>`, no address",
+      "P2P NCCL: vLLM's `cmpl-___prefill_addr_H:P___decode_addr_H:P_<hex>` reaches the client as `cmpl-<hex>`, no address; NIXL: `cmpl-<uuid4>`, no address",
   },
   {
     id: 'security/discovery-allow-refuses',

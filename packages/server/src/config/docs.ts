@@ -92,9 +92,8 @@ export function configurationMarkdown(): string {
     '(`--vllm-discovery-address`), Kubernetes pods (`--service-discovery`), and the admin API',
     '(`--admin-api-key`). See [dynamic-workers.md](dynamic-workers.md).',
     '',
-    'Flags of vllm-router that pd-router does not support (`--worker-urls`, retries,',
-    '`--request-timeout-secs`, the `--cb-*` and `--health-check-*-secs` spellings) are rejected with the',
-    'reason and what to use instead.',
+    'Flags of vllm-router that pd-router does not support (`--worker-urls`, the `--cb-*` and',
+    '`--health-check-*-secs` spellings) are rejected with the reason and what to use instead.',
     '',
     'Errors: see [errors.md](errors.md) (`PD_ERR_CONFIG_INVALID`).',
   );

@@ -152,6 +152,24 @@ function finish(
       onMissingParams: merged['nixlOnMissingParams'] as NixlOnMissingParams,
       rewriteRemoteHost: merged['nixlRewriteRemoteHost'] as boolean,
     },
+    keepVllmResponseId: merged['keepVllmResponseId'] as boolean,
+    intraNodeDataParallelSize: merged['intraNodeDataParallelSize'] as number,
+    retry: {
+      maxAttempts: (merged['disableRetries'] as boolean)
+        ? 1
+        : Math.max(1, merged['retryMaxRetries'] as number),
+      initialBackoffMs: merged['retryInitialBackoffMs'] as number,
+      maxBackoffMs: merged['retryMaxBackoffMs'] as number,
+      backoffMultiplier: merged['retryBackoffMultiplier'] as number,
+      jitterFactor: merged['retryJitterFactor'] as number,
+    },
+    requestTimeoutMs: (merged['requestTimeoutSecs'] as number) * 1_000,
+    admission: {
+      maxConcurrentRequests: merged['maxConcurrentRequests'] as number,
+      queueSize: merged['queueSize'] as number,
+      queueTimeoutMs: (merged['queueTimeoutSecs'] as number) * 1_000,
+      rateLimitTokensPerSecond: merged['rateLimitTokensPerSecond'] as number | undefined,
+    },
     maxPayloadSize: merged['maxPayloadSize'] as number,
     prefillTimeoutMs: merged['prefillTimeoutMs'] as number,
     decodeTtftTimeoutMs: merged['decodeTtftTimeoutMs'] as number,

@@ -1,3 +1,8 @@
+import {
+  DEFAULT_MAX_CONCURRENT_REQUESTS,
+  DEFAULT_QUEUE_SIZE,
+  DEFAULT_QUEUE_TIMEOUT_SECS,
+} from '../admission/admission.js';
 import type { NixlConfig } from './types.js';
 
 /**
@@ -76,7 +81,15 @@ export const DEFAULT_NIXL_CONFIG: NixlConfig = Object.freeze({
 /** setTimeout clamps larger delays to 1 ms, so no timeout may exceed this. */
 export const MAX_TIMER_MS = 2_147_483_647;
 
-const POLICY_NAMES = ['round_robin', 'random', 'consistent_hash', 'power_of_two', 'cache_aware'] as const;
+const POLICY_NAMES = [
+  'round_robin',
+  'random',
+  'consistent_hash',
+  'power_of_two',
+  'cache_aware',
+  'sticky_least_loaded',
+  'rendezvous_hash',
+] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const KV_CONNECTORS = ['p2p-nccl', 'nixl'] as const;
 const NIXL_ON_MISSING_PARAMS = ['recompute', 'fail'] as const;
@@ -355,6 +368,12 @@ export const configSchema = {
       description:
         "NIXL: when a prefill that is not on the router's machine answers a loopback remote_host (vLLM's side-channel host defaults to localhost), send the decode the prefill's own host instead.",
     },
+    keepVllmResponseId: {
+      type: 'boolean',
+      default: false,
+      description:
+        "Relay vLLM's answer ids as vLLM wrote them. By default, under P2P NCCL, the id vLLM builds from the request id (chatcmpl-___prefill_addr_H:P___decode_addr_H:P_<hex>) reaches clients as chatcmpl-<hex>, keeping internal addresses inside; no other byte changes. See docs/wire-contract.md.",
+    },
     maxPayloadSize: {
       type: 'integer',
       minimum: 1,
@@ -409,6 +428,77 @@ export const configSchema = {
       minLength: 1,
       default: DEFAULT_HOST,
       description: 'Address of the separate /metrics listener (used when the Prometheus port is not 0).',
+    },
+    intraNodeDataParallelSize: count(
+      "vLLM data-parallel ranks behind each worker URL (vllm-router's DP-aware routing). Above 1, every --prefill and --decode URL becomes that many workers, ranks 0..N-1: the policies choose among ranks, and each leg carries X-data-parallel-rank. Workers added at run time (discovery, admin API) stay one worker each.",
+      1,
+    ),
+    retryMaxRetries: count(
+      "Attempts a request may make in all, the first included (vllm-router's meaning; 1: no retry). A leg that failed before any byte reached the client (refused or reset before an answer, 429/502/503/504 from a worker, a leg budget spent before the answer's headers) is retried on a new pair, other workers first. See docs/retries.md.",
+      5,
+      0,
+    ),
+    retryInitialBackoffMs: timeout(
+      'Wait before the first retry; each later one is longer by --retry-backoff-multiplier.',
+      50,
+      0,
+    ),
+    retryMaxBackoffMs: timeout('Longest wait between two attempts.', 30_000, 0),
+    retryBackoffMultiplier: {
+      type: 'number',
+      minimum: 1,
+      maximum: 100,
+      default: 1.5,
+      description:
+        'Each retry waits this many times longer than the one before (up to --retry-max-backoff-ms).',
+    },
+    retryJitterFactor: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      default: 0.2,
+      description:
+        'Each wait is multiplied by a random factor within 1 ± this, so failed requests do not come back together.',
+    },
+    disableRetries: {
+      type: 'boolean',
+      default: false,
+      description: 'No retries (the same as --retry-max-retries 1).',
+    },
+    requestTimeoutSecs: {
+      type: 'integer',
+      minimum: 1,
+      maximum: Math.floor(MAX_TIMER_MS / 1_000),
+      default: 1_800,
+      description:
+        "Cap on a whole request, retries and streaming included, on top of the per-leg budgets (vllm-router's default): before the first byte the client gets 504 PD_ERR_REQUEST_TIMEOUT; a stream is ended with that error event.",
+    },
+    maxConcurrentRequests: {
+      type: 'integer',
+      minimum: -1,
+      maximum: 100_000_000,
+      default: DEFAULT_MAX_CONCURRENT_REQUESTS,
+      description:
+        "Most proxied requests in flight at once (vllm-router's default); beyond it requests wait in the admission queue. 0 or -1: no cap. See docs/admission.md.",
+    },
+    queueSize: count(
+      'Most requests waiting for a place; a request beyond it gets 429 PD_ERR_QUEUE_FULL at once, with Retry-After. 0: no queue.',
+      DEFAULT_QUEUE_SIZE,
+      0,
+    ),
+    queueTimeoutSecs: {
+      type: 'integer',
+      minimum: 1,
+      maximum: Math.floor(MAX_TIMER_MS / 1_000),
+      default: DEFAULT_QUEUE_TIMEOUT_SECS,
+      description: 'Longest wait in the admission queue; then 408 PD_ERR_QUEUE_TIMEOUT, with Retry-After.',
+    },
+    rateLimitTokensPerSecond: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100_000_000,
+      description:
+        "Most admissions per second (a token bucket holding --max-concurrent-requests tokens, as vllm-router's launcher); unset: --max-concurrent-requests per second (none without a cap).",
     },
     upstreamConnections: {
       type: 'integer',

@@ -1,6 +1,13 @@
 import type { WorkerAddress } from '@pd-router/core';
 
-export type PolicyName = 'round_robin' | 'random' | 'consistent_hash' | 'power_of_two' | 'cache_aware';
+export type PolicyName =
+  | 'round_robin'
+  | 'random'
+  | 'consistent_hash'
+  | 'power_of_two'
+  | 'cache_aware'
+  | 'sticky_least_loaded'
+  | 'rendezvous_hash';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type KvConnectorName = 'p2p-nccl' | 'nixl';
 /** What a NIXL request does when the prefill's answer has no usable `kv_transfer_params`. */
@@ -91,6 +98,27 @@ export interface NixlConfig {
   readonly rewriteRemoteHost: boolean;
 }
 
+/** Admission control of the proxied routes (admission/admission.ts, docs/admission.md). */
+export interface AdmissionConfig {
+  /** Requests in flight at most; 0 or less: no cap. */
+  readonly maxConcurrentRequests: number;
+  /** Requests that may wait for a place; 0: none. */
+  readonly queueSize: number;
+  readonly queueTimeoutMs: number;
+  /** Admissions per second; undefined: maxConcurrentRequests (no limit without a cap). */
+  readonly rateLimitTokensPerSecond: number | undefined;
+}
+
+/** vllm-router's retries (retry/retry-policy.ts, docs/retries.md). */
+export interface RetryConfig {
+  /** Attempts in all, the first included (`--retry-max-retries`; `--disable-retries`: 1). */
+  readonly maxAttempts: number;
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly backoffMultiplier: number;
+  readonly jitterFactor: number;
+}
+
 /** The validated, deep-frozen router configuration. Produced once by loadConfig; never re-validated. */
 export interface Config {
   readonly host: string;
@@ -104,6 +132,16 @@ export interface Config {
   readonly kvConnector: KvConnectorName;
   /** NIXL settings; loadConfig always sets it. Absent (hand-built configs): DEFAULT_NIXL_CONFIG. */
   readonly nixl?: NixlConfig;
+  /** Relay vLLM's answer ids unchanged; absent/false: P2P NCCL ids lose their addresses (core's response-id.ts). */
+  readonly keepVllmResponseId?: boolean;
+  /** Admission control; loadConfig always sets it. Absent (hand-built configs): no cap, no queue. */
+  readonly admission?: AdmissionConfig;
+  /** vLLM data-parallel ranks per worker URL; > 1: each URL is that many workers (absent: 1). */
+  readonly intraNodeDataParallelSize?: number;
+  /** Retries of legs that failed before any byte reached the client; absent (hand-built configs): none. */
+  readonly retry?: RetryConfig;
+  /** `--request-timeout-secs`: the whole request's cap, in ms; absent: none. */
+  readonly requestTimeoutMs?: number;
   /** Bytes; larger request bodies get 413 before they are buffered whole. */
   readonly maxPayloadSize: number;
   /** Budget for the whole prefill leg (connect + complete answer). */

@@ -4,10 +4,4 @@
  */
 export const UNSUPPORTED_VLLM_ROUTER_FLAGS: ReadonlyMap<string, string> = new Map([
   ['--worker-urls', 'pd-router routes prefill/decode pairs only: use --prefill and --decode'],
-  [
-    '--request-timeout-secs',
-    'use --prefill-timeout-ms, --decode-ttft-timeout-ms and --stream-idle-timeout-ms (no total cap)',
-  ],
-  ['--disable-retries', 'pd-router does not retry: a failed request is reported, never replayed'],
-  ['--retry-max-retries', 'pd-router does not retry: a failed request is reported, never replayed'],
 ]);

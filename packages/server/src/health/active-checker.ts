@@ -95,7 +95,7 @@ export class ActiveHealthChecker {
     const { timeoutMs } = this.#options;
     try {
       const response = await this.#agent.request({
-        origin: worker.url,
+        origin: worker.address.url,
         path: this.#path,
         method: 'GET',
         headersTimeout: timeoutMs,

@@ -6,5 +6,7 @@ export { createPairSelector, createPolicy, type PairSelectorOptions } from './pa
 export { createPowerOfTwoPolicy } from './power-of-two.js';
 export { PrefixTree } from './prefix-tree.js';
 export { createRandomPolicy } from './random.js';
+export { createRendezvousHashPolicy } from './rendezvous-hash.js';
 export { createRoundRobinPolicy } from './round-robin.js';
+export { createStickyLeastLoadedPolicy, type SessionPolicy } from './sticky-least-loaded.js';
 export type { PairChoice, PairSelector, Policy, RoutingRequest, WorkerView } from './types.js';

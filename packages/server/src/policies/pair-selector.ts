@@ -5,7 +5,9 @@ import type { DecidingPolicy, Random } from './decision.js';
 import { hash32 } from './hash.js';
 import { createPowerOfTwoPolicy } from './power-of-two.js';
 import { createRandomPolicy } from './random.js';
+import { createRendezvousHashPolicy } from './rendezvous-hash.js';
 import { createRoundRobinPolicy } from './round-robin.js';
+import { createStickyLeastLoadedPolicy, type SessionPolicy } from './sticky-least-loaded.js';
 import type { PairChoice, PairSelector, RoutingRequest, WorkerView } from './types.js';
 
 export interface PairSelectorOptions {
@@ -41,11 +43,18 @@ export function createPairSelector(options: PairSelectorOptions): PairSelector {
   const decode = createPolicy(options.decodePolicy, options.cacheAware, random, turn, hashOnce?.keyHash);
   // cache_aware on both pools reads the prompt twice: compute it once per request.
   const sharedPrompt = options.prefillPolicy === 'cache_aware' && options.decodePolicy === 'cache_aware';
+  const sessionPolicies = [prefill, decode].filter(isSessionPolicy);
   return {
+    finishSession(sessionId: string): boolean {
+      let known = false;
+      for (const policy of sessionPolicies) known = policy.finishSession(sessionId) || known;
+      return known;
+    },
     select(
       prefills: readonly WorkerView[],
       decodes: readonly WorkerView[],
       request: RoutingRequest,
+      retry?: boolean,
     ): PairChoice | { readonly empty: 'prefill' | 'decode' } {
       if (prefills.length === 0) return { empty: 'prefill' };
       if (decodes.length === 0) return { empty: 'decode' };
@@ -53,7 +62,7 @@ export function createPairSelector(options: PairSelectorOptions): PairSelector {
       const p = prefill.decide(prefills, routed);
       const d = decode.decide(decodes, routed);
       hashOnce?.forget();
-      count += 1;
+      if (retry !== true) count += 1;
       return { prefill: p.worker, decode: d.worker, reasons: { prefill: p.reason, decode: d.reason } };
     },
   };
@@ -81,7 +90,15 @@ export function createPolicy(
       return createPowerOfTwoPolicy(random);
     case 'cache_aware':
       return createCacheAwarePolicy(cacheAware);
+    case 'sticky_least_loaded':
+      return createStickyLeastLoadedPolicy();
+    case 'rendezvous_hash':
+      return createRendezvousHashPolicy();
   }
+}
+
+function isSessionPolicy(policy: DecidingPolicy): policy is SessionPolicy & DecidingPolicy {
+  return typeof (policy as Partial<SessionPolicy>).finishSession === 'function';
 }
 
 /**
@@ -109,6 +126,7 @@ function memoized(request: RoutingRequest): RoutingRequest {
   let key: string | undefined;
   let prompt: string | undefined;
   return {
+    sessionId: () => request.sessionId?.(),
     hashKey: () => {
       key ??= request.hashKey();
       return key;

@@ -14,6 +14,12 @@ export interface RoutingRequest {
   readonly hashKey: () => string;
   /** Prompt text (completions `prompt`, or the concatenated chat `messages` contents) for cache_aware. */
   readonly promptText: () => string;
+  /**
+   * The client's session id as vllm-router reads it (sticky_least_loaded, rendezvous_hash): the
+   * session headers (consistent_hash's, then `x-request-id`, `x-trace-id`), else the body's
+   * `session_params.session_id`, `user`, `session_id` or `user_id`; undefined when there is none.
+   */
+  readonly sessionId?: () => string | undefined;
 }
 
 /** Picks one worker from a non-empty list of healthy workers. */
@@ -37,9 +43,16 @@ export interface PairChoice {
  * `count`), so pairs are picked as a unit. Returns undefined pools' names when a pool is empty.
  */
 export interface PairSelector {
+  /** Ends a client session in the policies that keep sessions (`POST /finish_session`); true when one knew it. */
+  finishSession?(sessionId: string): boolean;
+  /**
+   * `retry`: the same client request again (after a failed attempt): round_robin's counter does
+   * not move, so request k still counts as one request.
+   */
   select(
     prefills: readonly WorkerView[],
     decodes: readonly WorkerView[],
     request: RoutingRequest,
+    retry?: boolean,
   ): PairChoice | { readonly empty: 'prefill' | 'decode' };
 }

@@ -1,4 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { Admission } from '../admission/admission.js';
+import { AdmissionMetrics, admissionHook } from '../admission/admission-hook.js';
+import type { AdmissionConfig } from '../config/types.js';
 import { ServerError } from '../errors.js';
 import { contentCodings } from '../stream/decompress.js';
 import { bearerAuth } from './auth.js';
@@ -47,6 +50,30 @@ function yieldBuffer(
   done(null, body);
 }
 
+/** A hand-built Config without `admission`: no cap, no queue, no rate (its metrics still exist). */
+const NO_ADMISSION_LIMITS: AdmissionConfig = {
+  maxConcurrentRequests: 0,
+  queueSize: 0,
+  queueTimeoutMs: 60_000,
+  rateLimitTokensPerSecond: undefined,
+};
+
+/** Admission control (docs/admission.md): after auth and body intake, before the exchange. */
+function installAdmission(app: FastifyInstance, config: AdmissionConfig): void {
+  const cap = config.maxConcurrentRequests;
+  const admission = new Admission({
+    maxConcurrent: cap,
+    queueSize: config.queueSize,
+    queueTimeoutMs: config.queueTimeoutMs,
+    // The Python launcher's default: as many tokens per second as the cap (no bucket without one).
+    tokensPerSecond: config.rateLimitTokensPerSecond ?? (cap > 0 ? cap : Number.POSITIVE_INFINITY),
+    now: () => performance.now(),
+  });
+  const metrics = new AdmissionMetrics(app.pd.metrics.registry, admission);
+  app.addHook('preHandler', admissionHook(admission, metrics, config.queueTimeoutMs));
+  app.addHook('onClose', async () => admission.close());
+}
+
 /**
  * The proxied completion routes (an encapsulated route plugin: its body parser and auth hook
  * apply to these routes only). The body arrives as a Buffer, bounded by `maxPayloadSize`
@@ -63,6 +90,7 @@ export async function completionsRoutes(app: FastifyInstance): Promise<void> {
   if (auth !== undefined) app.addHook('onRequest', auth);
   // After the key check: an unauthenticated client learns nothing about the body it sent.
   app.addHook('onRequest', refuseContentEncoding);
+  installAdmission(app, ctx.config.admission ?? NO_ADMISSION_LIMITS);
   for (const path of PROXY_ROUTES) {
     const route = { path };
     app.post(

@@ -4,6 +4,7 @@ import type { KvConnector } from '../connectors/types.js';
 import { errorReply } from '../errors.js';
 import type { RouterMetrics } from '../metrics.js';
 import type { PairSelector } from '../policies/types.js';
+import type { RetryMetrics } from '../retry/retry-metrics.js';
 import type { LegEnv } from '../upstream/leg.js';
 import type { WorkerRegistry } from '../workers/registry.js';
 
@@ -12,10 +13,14 @@ export interface RouterContext {
   readonly config: Config;
   readonly registry: WorkerRegistry;
   readonly selector: PairSelector;
+  /** Ends a client session in the session-keeping policies (`POST /finish_session`); true when one knew it. */
+  readonly finishSession: (sessionId: string) => boolean;
   readonly connector: KvConnector;
   /** What every upstream leg shares: the registry, the leg budgets, the debug flag. */
   readonly legs: LegEnv;
   readonly metrics: RouterMetrics;
+  /** Retry counters (they read 0 with retries off). */
+  readonly retryMetrics: RetryMetrics;
   readonly random16: () => Uint8Array;
   /** Upstream `Authorization` and `User-Agent`, resolved once. */
   readonly authorization: string;

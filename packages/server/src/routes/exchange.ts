@@ -1,7 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PreparedRequest } from '../connectors/types.js';
 import { errorReply, ServerError } from '../errors.js';
 import type { AbortPhase } from '../metrics.js';
+import { backoffMs, isRetryableStatus, type RetryReason, retryReason } from '../retry/retry-policy.js';
 import { errorDetail } from '../upstream/map-error.js';
+import type { Worker } from '../workers/worker.js';
 import { type RouterContext, sendError } from './context.js';
 import { CLIENT_CLOSED_STATUS, logOutcome, type Outcome, roundMs } from './outcome.js';
 import { RequestLegs } from './request-legs.js';
@@ -22,6 +25,24 @@ interface End {
 
 const CLIENT_LEFT = new Error('client closed the connection');
 
+function onRequestTimeout(exchange: Exchange): void {
+  exchange.requestTimeout();
+}
+
+/** `available` without the workers that already failed this request, unless that leaves none. */
+function excluding(available: readonly Worker[], failed: ReadonlySet<Worker> | undefined): readonly Worker[] {
+  if (failed === undefined || failed.size === 0) return available;
+  const others = available.filter((w) => !failed.has(w));
+  return others.length === 0 ? available : others;
+}
+
+/** A failed attempt that a retry may replace: nothing reached the client. */
+interface RetryableFailure {
+  readonly leg: 'prefill' | 'decode';
+  readonly reason: RetryReason;
+  readonly worker: Worker;
+}
+
 /**
  * One proxied completion, top to bottom: parse once, pick P and D, hand the legs to the
  * connector (which decides how they run), then answer from the legs' outcomes, count, and write
@@ -35,6 +56,17 @@ export class Exchange {
   readonly #route: ProxyRoute;
   readonly #t0 = performance.now();
   #legs: RequestLegs | undefined;
+  /** Attempts so far: a retry is a new pair, a new id, both legs again (docs/retries.md). */
+  #attempt = 0;
+  /** Workers that failed this request: a retry goes elsewhere when it can. */
+  #failed: Set<Worker> | undefined;
+  #clientGone = false;
+  /** `--request-timeout-secs`. */
+  #deadline: NodeJS.Timeout | undefined;
+  #requestTimedOut = false;
+  #done = false;
+  /** Ends a backoff wait early (the client left, or the request's time ran out). */
+  #wake: (() => void) | undefined;
 
   constructor(ctx: RouterContext, request: FastifyRequest, reply: FastifyReply, route: ProxyRoute) {
     this.#ctx = ctx;
@@ -44,8 +76,50 @@ export class Exchange {
   }
 
   #onClientClose = (): void => {
-    if (!this.#reply.raw.writableFinished) this.#legs?.abort(CLIENT_LEFT);
+    if (this.#reply.raw.writableFinished) return;
+    this.#clientGone = true;
+    this.#legs?.abort(CLIENT_LEFT);
+    this.#wake?.();
   };
+
+  /** Called by the request timer: `--request-timeout-secs` is spent, whatever the phase. */
+  requestTimeout(): void {
+    if (this.#done) return;
+    this.#requestTimedOut = true;
+    this.#wake?.();
+    this.#legs?.expire(this.#requestTimeoutError());
+  }
+
+  #requestTimeoutError(): ServerError {
+    return new ServerError(
+      'PD_ERR_REQUEST_TIMEOUT',
+      `the request took longer than ${this.#ctx.config.requestTimeoutMs ?? 0} ms (--request-timeout-secs)`,
+    );
+  }
+
+  /** Whether another attempt may follow this one. */
+  #mayRetry(): boolean {
+    const retry = this.#ctx.config.retry;
+    return (
+      retry !== undefined && this.#attempt < retry.maxAttempts && !this.#clientGone && !this.#requestTimedOut
+    );
+  }
+
+  /** Relay legs: a decode answer with this status is dropped unrelayed when a retry may replace it. */
+  readonly #retryStatus = (status: number): boolean => isRetryableStatus(status) && this.#mayRetry();
+
+  /** Waits `ms` (a retry's backoff), or less if the client leaves or the request's time runs out. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => {
+      this.#wake = undefined;
+    });
+  }
 
   /** Runs the exchange to its end; never rejects. */
   async run(): Promise<void> {
@@ -64,6 +138,8 @@ export class Exchange {
       }
       end = { status: 500, outcome: 'internal_error', code: 'PD_ERR_INTERNAL', detail: errorDetail(error) };
     }
+    this.#done = true;
+    clearTimeout(this.#deadline);
     this.#finish(end);
   }
 
@@ -82,14 +158,67 @@ export class Exchange {
     if (!prepared.ok) return this.#answer(errorReply(prepared.error), 'bad_request');
 
     const routing = new LazyRoutingRequest(this.#request.headers, prepared.value.body);
+    const res = this.#reply.raw;
+    res.on('close', this.#onClientClose);
+    if (res.destroyed) this.#clientGone = true;
+    const totalMs = ctx.config.requestTimeoutMs;
+    if (totalMs !== undefined) this.#deadline = setTimeout(onRequestTimeout, totalMs, this);
+    let last: End | undefined;
+    for (;;) {
+      this.#attempt += 1;
+      const tried = await this.#attemptOnce(prepared.value, routing, last);
+      if (tried.retry === undefined) return tried.end;
+      last = tried.end;
+      const { leg, reason, worker } = tried.retry;
+      if (!this.#mayRetry()) {
+        ctx.retryMetrics.exhausted(leg);
+        return tried.end;
+      }
+      ctx.retryMetrics.retry(leg, reason);
+      this.#failed ??= new Set();
+      this.#failed.add(worker);
+      const retry = ctx.config.retry;
+      if (retry !== undefined) await this.#sleep(backoffMs(retry, this.#attempt, Math.random));
+      if (this.#clientGone) return this.#clientAbort('prefill');
+      if (this.#requestTimedOut) return this.#answer(this.#requestTimeoutError(), 'request_timeout');
+    }
+  }
+
+  /**
+   * One try: pick a pair (avoiding workers that failed this request when others exist), name it,
+   * run the legs. Returns the answer, or (`retry`) a failure that sent the client nothing and that
+   * a new attempt may replace; `end` is then what the client would get (answered only if no retry follows).
+   */
+  async #attemptOnce(
+    prepared: PreparedRequest,
+    routing: LazyRoutingRequest,
+    last: End | undefined,
+  ): Promise<{
+    readonly end: End;
+    readonly retry?: RetryableFailure;
+    readonly legs?: RequestLegs;
+    readonly refusal?: ServerError | undefined;
+  }> {
+    const ctx = this.#ctx;
     const registry = ctx.registry;
-    const choice = ctx.selector.select(registry.available('prefill'), registry.available('decode'), routing);
+    const failed = this.#failed;
+    const choice = ctx.selector.select(
+      excluding(registry.available('prefill'), failed),
+      excluding(registry.available('decode'), failed),
+      routing,
+      this.#attempt > 1,
+    );
     if ('empty' in choice) {
+      // A retry that finds a pool emptied (its breaker opened) ends with the failure that led there.
+      if (last !== undefined && this.#legs !== undefined)
+        return { end: this.#conclude(this.#legs, undefined) };
       const code = choice.empty === 'prefill' ? 'PD_ERR_NO_PREFILL_WORKER' : 'PD_ERR_NO_DECODE_WORKER';
-      return this.#answer(
-        new ServerError(code, `no healthy ${choice.empty} worker is available`),
-        'no_worker',
-      );
+      return {
+        end: this.#answer(
+          new ServerError(code, `no healthy ${choice.empty} worker is available`),
+          'no_worker',
+        ),
+      };
     }
     const prefill = registry.resolve(choice.prefill);
     const decode = registry.resolve(choice.decode);
@@ -98,6 +227,7 @@ export class Exchange {
     prefill.metrics.decision(choice.reasons?.prefill);
     decode.metrics.decision(choice.reasons?.decode);
     const requestId = ctx.connector.requestId(prefill.address, decode.address, ctx.random16());
+    // A new id per attempt: under P2P NCCL it names the pair the KV goes to.
     const legs = new RequestLegs(
       ctx.legs,
       this.#reply,
@@ -105,24 +235,53 @@ export class Exchange {
       { prefill, decode, requestId },
       this.#request.log,
       ctx.metrics,
+      this.#retryStatus,
     );
     this.#legs = legs;
-    const res = this.#reply.raw;
-    res.on('close', this.#onClientClose);
-    if (res.destroyed) legs.abort(CLIENT_LEFT);
+    if (this.#clientGone) legs.abort(CLIENT_LEFT);
+    if (this.#requestTimedOut) legs.expire(this.#requestTimeoutError());
     let refusal: ServerError | undefined;
     try {
-      refusal = await ctx.connector.run(prepared.value, legs);
+      refusal = await ctx.connector.run(prepared, legs);
     } finally {
       legs.releaseUnstarted();
     }
-    return this.#conclude(legs, refusal);
+    const retry = this.#retryable(legs);
+    // Answered now unless a retry follows (then #run answers the last failure, or the next try).
+    if (retry !== undefined && this.#mayRetry())
+      return { end: { status: 0, outcome: 'decode_failed' }, retry, legs, refusal };
+    return { end: this.#conclude(legs, refusal), ...(retry === undefined ? {} : { retry, legs, refusal }) };
+  }
+
+  /**
+   * The attempt's failure when a retry may replace it (docs/retries.md): a leg that failed before
+   * any byte reached the client, refused or reset before an answer, a 429/502/503/504, or a budget
+   * spent before the answer's headers. A prefill that failed means no decode was sent for it.
+   */
+  #retryable(legs: RequestLegs): RetryableFailure | undefined {
+    if (legs.abortReason !== undefined) return undefined;
+    const relay = legs.relaySent ? legs.relayLeg?.outcome : undefined;
+    if (relay !== undefined) {
+      if (relay.end !== 'failed' || relay.failure === undefined) return undefined;
+      const reason = retryReason(relay.failure.kind, relay.status, relay.status !== 0);
+      return reason === undefined ? undefined : { leg: 'decode', reason, worker: legs.decode };
+    }
+    const collect = legs.collectLeg?.outcome;
+    if (collect?.end !== 'failed' || collect.failure === undefined) return undefined;
+    const reason = retryReason(collect.failure.kind, collect.status, collect.status !== 0);
+    return reason === undefined ? undefined : { leg: 'prefill', reason, worker: legs.prefill };
   }
 
   /** The answer, from the legs' outcomes: the decode's when it ran, else why it did not. */
   #conclude(legs: RequestLegs, refusal: ServerError | undefined): End {
     // A decode leg started after the client left sent nothing: as if never started.
     const decode = legs.relaySent ? legs.relayLeg?.outcome : undefined;
+    if (this.#requestTimedOut && decode?.end !== 'ok' && !this.#clientGone) {
+      // The request's own cap: mid-stream the relay ended it with the error event.
+      if (decode !== undefined && decode.ttfbMs >= 0)
+        return { status: decode.status, outcome: 'request_timeout', code: 'PD_ERR_REQUEST_TIMEOUT' };
+      return this.#answer(this.#requestTimeoutError(), 'request_timeout');
+    }
     if (decode !== undefined) {
       const { status, failure } = decode;
       switch (decode.end) {

@@ -15,7 +15,9 @@ export type Outcome =
   | 'client_stalled'
   | 'internal_error'
   /** The decode's own 5xx answer, relayed as is: not ok, so logged at warn. */
-  | 'upstream_error';
+  | 'upstream_error'
+  /** `--request-timeout-secs` ran out (before the first byte: 504; mid-stream: the SSE error event). */
+  | 'request_timeout';
 
 /** Outcomes logged at info; the others are upstream or routing failures, logged at warn. */
 const QUIET_OUTCOMES: ReadonlySet<Outcome> = new Set(['ok', 'bad_request', 'client_abort', 'client_stalled']);

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Leg, LegRun } from '../connectors/types.js';
+import type { ServerError } from '../errors.js';
 import type { RouterMetrics } from '../metrics.js';
 import { Relay, type RelayResult } from '../stream/relay.js';
 import { CollectLeg, type CollectResult } from '../upstream/collect-leg.js';
@@ -28,6 +29,7 @@ export class RequestLegs implements LegRun {
   readonly #reply: FastifyReply;
   readonly #path: string;
   readonly #log: FastifyBaseLogger;
+  readonly #retryStatus: ((status: number) => boolean) | undefined;
 
   constructor(
     env: LegEnv,
@@ -36,7 +38,9 @@ export class RequestLegs implements LegRun {
     pair: { readonly prefill: Worker; readonly decode: Worker; readonly requestId: string },
     log: FastifyBaseLogger,
     metrics: RouterMetrics,
+    retryStatus?: (status: number) => boolean,
   ) {
+    this.#retryStatus = retryStatus;
     this.#env = env;
     this.#reply = reply;
     this.#path = path;
@@ -70,6 +74,7 @@ export class RequestLegs implements LegRun {
       path: this.#path,
       requestId: this.requestId,
       body,
+      retryStatus: this.#retryStatus,
     });
     this.relayLeg = leg;
     this.relaySent = this.abortReason === undefined;
@@ -91,6 +96,16 @@ export class RequestLegs implements LegRun {
     this.abortReason ??= reason;
     if (this.collectLeg?.outcome === undefined) this.collectLeg?.abort(reason);
     if (this.relayLeg?.outcome === undefined) this.relayLeg?.abort(reason);
+  }
+
+  /**
+   * `--request-timeout-secs` ran out: the prefill in flight is aborted, the decode ends with
+   * `error` (its event, mid-stream), and no leg starts afterwards.
+   */
+  expire(error: ServerError): void {
+    this.abortReason ??= error;
+    this.collectLeg?.abort(error);
+    this.relayLeg?.endWith(error);
   }
 
   /** Frees the workers of legs that never started (the others free theirs when they settle). */

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Transform } from 'node:stream';
-import { formatSseData } from '@pd-router/core';
+import { createResponseIdRewriter, formatSseData, type ResponseIdRewriter } from '@pd-router/core';
 import type { FastifyReply } from 'fastify';
 import { ServerError } from '../errors.js';
 import {
@@ -118,6 +118,10 @@ export class Relay extends UpstreamHandler {
   readonly #queued: Buffer[] = [];
   #queuedBytes = 0;
   #flushScheduled = false;
+  /** Rewrites vLLM's answer id (core's response-id.ts); undefined: bytes go out as they came. */
+  readonly #rewriter: ResponseIdRewriter | undefined;
+  /** The upstream Content-Length while a rewriter may still change the body's length. */
+  #upstreamLength: number | undefined;
 
   constructor(env: LegEnv, reply: FastifyReply, request: LegRequest) {
     super();
@@ -125,6 +129,9 @@ export class Relay extends UpstreamHandler {
     this.#request = request;
     this.#reply = reply;
     this.#res = reply.raw;
+    // vLLM names its answer after the request id; under P2P NCCL that id holds internal addresses.
+    this.#rewriter =
+      env.keepVllmResponseId === true ? undefined : createResponseIdRewriter(request.requestId);
     this.result = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -160,6 +167,14 @@ export class Relay extends UpstreamHandler {
 
   onResponseStart(_controller: unknown, statusCode: number, headers: IncomingHttpHeaders): void {
     this.#status = statusCode;
+    if (this.#request.retryStatus?.(statusCode) === true) {
+      // Nothing was written yet: the request is retried elsewhere instead of relaying this answer.
+      const name = workerName(this.#env, this.#request.worker);
+      const error = new ServerError('PD_ERR_DECODE_UNAVAILABLE', `${name} answered HTTP ${statusCode}`);
+      this.cancel(error);
+      this.#settle('failed', { kind: 'status', error });
+      return;
+    }
     const list = this.#headerList;
     const contentType = headerValue(headers['content-type']);
     if (contentType !== undefined) {
@@ -177,7 +192,9 @@ export class Relay extends UpstreamHandler {
     }
     const length = headerValue(headers['content-length']);
     // The length only holds for the bytes as sent; decoded bodies go out chunked.
-    if (length !== undefined) list.push('content-length', length);
+    if (length === undefined) return;
+    if (this.#rewriter === undefined) list.push('content-length', length);
+    else this.#upstreamLength = Number(length);
   }
 
   #pipeDecoders(decoders: Transform[]): void {
@@ -251,6 +268,7 @@ export class Relay extends UpstreamHandler {
         };
     if (this.#sse && !this.#res.destroyed) {
       // Events received before the failure still reach the client, then the error event.
+      this.#flushRewriter();
       const data = this.#takeQueued();
       if (data !== undefined) this.#res.write(data);
       // A half-sent upstream event is ended first, so that ours is an event of its own.
@@ -267,7 +285,40 @@ export class Relay extends UpstreamHandler {
     this.#ttfbMs = performance.now() - this.#t0;
     this.#request.worker.metrics.latency.observe(this.#ttfbMs / 1_000);
     this.#reply.hijack();
+    const length = this.#upstreamLength;
+    const rewriter = this.#rewriter;
+    // A rewritten body is shorter: its length is known when the whole body came in the first
+    // chunk (a JSON answer, usually), else it goes out chunked.
+    if (length !== undefined && rewriter !== undefined && rewriter.seen >= length)
+      this.#headerList.push('content-length', String(length - rewriter.replaced * rewriter.shrinkBy));
     this.#res.writeHead(this.#status, this.#headerList);
+  }
+
+  /**
+   * Ends the answer with the router's own error (`--request-timeout-secs` ran out), not charged to
+   * the worker: before the first byte the caller answers it; after, an event stream ends with its
+   * error event and any other answer is broken off.
+   */
+  endWith(error: ServerError): void {
+    if (this.#settled) return;
+    this.#decoder?.destroy();
+    const failure: LegFailure = { kind: 'timeout', error };
+    // Settled before the upstream is cancelled: undici reports the cancel synchronously, and must
+    // find the outcome decided (ours, not a broken upstream).
+    if (!this.#started) {
+      this.#settle('failed', failure, undefined, false);
+      this.cancel(error);
+      return;
+    }
+    if (this.#sse && !this.#res.destroyed) {
+      this.#flushRewriter();
+      const data = this.#takeQueued();
+      if (data !== undefined) this.#res.write(data);
+      const separator = endsEvent(this.#tail) ? '' : '\n\n';
+      this.#res.end(separator + formatSseData(error.body()));
+    } else this.#res.destroy(error);
+    this.#settle('broken', failure, error.message, false);
+    this.cancel(error);
   }
 
   /** The idle timer fired: the upstream sent nothing for the idle budget (called by the timer only). */
@@ -289,8 +340,14 @@ export class Relay extends UpstreamHandler {
    * writes (size, CRLF, data, CRLF) and the socket a writev with four iovecs per event, which
    * made streaming cost 1.4-1.8x the CPU of a proxy that reads the upstream body as a stream.
    */
-  #emit(chunk: Buffer): void {
+  #emit(input: Buffer): void {
     if (this.#settled) return;
+    const chunk = this.#rewriter === undefined ? input : this.#rewriter.push(input);
+    if (chunk.length === 0 && this.#rewriter !== undefined) {
+      // Held back: a chunk that ended inside an id. Still activity from the upstream.
+      this.#idleTimer?.refresh();
+      return;
+    }
     if (!this.#started) this.#begin();
     this.#queued.push(chunk);
     this.#queuedBytes += chunk.length;
@@ -356,12 +413,22 @@ export class Relay extends UpstreamHandler {
 
   #onDecodedEnd(): void {
     if (this.#settled) return;
+    this.#flushRewriter();
     if (!this.#started) this.#begin();
     // The last queued chunks and the end in one write (a small answer: headers, body, end).
     const data = this.#takeQueued();
     if (data === undefined) this.#res.end();
     else this.#res.end(data);
     this.#settle('ok', undefined);
+  }
+
+  /** Queues what the rewriter held back (an answer that ends inside a partial id). */
+  #flushRewriter(): void {
+    const rest = this.#rewriter?.end();
+    if (rest === undefined || rest.length === 0) return;
+    if (!this.#started) this.#begin();
+    this.#queued.push(rest);
+    this.#queuedBytes += rest.length;
   }
 
   #onDecodeError(error: Error): void {
@@ -379,7 +446,7 @@ export class Relay extends UpstreamHandler {
   }
 
   /** Settles once: reports the outcome to the registry (unless aborted or stalled), frees the worker. */
-  #settle(end: RelayEnd, failure: LegFailure | undefined, detail?: string): void {
+  #settle(end: RelayEnd, failure: LegFailure | undefined, detail?: string, charge = true): void {
     this.#settled = true;
     this.#queued.length = 0;
     clearTimeout(this.#firstByteTimer);
@@ -390,8 +457,9 @@ export class Relay extends UpstreamHandler {
     const { registry } = this.#env;
     const worker = this.#request.worker;
     // Any HTTP answer is relayed; only a 5xx counts against the worker.
-    if (failure !== undefined) registry.reportFailure(worker, failure.kind);
-    else if (end === 'ok') {
+    if (failure !== undefined) {
+      if (charge) registry.reportFailure(worker, failure.kind);
+    } else if (end === 'ok') {
       if (this.#status >= 500) registry.reportFailure(worker, 'status');
       else registry.reportSuccess(worker);
     }

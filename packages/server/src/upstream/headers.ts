@@ -44,6 +44,9 @@ export const NIXL_TOY_PROXY_HEADER_ORDER: readonly UpstreamHeaderName[] = [
   'Content-Type',
 ];
 
+/** With `--intra-node-data-parallel-size` > 1, after the reference's set (absent otherwise). */
+export const DATA_PARALLEL_RANK_HEADER = 'X-data-parallel-rank';
+
 /** A worker's prepared header list and where its per-request values go. */
 export interface HeaderTemplate {
   readonly list: readonly string[];
@@ -75,6 +78,7 @@ export function postHeaderTemplate(
   hostHeader: string,
   authorization: string,
   userAgent: string,
+  dpRank?: number,
 ): HeaderTemplate {
   const values: Record<UpstreamHeaderName, string> = {
     Host: hostHeader,
@@ -87,6 +91,8 @@ export function postHeaderTemplate(
     'Content-Type': 'application/json',
   };
   const list = order.flatMap((name) => [name, values[name]]);
+  // vLLM's OpenAI server reads the data-parallel rank to serve the request on (`_get_data_parallel_rank`).
+  if (dpRank !== undefined) list.push(DATA_PARALLEL_RANK_HEADER, String(dpRank));
   const valueIndex = (name: UpstreamHeaderName): number => {
     const at = order.indexOf(name);
     if (at < 0) throw new Error(`the upstream header order lacks ${name}`);

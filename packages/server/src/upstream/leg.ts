@@ -31,6 +31,8 @@ export interface LegEnv {
   readonly budgets: LegBudgets;
   /** Debug logging: client-facing messages name worker addresses and error details. */
   readonly debug: boolean;
+  /** Relay vLLM's answer ids unchanged (`--keep-vllm-response-id`); else P2P NCCL ids lose their addresses. */
+  readonly keepVllmResponseId?: boolean;
 }
 
 /** One upstream call of a request. */
@@ -41,6 +43,8 @@ export interface LegRequest {
   readonly requestId: string;
   /** The body; ASCII (json.dumps' ensure_ascii), so its length is its byte count. */
   readonly body: string;
+  /** Relay legs: whether an answer with this status is dropped unrelayed, for a retry to replace. */
+  readonly retryStatus?: ((status: number) => boolean) | undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   type UpstreamHeaderName,
 } from '../upstream/headers.js';
 import type { PoolSet } from '../upstream/pools.js';
-import { Worker, type WorkerRole, type WorkerSourceKind } from './worker.js';
+import { Worker, type WorkerRole, type WorkerSourceKind, workerName } from './worker.js';
 
 export interface WorkerRegistryOptions {
   readonly pools: PoolSet;
@@ -32,6 +32,8 @@ export interface AddWorker {
   readonly spec: string;
   readonly address: WorkerAddress;
   readonly source?: WorkerSourceKind;
+  /** One data-parallel rank of the instance (`--intra-node-data-parallel-size`); its legs carry `X-data-parallel-rank`. */
+  readonly dpRank?: number;
   /** No traffic until the worker answers a health check (discovered and admin-added workers). */
   readonly pending?: boolean;
 }
@@ -105,14 +107,19 @@ export class WorkerRegistry {
 
   /** Adds a worker; adding the same role + URL again returns the existing one (a refresh). */
   add(init: AddWorker): Worker {
-    const id = `${init.role}:${init.address.url}`;
+    const id = `${init.role}:${workerName(init.address.url, init.dpRank)}`;
     const existing = this.#workers.get(id);
     if (existing !== undefined) return existing;
     const departed = this.#departed.get(id);
     if (departed !== undefined && sameAddress(departed.address, init.address)) return this.#revive(departed);
     const { pools, metrics, authorization, userAgent, headerOrder } = this.#options;
     this.#ordinals[init.role] += 1;
-    const view = { role: init.role, url: init.address.url, inFlight: 0, healthy: true };
+    const view = {
+      role: init.role,
+      url: workerName(init.address.url, init.dpRank),
+      inFlight: 0,
+      healthy: true,
+    };
     const worker = new Worker({
       role: init.role,
       spec: init.spec,
@@ -125,10 +132,12 @@ export class WorkerRegistry {
         init.address.hostHeader,
         authorization,
         userAgent,
+        init.dpRank,
       ),
       metrics: metrics.bindWorker(view),
       healthContext: this.#health,
       pending: init.pending === true,
+      ...(init.dpRank === undefined ? {} : { dpRank: init.dpRank }),
     });
     this.#workers.set(id, worker);
     this.#rebuild();
@@ -283,7 +292,7 @@ export class WorkerRegistry {
     // A worker that rejoined while this one drained shares its metric series: keep them.
     if (!this.#workers.has(worker.id) && !this.#departed.has(worker.id))
       this.#options.metrics.unbindWorker(worker);
-    await this.#options.pools.release(origin(worker.url));
+    await this.#options.pools.release(origin(worker.address.url));
   }
 
   #rebuild(): void {

@@ -35,6 +35,16 @@ export interface WorkerInit {
   readonly healthContext: HealthContext;
   /** No traffic until the worker has answered a health check (workers from discovery and the admin API). */
   readonly pending?: boolean;
+  /** `--intra-node-data-parallel-size` > 1: the vLLM data-parallel rank this worker stands for. */
+  readonly dpRank?: number;
+}
+
+/**
+ * A worker's name: its URL, with `@rank` for one data-parallel rank of an instance (vllm-router's
+ * form), so that each rank is a worker of its own for policies, metrics and /workers.
+ */
+export function workerName(url: string, dpRank: number | undefined): string {
+  return dpRank === undefined ? url : `${url}@${dpRank}`;
 }
 
 /**
@@ -44,6 +54,7 @@ export interface WorkerInit {
 export class Worker implements WorkerView {
   readonly id: string;
   readonly role: WorkerRole;
+  /** The worker's name (`workerName`): its URL, plus `@rank` with data parallelism. Requests go to `address.url`. */
   readonly url: string;
   readonly spec: string;
   readonly address: WorkerAddress;
@@ -54,6 +65,7 @@ export class Worker implements WorkerView {
   readonly pool: Dispatcher;
   readonly headers: HeaderTemplate;
   readonly metrics: WorkerMetrics;
+  readonly dpRank: number | undefined;
   inFlight = 0;
   /** Checks, circuit, admission and draining: the one place a worker's health lives. */
   readonly health: WorkerHealth;
@@ -64,8 +76,9 @@ export class Worker implements WorkerView {
 
   constructor(init: WorkerInit) {
     this.role = init.role;
-    this.url = init.address.url;
-    this.id = `${init.role}:${init.address.url}`;
+    this.url = workerName(init.address.url, init.dpRank);
+    this.id = `${init.role}:${this.url}`;
+    this.dpRank = init.dpRank;
     this.spec = init.spec;
     this.address = init.address;
     this.source = init.source;
