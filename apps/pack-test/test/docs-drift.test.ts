@@ -6,9 +6,16 @@
  * catalogue: every package's and app's code lists are read from their sources).
  */
 import { join } from 'node:path';
-import { parseWorkerUrl } from '@pd-router/core';
-import { createMockVllm, type MockVllmOptions } from '@pd-router/mock-vllm';
-import { buildServer, type Config, type WorkerConfig } from '@pd-router/server';
+import { BENCH_ERROR_CODES } from '@pd-router/bench';
+import { CORE_ERROR_CODES, parseWorkerUrl } from '@pd-router/core';
+import { createMockVllm, MOCK_ERROR_CODES, type MockVllmOptions } from '@pd-router/mock-vllm';
+import {
+  buildServer,
+  CONFIG_ERROR_CODES,
+  type Config,
+  SERVER_ERROR_CODES,
+  type WorkerConfig,
+} from '@pd-router/server';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   codeCell,
@@ -201,6 +208,27 @@ describe('docs/errors.md', () => {
     .map((row) => ({ code: codeCell(row[0]) ?? '', owner: row[1] ?? '' }))
     .filter((row) => row.code.startsWith('PD_ERR_'));
   const lists = errorCodeLists();
+
+  it('finds the table', () => {
+    expect(rows.length).toBeGreaterThan(0);
+  });
+
+  it('reads every code list that the packages export', () => {
+    const read = new Set(lists.flatMap((list) => list.codes));
+    const exported = [
+      ...CORE_ERROR_CODES,
+      ...SERVER_ERROR_CODES,
+      ...CONFIG_ERROR_CODES,
+      ...MOCK_ERROR_CODES,
+      ...BENCH_ERROR_CODES,
+    ];
+    expect(exported.filter((code) => !read.has(code))).toEqual([]);
+  });
+
+  it('lists the configuration codes as server rows, in the order of CONFIG_ERROR_CODES', () => {
+    const config = rows.filter((row) => row.code.startsWith('PD_ERR_CONFIG_'));
+    expect(config).toEqual(CONFIG_ERROR_CODES.map((code) => ({ code, owner: 'server' })));
+  });
 
   it('lists each code once', () => {
     const seen = new Set<string>();

@@ -13,6 +13,7 @@ export {
 } from './canonical-json.js';
 export type { CoreErrorCode, CoreErrorOptions, PdErrorOptions } from './errors.js';
 export { CORE_ERROR_CODES, CoreError, PdError } from './errors.js';
+export { exitWithParent } from './exit-with-parent.js';
 export type { RequestIdAddresses, ZmqAddress } from './request-id.js';
 export { createRequestId, parseRequestId, parseZmqAddress } from './request-id.js';
 export { createResponseIdRewriter, publicRequestId, ResponseIdRewriter } from './response-id.js';

@@ -1,26 +1,12 @@
 // The public API of @pd-router/mock-vllm, listed by hand: anything not exported here is private.
 
 export type {
-  Check,
-  CheckContext,
-  CompareOptions,
   ConformanceChecker,
   ExchangeOptions,
   ExchangeOrder,
   ExchangeVerdict,
-  FixtureKind,
   FixturesErrorCode,
   GoldenAnswer,
-  GoldenCase,
-  GoldenClientRequest,
-  GoldenExchange,
-  GoldenHttpResponse,
-  GoldenRound,
-  GoldenTopology,
-  HeaderPair,
-  RawRequest,
-  Role,
-  Verdict,
 } from './conformance/index.js';
 export {
   checkExchange,
@@ -32,6 +18,8 @@ export {
   loadGoldenCases,
   rawRequestFromCapture,
 } from './conformance/index.js';
+// Every type of the golden-case model (Check, GoldenCase, RawRequest, Verdict, ...) is public.
+export type * from './conformance/types.js';
 export type { VllmErrorBody } from './error-body.js';
 export { vllmErrorBody } from './error-body.js';
 export type { MockErrorCode } from './errors.js';

@@ -5,6 +5,7 @@
  * start, 2 for bad flags or configuration. The server module is imported only after the
  * configuration is valid, so --help and configuration errors never depend on it.
  */
+import { exitWithParent } from '@pd-router/core';
 import type { FastifyInstance } from 'fastify';
 import { formatConfigIssue } from './config/config-error.js';
 import { helpText } from './config/help.js';
@@ -17,27 +18,6 @@ const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
-
-/** How often PD_EXIT_WITH_PARENT=1 checks that the parent process is still there. */
-const PARENT_POLL_MS = 500;
-/** Read at load: a parent that dies while we start up is noticed too. */
-const STARTING_PARENT_PID = process.ppid;
-
-/**
- * Opt-in (`PD_EXIT_WITH_PARENT=1`, set by `pnpm dev` for its children): when the process that
- * started this one dies, even by SIGKILL, this one is re-parented (its ppid changes); it then
- * stops as on SIGTERM, so no orphan is left listening. A poll, because Linux tells a child nothing
- * when its parent dies; the timer is unref'd so it never keeps the process alive.
- */
-function exitWithParent(): void {
-  if (process.env.PD_EXIT_WITH_PARENT !== '1') return;
-  const timer = setInterval(() => {
-    if (process.ppid === STARTING_PARENT_PID) return;
-    clearInterval(timer);
-    process.kill(process.pid, 'SIGTERM');
-  }, PARENT_POLL_MS);
-  timer.unref();
-}
 
 function say(line: string): void {
   process.stderr.write(`pd-router: ${line}\n`);

@@ -10,19 +10,4 @@ export { formatDiff } from './format-diff.js';
 export type { GoldenAnswer } from './golden-answer.js';
 export { goldenPrefillAnswer } from './golden-answer.js';
 export { loadGoldenCases } from './load-golden.js';
-export type {
-  Check,
-  CheckContext,
-  CompareOptions,
-  FixtureKind,
-  GoldenCase,
-  GoldenClientRequest,
-  GoldenExchange,
-  GoldenHttpResponse,
-  GoldenRound,
-  GoldenTopology,
-  HeaderPair,
-  RawRequest,
-  Role,
-  Verdict,
-} from './types.js';
+export type * from './types.js';
