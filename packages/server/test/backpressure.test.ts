@@ -1,15 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import {
-  closeAfterEach,
-  jsonAnswer,
-  sleep,
-  startFakeWorker,
-  startRouter,
-  testConfig,
-  waitFor,
-} from './helpers.js';
+import { closeAfterEach, sleep, startFakePair, waitFor } from './helpers.js';
 
 const open = closeAfterEach();
 
@@ -19,9 +11,7 @@ const TOTAL = EVENT.length * EVENTS;
 
 describe('a slow streaming client', () => {
   it('pauses the decode instead of buffering its answer (bounded memory), then receives every byte', async () => {
-    const p = await startFakeWorker(jsonAnswer({ prefill: true }));
-    const d = await startFakeWorker();
-    open.push(p, d);
+    const { d, router } = await startFakePair(open, { streamIdleTimeoutMs: 30_000 });
     let written = 0;
     let blocked = 0;
     d.handler = async (_req, res) => {
@@ -35,10 +25,6 @@ describe('a slow streaming client', () => {
       }
       res.end();
     };
-    const router = await startRouter(
-      testConfig({ prefill: [p.spec()], decode: [d.spec()], streamIdleTimeoutMs: 30_000 }),
-    );
-    open.push(router);
 
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest(`${router.url}/v1/completions`, {
@@ -98,9 +84,7 @@ describe('a slow streaming client', () => {
 
 describe('a client that stops reading altogether', () => {
   it('is dropped after streamIdleTimeoutMs of backpressure (not counted as an idle decode), and the decode call is closed', async () => {
-    const p = await startFakeWorker(jsonAnswer({ prefill: true }));
-    const d = await startFakeWorker();
-    open.push(p, d);
+    const { d, router } = await startFakePair(open, { streamIdleTimeoutMs: 500 });
     d.handler = async (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       for (let i = 0; i < EVENTS && !res.destroyed; i++) {
@@ -108,10 +92,6 @@ describe('a client that stops reading altogether', () => {
       }
       res.end();
     };
-    const router = await startRouter(
-      testConfig({ prefill: [p.spec()], decode: [d.spec()], streamIdleTimeoutMs: 500 }),
-    );
-    open.push(router);
     const req = httpRequest(`${router.url}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -7,20 +7,16 @@ import {
   closeAfterEach,
   type FakeWorker,
   SEED_COMPLETIONS_BODY,
+  startFakePair,
   startFakeWorker,
-  startRouter,
   testConfig,
 } from './helpers.js';
 
 const open = closeAfterEach();
 
 async function app(overrides: Partial<Config> = {}) {
-  const p = await startFakeWorker();
-  const d = await startFakeWorker();
-  open.push(p, d);
-  const server = await buildServer(testConfig({ prefill: [p.spec()], decode: [d.spec()], ...overrides }));
-  open.push(server);
-  return { server, p, d };
+  const { p, d, router } = await startFakePair(open, overrides);
+  return { server: router.app, p, d };
 }
 
 function err(code: string, type: string, message: string) {
@@ -205,13 +201,7 @@ describe('payload size', () => {
   });
 
   it('answers 413 from Content-Length before the body is sent (never buffered whole)', async () => {
-    const p = await startFakeWorker();
-    const d = await startFakeWorker();
-    open.push(p, d);
-    const router = await startRouter(
-      testConfig({ prefill: [p.spec()], decode: [d.spec()], maxPayloadSize: 1024 }),
-    );
-    open.push(router);
+    const { router } = await startFakePair(open, { maxPayloadSize: 1024 });
     const port = Number(new URL(router.url).port);
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(port, '127.0.0.1');
@@ -234,13 +224,7 @@ describe('payload size', () => {
   });
 
   it('a chunked body that crosses the limit: 413', async () => {
-    const p = await startFakeWorker();
-    const d = await startFakeWorker();
-    open.push(p, d);
-    const router = await startRouter(
-      testConfig({ prefill: [p.spec()], decode: [d.spec()], maxPayloadSize: 1024 }),
-    );
-    open.push(router);
+    const { p, router } = await startFakePair(open, { maxPayloadSize: 1024 });
     const port = Number(new URL(router.url).port);
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(port, '127.0.0.1');

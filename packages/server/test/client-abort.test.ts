@@ -3,27 +3,17 @@ import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import {
   closeAfterEach,
-  type FakeWorker,
   jsonAnswer,
   type Router,
   SEED_COMPLETIONS_BODY,
   sleep,
-  startFakeWorker,
-  startRouter,
-  testConfig,
+  startFakePair,
   waitFor,
 } from './helpers.js';
 
 const open = closeAfterEach();
 
-async function setup(): Promise<{ p: FakeWorker; d: FakeWorker; router: Router }> {
-  const p = await startFakeWorker(jsonAnswer({ prefill: true }));
-  const d = await startFakeWorker(jsonAnswer({ decode: true }));
-  open.push(p, d);
-  const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [d.spec()] }));
-  open.push(router);
-  return { p, d, router };
-}
+const setup = () => startFakePair(open);
 
 /** Starts a completion with node:http so the test can drop the connection whenever it likes. */
 function startClient(router: Router, body = SEED_COMPLETIONS_BODY) {

@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/types.js';
 import {
   closeAfterEach,
-  type FakeWorker,
   jsonAnswer,
   REFUSED_SPEC,
   type Router,
   SEED_COMPLETIONS_BODY,
+  startFakePair,
   startFakeWorker,
   startRouter,
   testConfig,
@@ -17,16 +17,7 @@ import {
 
 const open = closeAfterEach();
 
-async function setup(
-  overrides: Partial<Config> = {},
-): Promise<{ p: FakeWorker; d: FakeWorker; router: Router }> {
-  const p = await startFakeWorker(jsonAnswer({ prefill: true }));
-  const d = await startFakeWorker(jsonAnswer({ decode: true }));
-  open.push(p, d);
-  const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [d.spec()], ...overrides }));
-  open.push(router);
-  return { p, d, router };
-}
+const setup = (overrides: Partial<Config> = {}) => startFakePair(open, overrides);
 
 const STREAM_BODY = '{"model": "m", "prompt": "hi", "max_tokens": 5, "stream": true}';
 

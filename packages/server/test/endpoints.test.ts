@@ -11,6 +11,7 @@ import {
   REFUSED_SPEC,
   type Router,
   SEED_COMPLETIONS_BODY,
+  startFakePair,
   startFakeWorker,
   startRouter,
   testConfig,
@@ -31,9 +32,7 @@ async function workers(n = 1): Promise<{ p: FakeWorker[]; d: FakeWorker[] }> {
 
 describe('GET /health, /readiness, /liveness', () => {
   it('200 with at least one healthy P and D, else 503 naming the empty pool', async () => {
-    const { p, d } = await workers();
-    const server = await buildServer(testConfig({ prefill: [p[0]!.spec()], decode: [d[0]!.spec()] }));
-    open.push(server);
+    const { app: server } = (await startFakePair(open)).router;
     const ok = await server.inject({ method: 'GET', url: '/health' });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toEqual({
@@ -100,20 +99,18 @@ describe('GET /workers', () => {
 
 describe('GET /v1/models', () => {
   it("serves a decode worker's answer, cached for a few seconds", async () => {
-    const { p, d } = await workers();
     const models = { object: 'list', data: [{ id: 'mock-model', object: 'model' }] };
-    d[0]!.handler = jsonAnswer(models);
-    const server = await buildServer(testConfig({ prefill: [p[0]!.spec()], decode: [d[0]!.spec()] }));
-    open.push(server);
+    const { p, d, router } = await startFakePair(open, {}, { decode: jsonAnswer(models) });
+    const server = router.app;
     for (let i = 0; i < 3; i++) {
       const res = await server.inject({ method: 'GET', url: '/v1/models' });
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toBe('application/json');
       expect(res.json()).toEqual(models);
     }
-    expect(d[0]!.received.map((r) => [r.method, r.url])).toEqual([['GET', '/v1/models']]);
-    expect(d[0]!.received[0]?.headers.authorization).toBe('Bearer None');
-    expect(p[0]!.received).toHaveLength(0);
+    expect(d.received.map((r) => [r.method, r.url])).toEqual([['GET', '/v1/models']]);
+    expect(d.received[0]?.headers.authorization).toBe('Bearer None');
+    expect(p.received).toHaveLength(0);
   });
 
   it('502 PD_ERR_DECODE_UNAVAILABLE when no decode worker answers (not cached)', async () => {
@@ -135,9 +132,7 @@ describe('GET /v1/models', () => {
 
 describe('GET /metrics', () => {
   it('counts requests by route and status, phases, decisions and in-flight per worker', async () => {
-    const { p, d } = await workers();
-    const router = await startRouter(testConfig({ prefill: [p[0]!.spec()], decode: [d[0]!.spec()] }));
-    open.push(router);
+    const { p, d, router } = await startFakePair(open);
     for (let i = 0; i < 3; i++) {
       const res = await request(`${router.url}/v1/completions`, {
         method: 'POST',
@@ -151,8 +146,8 @@ describe('GET /metrics', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
     const text = await res.body.text();
-    const pw = p[0]!.url;
-    const dw = d[0]!.url;
+    const pw = p.url;
+    const dw = d.url;
     expect(text).toContain('pd_router_requests_total{route="/v1/completions",status="200"} 3');
     expect(text).toContain('pd_router_requests_total{route="/v1/chat/completions",status="415"} 1');
     expect(text).toContain(`pd_router_prefill_duration_seconds_count{worker="${pw}"} 3`);

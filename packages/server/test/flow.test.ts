@@ -7,8 +7,8 @@ import {
   type FakeWorker,
   fixedRandom16,
   jsonAnswer,
-  type Router,
   SEED_COMPLETIONS_BODY,
+  startFakePair,
   startFakeWorker,
   startRouter,
   testConfig,
@@ -16,16 +16,13 @@ import {
 
 const open = closeAfterEach();
 
-async function setup(env: Record<string, string | undefined> = {}, extra = {}) {
-  const p = await startFakeWorker(jsonAnswer({ prefill: true }));
-  const d = await startFakeWorker(jsonAnswer({ id: 'cmpl-1', choices: [{ text: ' city' }] }));
-  open.push(p, d);
-  const router: Router = await startRouter(
-    testConfig({ prefill: [p.spec('127.0.0.1:21001')], decode: [d.spec('127.0.0.1:22001')], ...extra }),
-    { random16: fixedRandom16(), env },
-  );
-  open.push(router);
-  return { p, d, router };
+function setup(env: Record<string, string | undefined> = {}, extra = {}) {
+  return startFakePair(open, extra, {
+    decode: jsonAnswer({ id: 'cmpl-1', choices: [{ text: ' city' }] }),
+    prefillZmq: '127.0.0.1:21001',
+    decodeZmq: '127.0.0.1:22001',
+    deps: { random16: fixedRandom16(), env },
+  });
 }
 
 /** The header names a worker received, lower-cased, in order. */

@@ -180,6 +180,43 @@ export async function startFakeWorker(handler: FakeHandler = jsonAnswer({ ok: tr
   return fake;
 }
 
+export interface FakePair {
+  readonly p: FakeWorker;
+  readonly d: FakeWorker;
+  readonly router: Router;
+}
+
+export interface FakePairOptions {
+  /** The prefill's handler: `{"prefill": true}` unless given. */
+  readonly prefill?: FakeHandler;
+  /** The decode's handler: `{"decode": true}` unless given (a test may also set `d.handler` later). */
+  readonly decode?: FakeHandler;
+  /** The ZMQ addresses of the worker specs (default: each worker's port + 1). */
+  readonly prefillZmq?: string;
+  readonly decodeZmq?: string;
+  readonly deps?: BuildServerDeps;
+}
+
+/**
+ * The end-to-end setup of most server tests: a fake prefill and a fake decode behind a router, all on
+ * 127.0.0.1:0, each pushed onto `open` (from closeAfterEach) as soon as it exists.
+ */
+export async function startFakePair(
+  open: { close(): Promise<void> }[],
+  config: TestConfigOverrides = {},
+  options: FakePairOptions = {},
+): Promise<FakePair> {
+  const p = await startFakeWorker(options.prefill ?? jsonAnswer({ prefill: true }));
+  const d = await startFakeWorker(options.decode ?? jsonAnswer({ decode: true }));
+  open.push(p, d);
+  const router = await startRouter(
+    testConfig({ prefill: [p.spec(options.prefillZmq)], decode: [d.spec(options.decodeZmq)], ...config }),
+    options.deps,
+  );
+  open.push(router);
+  return { p, d, router };
+}
+
 /** A handler answering JSON with the given status. */
 export function jsonAnswer(body: unknown, status = 200): FakeHandler {
   const text = JSON.stringify(body);

@@ -4,14 +4,11 @@ import type { Config } from '../src/config/types.js';
 import type { PairChoice, PairSelector, RoutingRequest, WorkerView } from '../src/policies/types.js';
 import {
   closeAfterEach,
-  type FakeWorker,
   jsonAnswer,
   type Router,
   SEED_COMPLETIONS_BODY,
   sleep,
-  startFakeWorker,
-  startRouter,
-  testConfig,
+  startFakePair,
   waitFor,
 } from './helpers.js';
 
@@ -32,35 +29,20 @@ class RecordingSelector implements PairSelector {
   }
 }
 
-async function setup(budgets: Partial<Config> = {}): Promise<{
-  p: FakeWorker;
-  d: FakeWorker;
-  router: Router;
-  selector: RecordingSelector;
-}> {
-  const p = await startFakeWorker(jsonAnswer({ prefill: true }));
-  const d = await startFakeWorker(jsonAnswer({ decode: true }));
-  open.push(p, d);
+async function setup(budgets: Partial<Config> = {}) {
   const selector = new RecordingSelector();
-  const router = await startRouter(
-    testConfig({
-      prefill: [p.spec()],
-      decode: [d.spec()],
-      prefillTimeoutMs: 300,
-      decodeTtftTimeoutMs: 300,
-      streamIdleTimeoutMs: 300,
-      ...budgets,
-    }),
-    { selector },
+  const pair = await startFakePair(
+    open,
+    { prefillTimeoutMs: 300, decodeTtftTimeoutMs: 300, streamIdleTimeoutMs: 300, ...budgets },
+    { deps: { selector } },
   );
-  open.push(router);
-  const registry = router.app.pd.registry;
+  const registry = pair.router.app.pd.registry;
   const release = registry.release.bind(registry);
   registry.release = (worker) => {
     selector.releases.push(worker.role);
     release(worker);
   };
-  return { p, d, router, selector };
+  return { ...pair, selector };
 }
 
 function inFlight(router: Router): Record<string, number> {

@@ -5,29 +5,17 @@ import {
   asLogger,
   CaptureLogger,
   closeAfterEach,
-  type FakeWorker,
   jsonAnswer,
   type Router,
   SEED_COMPLETIONS_BODY,
-  startFakeWorker,
-  startRouter,
-  testConfig,
+  startFakePair,
 } from './helpers.js';
 
 const open = closeAfterEach();
 
-async function setup(
-  overrides: Partial<Config> = {},
-): Promise<{ p: FakeWorker; d: FakeWorker; router: Router; log: CaptureLogger }> {
-  const p = await startFakeWorker(jsonAnswer({ prefill: true }));
-  const d = await startFakeWorker(jsonAnswer({ decode: true }));
-  open.push(p, d);
+async function setup(overrides: Partial<Config> = {}) {
   const log = new CaptureLogger();
-  const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [d.spec()], ...overrides }), {
-    logger: asLogger(log),
-  });
-  open.push(router);
-  return { p, d, router, log };
+  return { ...(await startFakePair(open, overrides, { deps: { logger: asLogger(log) } })), log };
 }
 
 async function post(router: Router): Promise<number> {

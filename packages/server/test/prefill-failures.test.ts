@@ -6,12 +6,12 @@ import {
   asLogger,
   CaptureLogger,
   closeAfterEach,
-  type FakeWorker,
   jsonAnswer,
   REFUSED_SPEC,
   REFUSED_URL,
   type Router,
   SEED_COMPLETIONS_BODY,
+  startFakePair,
   startFakeWorker,
   startRouter,
   testConfig,
@@ -20,16 +20,7 @@ import {
 
 const open = closeAfterEach();
 
-async function setup(
-  overrides: Partial<Config> = {},
-): Promise<{ p: FakeWorker; d: FakeWorker; router: Router }> {
-  const p = await startFakeWorker(jsonAnswer({ prefill: true }));
-  const d = await startFakeWorker(jsonAnswer({ decode: true }));
-  open.push(p, d);
-  const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [d.spec()], ...overrides }));
-  open.push(router);
-  return { p, d, router };
-}
+const setup = (overrides: Partial<Config> = {}) => startFakePair(open, overrides);
 
 async function post(router: Router): Promise<{ status: number; body: unknown; retryAfter?: unknown }> {
   const res = await request(`${router.url}/v1/completions`, {

@@ -2,32 +2,12 @@ import { connect } from 'node:net';
 import { constants, createGzip } from 'node:zlib';
 import { SseParser } from '@pd-router/core';
 import { describe, expect, it } from 'vitest';
-import {
-  closeAfterEach,
-  type FakeWorker,
-  jsonAnswer,
-  type Router,
-  sleep,
-  startFakeWorker,
-  startRouter,
-  testConfig,
-} from './helpers.js';
+import { closeAfterEach, type Router, sleep, startFakePair } from './helpers.js';
 
 const open = closeAfterEach();
 
-async function setup(streamIdleTimeoutMs?: number): Promise<{ d: FakeWorker; router: Router }> {
-  const p = await startFakeWorker(jsonAnswer({ prefill: true }));
-  const d = await startFakeWorker();
-  open.push(p, d);
-  const router = await startRouter(
-    testConfig({
-      prefill: [p.spec()],
-      decode: [d.spec()],
-      ...(streamIdleTimeoutMs === undefined ? {} : { streamIdleTimeoutMs }),
-    }),
-  );
-  open.push(router);
-  return { d, router };
+function setup(streamIdleTimeoutMs?: number) {
+  return startFakePair(open, streamIdleTimeoutMs === undefined ? {} : { streamIdleTimeoutMs });
 }
 
 const STREAM_BODY = '{"model": "m", "prompt": "hi", "max_tokens": 5, "stream": true}';
@@ -187,11 +167,11 @@ describe('relay write coalescing', () => {
     const { router } = await setup();
     const response = await rawPost(router, '{"prompt": "hi"}');
     expect(response.head).toMatch(/^HTTP\/1\.1 200/);
-    expect(response.head).toMatch(/content-length: 11/i);
+    expect(response.head).toMatch(/content-length: 15/i);
     expect(response.head).not.toMatch(/transfer-encoding/i);
     // Headers and body left in one write (one TCP segment on loopback), not two.
     expect(response.reads).toHaveLength(1);
-    expect(response.reads[0]?.toString('latin1').endsWith('\r\n\r\n{"ok":true}')).toBe(true);
+    expect(response.reads[0]?.toString('latin1').endsWith('\r\n\r\n{"decode":true}')).toBe(true);
   });
 
   it('a stream that keeps sending, each gap well within the idle budget, is never cut as idle', async () => {
