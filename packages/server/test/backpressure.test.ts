@@ -1,9 +1,9 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { closeAfterEach, sleep, startFakePair, waitFor } from './helpers.js';
+import { e2eKit, sleep, waitFor } from './helpers.js';
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
 const EVENT = `data: ${'x'.repeat(65_536 - 8)}\n\n`;
 const EVENTS = 3_072; // 192 MiB: far more than every socket buffer on the way can hold
@@ -11,7 +11,7 @@ const TOTAL = EVENT.length * EVENTS;
 
 describe('a slow streaming client', () => {
   it('pauses the decode instead of buffering its answer (bounded memory), then receives every byte', async () => {
-    const { d, router } = await startFakePair(open, { streamIdleTimeoutMs: 30_000 });
+    const { d, router } = await kit.pair({ streamIdleTimeoutMs: 30_000 });
     let written = 0;
     let blocked = 0;
     d.handler = async (_req, res) => {
@@ -84,7 +84,7 @@ describe('a slow streaming client', () => {
 
 describe('a client that stops reading altogether', () => {
   it('is dropped after streamIdleTimeoutMs of backpressure (not counted as an idle decode), and the decode call is closed', async () => {
-    const { d, router } = await startFakePair(open, { streamIdleTimeoutMs: 500 });
+    const { d, router } = await kit.pair({ streamIdleTimeoutMs: 500 });
     d.handler = async (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       for (let i = 0; i < EVENTS && !res.destroyed; i++) {

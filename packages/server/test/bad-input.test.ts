@@ -3,19 +3,12 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { buildServer } from '../src/app.js';
 import type { Config } from '../src/config/types.js';
-import {
-  closeAfterEach,
-  type FakeWorker,
-  SEED_COMPLETIONS_BODY,
-  startFakePair,
-  startFakeWorker,
-  testConfig,
-} from './helpers.js';
+import { e2eKit, SEED_COMPLETIONS_BODY, testConfig } from './helpers.js';
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
 async function app(overrides: Partial<Config> = {}) {
-  const { p, d, router } = await startFakePair(open, overrides);
+  const { p, d, router } = await kit.pair(overrides);
   return { server: router.app, p, d };
 }
 
@@ -201,7 +194,7 @@ describe('payload size', () => {
   });
 
   it('answers 413 from Content-Length before the body is sent (never buffered whole)', async () => {
-    const { router } = await startFakePair(open, { maxPayloadSize: 1024 });
+    const { router } = await kit.pair({ maxPayloadSize: 1024 });
     const port = Number(new URL(router.url).port);
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(port, '127.0.0.1');
@@ -224,7 +217,7 @@ describe('payload size', () => {
   });
 
   it('a chunked body that crosses the limit: 413', async () => {
-    const { p, router } = await startFakePair(open, { maxPayloadSize: 1024 });
+    const { p, router } = await kit.pair({ maxPayloadSize: 1024 });
     const port = Number(new URL(router.url).port);
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(port, '127.0.0.1');
@@ -285,10 +278,9 @@ describe('routes', () => {
 
 describe('no healthy worker', () => {
   it('an empty prefill pool: 503 naming it, nothing sent', async () => {
-    const d: FakeWorker = await startFakeWorker();
-    open.push(d);
+    const d = await kit.worker();
     const server = await buildServer(testConfig({ prefill: [], decode: [d.spec()] }));
-    open.push(server);
+    kit.open.push(server);
     const res = await server.inject({
       method: 'POST',
       url: '/v1/completions',

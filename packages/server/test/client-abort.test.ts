@@ -1,19 +1,11 @@
 import { request as httpRequest } from 'node:http';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import {
-  closeAfterEach,
-  jsonAnswer,
-  type Router,
-  SEED_COMPLETIONS_BODY,
-  sleep,
-  startFakePair,
-  waitFor,
-} from './helpers.js';
+import { e2eKit, jsonAnswer, type Router, SEED_COMPLETIONS_BODY, sleep, waitFor } from './helpers.js';
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
-const setup = () => startFakePair(open);
+const setup = () => kit.pair();
 
 /** Starts a completion with node:http so the test can drop the connection whenever it likes. */
 function startClient(router: Router, body = SEED_COMPLETIONS_BODY) {

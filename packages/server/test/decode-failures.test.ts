@@ -2,22 +2,11 @@ import { SseParser } from '@pd-router/core';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/types.js';
-import {
-  closeAfterEach,
-  jsonAnswer,
-  REFUSED_SPEC,
-  type Router,
-  SEED_COMPLETIONS_BODY,
-  startFakePair,
-  startFakeWorker,
-  startRouter,
-  testConfig,
-  waitFor,
-} from './helpers.js';
+import { e2eKit, jsonAnswer, REFUSED_SPEC, type Router, SEED_COMPLETIONS_BODY, waitFor } from './helpers.js';
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
-const setup = (overrides: Partial<Config> = {}) => startFakePair(open, overrides);
+const setup = (overrides: Partial<Config> = {}) => kit.pair(overrides);
 
 const STREAM_BODY = '{"model": "m", "prompt": "hi", "max_tokens": 5, "stream": true}';
 
@@ -50,10 +39,8 @@ async function metricsText(router: Router): Promise<string> {
 
 describe('decode failures', () => {
   it('connection refused: 502 PD_ERR_DECODE_UNAVAILABLE after the prefill', async () => {
-    const p = await startFakeWorker(jsonAnswer({ prefill: true }));
-    open.push(p);
-    const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [REFUSED_SPEC] }));
-    open.push(router);
+    const p = await kit.worker(jsonAnswer({ prefill: true }));
+    const router = await kit.router({ prefill: [p.spec()], decode: [REFUSED_SPEC] });
     const res = await post(router);
     expect(res.statusCode).toBe(502);
     expect(await res.body.json()).toEqual(

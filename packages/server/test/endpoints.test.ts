@@ -5,34 +5,31 @@ import { buildServer } from '../src/app.js';
 import {
   asLogger,
   CaptureLogger,
-  closeAfterEach,
+  e2eKit,
   type FakeWorker,
   jsonAnswer,
   REFUSED_SPEC,
   type Router,
   SEED_COMPLETIONS_BODY,
-  startFakePair,
-  startFakeWorker,
   startRouter,
   testConfig,
 } from './helpers.js';
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
 async function workers(n = 1): Promise<{ p: FakeWorker[]; d: FakeWorker[] }> {
   const p: FakeWorker[] = [];
   const d: FakeWorker[] = [];
   for (let i = 0; i < n; i++) {
-    p.push(await startFakeWorker(jsonAnswer({ prefill: true })));
-    d.push(await startFakeWorker(jsonAnswer({ decode: true })));
+    p.push(await kit.worker(jsonAnswer({ prefill: true })));
+    d.push(await kit.worker(jsonAnswer({ decode: true })));
   }
-  open.push(...p, ...d);
   return { p, d };
 }
 
 describe('GET /health, /readiness, /liveness', () => {
   it('200 with at least one healthy P and D, else 503 naming the empty pool', async () => {
-    const { app: server } = (await startFakePair(open)).router;
+    const { app: server } = (await kit.pair()).router;
     const ok = await server.inject({ method: 'GET', url: '/health' });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toEqual({
@@ -62,7 +59,7 @@ describe('GET /health, /readiness, /liveness', () => {
   it('503 with no prefill worker configured', async () => {
     const { d } = await workers();
     const server = await buildServer(testConfig({ decode: [d[0]!.spec()] }));
-    open.push(server);
+    kit.open.push(server);
     const res = await server.inject({ method: 'GET', url: '/health' });
     expect(res.statusCode).toBe(503);
     expect(res.json().reason).toBe('no healthy prefill worker');
@@ -78,7 +75,7 @@ describe('GET /workers', () => {
         decode: [d[0]!.spec('10.0.0.3:22001'), d[1]!.url],
       }),
     );
-    open.push(server);
+    kit.open.push(server);
     const res = await server.inject({ method: 'GET', url: '/workers' });
     expect(res.statusCode).toBe(200);
     const list = res.json().workers as {
@@ -100,7 +97,7 @@ describe('GET /workers', () => {
 describe('GET /v1/models', () => {
   it("serves a decode worker's answer, cached for a few seconds", async () => {
     const models = { object: 'list', data: [{ id: 'mock-model', object: 'model' }] };
-    const { p, d, router } = await startFakePair(open, {}, { decode: jsonAnswer(models) });
+    const { p, d, router } = await kit.pair({}, { decode: jsonAnswer(models) });
     const server = router.app;
     for (let i = 0; i < 3; i++) {
       const res = await server.inject({ method: 'GET', url: '/v1/models' });
@@ -116,7 +113,7 @@ describe('GET /v1/models', () => {
   it('502 PD_ERR_DECODE_UNAVAILABLE when no decode worker answers (not cached)', async () => {
     const { p } = await workers();
     const server = await buildServer(testConfig({ prefill: [p[0]!.spec()], decode: [REFUSED_SPEC] }));
-    open.push(server);
+    kit.open.push(server);
     const res = await server.inject({ method: 'GET', url: '/v1/models' });
     expect(res.statusCode).toBe(502);
     expect(res.json()).toEqual({
@@ -132,7 +129,7 @@ describe('GET /v1/models', () => {
 
 describe('GET /metrics', () => {
   it('counts requests by route and status, phases, decisions and in-flight per worker', async () => {
-    const { p, d, router } = await startFakePair(open);
+    const { p, d, router } = await kit.pair();
     for (let i = 0; i < 3; i++) {
       const res = await request(`${router.url}/v1/completions`, {
         method: 'POST',

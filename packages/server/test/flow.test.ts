@@ -2,22 +2,12 @@ import { canonicalize, prefillBody } from '@pd-router/core';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../src/version.js';
-import {
-  closeAfterEach,
-  type FakeWorker,
-  fixedRandom16,
-  jsonAnswer,
-  SEED_COMPLETIONS_BODY,
-  startFakePair,
-  startFakeWorker,
-  startRouter,
-  testConfig,
-} from './helpers.js';
+import { e2eKit, type FakeWorker, fixedRandom16, jsonAnswer, SEED_COMPLETIONS_BODY } from './helpers.js';
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
 function setup(env: Record<string, string | undefined> = {}, extra = {}) {
-  return startFakePair(open, extra, {
+  return kit.pair(extra, {
     decode: jsonAnswer({ id: 'cmpl-1', choices: [{ text: ' city' }] }),
     prefillZmq: '127.0.0.1:21001',
     decodeZmq: '127.0.0.1:22001',
@@ -135,13 +125,9 @@ describe('the two-stage flow', () => {
 
 describe('round robin through the router', () => {
   it('pairs request k with P[k mod nP] and D[k mod nD] in flag order (2P3D)', async () => {
-    const ps = [await startFakeWorker(), await startFakeWorker()];
-    const ds = [await startFakeWorker(), await startFakeWorker(), await startFakeWorker()];
-    open.push(...ps, ...ds);
-    const router = await startRouter(
-      testConfig({ prefill: ps.map((w) => w.spec()), decode: ds.map((w) => w.spec()) }),
-    );
-    open.push(router);
+    const ps = [await kit.worker(), await kit.worker()];
+    const ds = [await kit.worker(), await kit.worker(), await kit.worker()];
+    const router = await kit.router({ prefill: ps.map((w) => w.spec()), decode: ds.map((w) => w.spec()) });
     const pairs: [number, number][] = [];
     for (let k = 0; k < 6; k++) {
       const res = await request(`${router.url}/v1/${k % 2 === 0 ? 'completions' : 'chat/completions'}`, {

@@ -197,24 +197,46 @@ export interface FakePairOptions {
   readonly deps?: BuildServerDeps;
 }
 
+export interface E2eKit {
+  /** What the kit started, and anything else a test pushes here: closed after each test, newest first. */
+  readonly open: { close(): Promise<void> }[];
+  /** A fake worker (startFakeWorker). */
+  worker(handler?: FakeHandler): Promise<FakeWorker>;
+  /** A router on 127.0.0.1:0 with testConfig(config). */
+  router(config: TestConfigOverrides, deps?: BuildServerDeps): Promise<Router>;
+  /** The end-to-end setup of most server tests: a fake prefill and a fake decode behind a router. */
+  pair(config?: TestConfigOverrides, options?: FakePairOptions): Promise<FakePair>;
+}
+
 /**
- * The end-to-end setup of most server tests: a fake prefill and a fake decode behind a router, all on
- * 127.0.0.1:0, each pushed onto `open` (from closeAfterEach) as soon as it exists.
+ * The server tests' end-to-end kit: call once at the top of a test file; every worker and router it
+ * starts is closed after each test (registered as soon as it exists, so a failing test leaks nothing).
  */
-export async function startFakePair(
-  open: { close(): Promise<void> }[],
-  config: TestConfigOverrides = {},
-  options: FakePairOptions = {},
-): Promise<FakePair> {
-  const p = await startFakeWorker(options.prefill ?? jsonAnswer({ prefill: true }));
-  const d = await startFakeWorker(options.decode ?? jsonAnswer({ decode: true }));
-  open.push(p, d);
-  const router = await startRouter(
-    testConfig({ prefill: [p.spec(options.prefillZmq)], decode: [d.spec(options.decodeZmq)], ...config }),
-    options.deps,
-  );
-  open.push(router);
-  return { p, d, router };
+export function e2eKit(): E2eKit {
+  const open = closeAfterEach();
+  const kit: E2eKit = {
+    open,
+    async worker(handler) {
+      const worker = await startFakeWorker(handler);
+      open.push(worker);
+      return worker;
+    },
+    async router(config, deps) {
+      const router = await startRouter(testConfig(config), deps);
+      open.push(router);
+      return router;
+    },
+    async pair(config = {}, options = {}) {
+      const p = await kit.worker(options.prefill ?? jsonAnswer({ prefill: true }));
+      const d = await kit.worker(options.decode ?? jsonAnswer({ decode: true }));
+      const router = await kit.router(
+        { prefill: [p.spec(options.prefillZmq)], decode: [d.spec(options.decodeZmq)], ...config },
+        options.deps,
+      );
+      return { p, d, router };
+    },
+  };
+  return kit;
 }
 
 /** A handler answering JSON with the given status. */

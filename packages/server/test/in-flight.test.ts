@@ -2,17 +2,9 @@ import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/types.js';
 import type { PairChoice, PairSelector, RoutingRequest, WorkerView } from '../src/policies/types.js';
-import {
-  closeAfterEach,
-  jsonAnswer,
-  type Router,
-  SEED_COMPLETIONS_BODY,
-  sleep,
-  startFakePair,
-  waitFor,
-} from './helpers.js';
+import { e2eKit, jsonAnswer, type Router, SEED_COMPLETIONS_BODY, sleep, waitFor } from './helpers.js';
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
 /** Picks the first of each pool; `releases` records every worker the registry releases. */
 class RecordingSelector implements PairSelector {
@@ -31,8 +23,7 @@ class RecordingSelector implements PairSelector {
 
 async function setup(budgets: Partial<Config> = {}) {
   const selector = new RecordingSelector();
-  const pair = await startFakePair(
-    open,
+  const pair = await kit.pair(
     { prefillTimeoutMs: 300, decodeTtftTimeoutMs: 300, streamIdleTimeoutMs: 300, ...budgets },
     { deps: { selector } },
   );

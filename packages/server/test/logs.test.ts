@@ -4,18 +4,17 @@ import type { Config } from '../src/config/types.js';
 import {
   asLogger,
   CaptureLogger,
-  closeAfterEach,
+  e2eKit,
   jsonAnswer,
   type Router,
   SEED_COMPLETIONS_BODY,
-  startFakePair,
 } from './helpers.js';
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
 async function setup(overrides: Partial<Config> = {}) {
   const log = new CaptureLogger();
-  return { ...(await startFakePair(open, overrides, { deps: { logger: asLogger(log) } })), log };
+  return { ...(await kit.pair(overrides, { deps: { logger: asLogger(log) } })), log };
 }
 
 async function post(router: Router): Promise<number> {

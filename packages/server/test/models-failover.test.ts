@@ -3,16 +3,13 @@ import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { MODELS_ATTEMPT_TIMEOUT_MS } from '../src/routes/models-fetch.js';
 import {
-  closeAfterEach,
+  e2eKit,
   type FakeHandler,
   type FakeWorker,
   jsonAnswer,
   REFUSED_SPEC,
   type Router,
   sleep,
-  startFakeWorker,
-  startRouter,
-  testConfig,
   waitFor,
 } from './helpers.js';
 
@@ -23,12 +20,11 @@ import {
 const MODELS = { object: 'list', data: [{ id: 'mock-model', object: 'model' }] };
 const hang: FakeHandler = () => undefined;
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
 async function fakes(...handlers: FakeHandler[]): Promise<FakeWorker[]> {
   const list: FakeWorker[] = [];
-  for (const handler of handlers) list.push(await startFakeWorker(handler));
-  open.push(...list);
+  for (const handler of handlers) list.push(await kit.worker(handler));
   return list;
 }
 
@@ -41,15 +37,11 @@ const ANSWERS_IN_TIME_MS = 2_000;
 
 async function router(decodes: readonly FakeWorker[], decodeTtftTimeoutMs = 300): Promise<Router> {
   const [p] = await fakes(jsonAnswer({ prefill: true }));
-  const r = await startRouter(
-    testConfig({
-      prefill: [p?.spec() ?? ''],
-      decode: decodes.map((d) => d.spec()),
-      decodeTtftTimeoutMs,
-    }),
-  );
-  open.push(r);
-  return r;
+  return kit.router({
+    prefill: [p?.spec() ?? ''],
+    decode: decodes.map((d) => d.spec()),
+    decodeTtftTimeoutMs,
+  });
 }
 
 async function getModels(r: Router): Promise<{ status: number; body: unknown; ms: number }> {
@@ -119,8 +111,7 @@ describe('GET /v1/models when decode workers misbehave', () => {
   it('a refused first decode: the next one is asked', async () => {
     const [d2] = await fakes(jsonAnswer(MODELS));
     const [p] = await fakes(jsonAnswer({ prefill: true }));
-    const r = await startRouter(testConfig({ prefill: [p!.spec()], decode: [REFUSED_SPEC, d2!.spec()] }));
-    open.push(r);
+    const r = await kit.router({ prefill: [p!.spec()], decode: [REFUSED_SPEC, d2!.spec()] });
     const res = await getModels(r);
     expect(res.status).toBe(200);
     expect(res.body).toEqual(MODELS);

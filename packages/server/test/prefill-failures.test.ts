@@ -5,22 +5,18 @@ import type { Config } from '../src/config/types.js';
 import {
   asLogger,
   CaptureLogger,
-  closeAfterEach,
+  e2eKit,
   jsonAnswer,
   REFUSED_SPEC,
   REFUSED_URL,
   type Router,
   SEED_COMPLETIONS_BODY,
-  startFakePair,
-  startFakeWorker,
-  startRouter,
-  testConfig,
   waitFor,
 } from './helpers.js';
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
-const setup = (overrides: Partial<Config> = {}) => startFakePair(open, overrides);
+const setup = (overrides: Partial<Config> = {}) => kit.pair(overrides);
 
 async function post(router: Router): Promise<{ status: number; body: unknown; retryAfter?: unknown }> {
   const res = await request(`${router.url}/v1/completions`, {
@@ -40,10 +36,8 @@ function error(code: string, type: string, message: string, param: string | null
 
 describe('prefill failures: never a hang, never a decode', () => {
   it('connection refused: 502 PD_ERR_PREFILL_UNAVAILABLE', async () => {
-    const d = await startFakeWorker();
-    open.push(d);
-    const router = await startRouter(testConfig({ prefill: [REFUSED_SPEC], decode: [d.spec()] }));
-    open.push(router);
+    const d = await kit.worker();
+    const router = await kit.router({ prefill: [REFUSED_SPEC], decode: [d.spec()] });
     expect(await post(router)).toEqual({
       status: 502,
       body: error('PD_ERR_PREFILL_UNAVAILABLE', 'upstream_error', 'prefill worker #1 could not be reached'),
@@ -167,15 +161,11 @@ describe('prefill failures: never a hang, never a decode', () => {
   });
 
   it('names internal addresses only at log level debug', async () => {
-    const d = await startFakeWorker();
-    open.push(d);
-    const router = await startRouter(
-      testConfig({ prefill: [REFUSED_SPEC], decode: [d.spec()], logLevel: 'debug' }),
-      {
-        logger: asLogger(new CaptureLogger()),
-      },
+    const d = await kit.worker();
+    const router = await kit.router(
+      { prefill: [REFUSED_SPEC], decode: [d.spec()], logLevel: 'debug' },
+      { logger: asLogger(new CaptureLogger()) },
     );
-    open.push(router);
     const { body } = await post(router);
     expect(JSON.stringify(body)).toContain(REFUSED_URL);
   });

@@ -2,12 +2,12 @@ import { connect } from 'node:net';
 import { constants, createGzip } from 'node:zlib';
 import { SseParser } from '@pd-router/core';
 import { describe, expect, it } from 'vitest';
-import { closeAfterEach, type Router, sleep, startFakePair } from './helpers.js';
+import { e2eKit, type Router, sleep } from './helpers.js';
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
 function setup(streamIdleTimeoutMs?: number) {
-  return startFakePair(open, streamIdleTimeoutMs === undefined ? {} : { streamIdleTimeoutMs });
+  return kit.pair(streamIdleTimeoutMs === undefined ? {} : { streamIdleTimeoutMs });
 }
 
 const STREAM_BODY = '{"model": "m", "prompt": "hi", "max_tokens": 5, "stream": true}';

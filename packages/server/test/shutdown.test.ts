@@ -1,16 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import {
-  closeAfterEach,
-  jsonAnswer,
-  sleep,
-  startFakeWorker,
-  startRouter,
-  testConfig,
-  waitFor,
-} from './helpers.js';
+import { e2eKit, jsonAnswer, sleep, startRouter, testConfig, waitFor } from './helpers.js';
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
 function rawClient(port: number): { socket: Socket; text: () => string } {
   const socket = connect(port, '127.0.0.1');
@@ -24,9 +16,8 @@ function rawClient(port: number): { socket: Socket; text: () => string } {
 
 describe('close()', () => {
   it('lets in-flight requests finish and refuses new ones on kept-alive connections with 503 JSON', async () => {
-    const p = await startFakeWorker(jsonAnswer({ prefill: true }));
-    const d = await startFakeWorker();
-    open.push(p, d);
+    const p = await kit.worker(jsonAnswer({ prefill: true }));
+    const d = await kit.worker();
     let release!: () => void;
     const gate = new Promise<void>((r) => {
       release = r;

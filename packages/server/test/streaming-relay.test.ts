@@ -1,11 +1,11 @@
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { closeAfterEach, jsonAnswer, startFakePair } from './helpers.js';
+import { e2eKit, jsonAnswer } from './helpers.js';
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
-const setup = () => startFakePair(open);
+const setup = () => kit.pair();
 
 const STREAM_BODY = '{"model": "m", "prompt": "hi", "max_tokens": 5, "stream": true}';
 
