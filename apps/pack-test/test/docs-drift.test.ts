@@ -7,14 +7,14 @@
  */
 import { join } from 'node:path';
 import { BENCH_ERROR_CODES } from '@pd-router/bench';
-import { CORE_ERROR_CODES, parseWorkerUrl } from '@pd-router/core';
+import { CORE_ERROR_CODES } from '@pd-router/core';
 import { createMockVllm, MOCK_ERROR_CODES, type MockVllmOptions } from '@pd-router/mock-vllm';
 import {
   buildServer,
   CONFIG_ERROR_CODES,
   type Config,
+  loadConfig,
   SERVER_ERROR_CODES,
-  type WorkerConfig,
 } from '@pd-router/server';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -29,41 +29,19 @@ import {
 import { PUBLISHED_PACKAGES, REPO_ROOT } from './support/paths.js';
 import { run } from './support/process.js';
 
-function worker(spec: string): WorkerConfig {
-  const parsed = parseWorkerUrl(spec);
-  if (!parsed.ok) throw parsed.error;
-  return { spec, address: parsed.value };
+/** The smallest valid configuration, through the public loader; workers are never called (nothing is proxied here). */
+function minimalConfig(): Config {
+  const loaded = loadConfig({
+    argv: [
+      ...['--prefill', 'http://127.0.0.1:20003:zmq://127.0.0.1:21001'],
+      ...['--decode', 'http://127.0.0.1:20005:zmq://127.0.0.1:22001'],
+      ...['--log-level', 'silent'],
+    ],
+    env: {},
+  });
+  if (!loaded.ok) throw loaded.error;
+  return loaded.value;
 }
-
-/** The smallest valid configuration; workers are never called (nothing is proxied here). */
-const MINIMAL_CONFIG: Config = {
-  host: '127.0.0.1',
-  port: 0,
-  prefill: [worker('http://127.0.0.1:20003:zmq://127.0.0.1:21001')],
-  decode: [worker('http://127.0.0.1:20005:zmq://127.0.0.1:22001')],
-  policy: 'round_robin',
-  prefillPolicy: 'round_robin',
-  decodePolicy: 'round_robin',
-  cacheAware: {
-    cacheThreshold: 0.3,
-    balanceAbsThreshold: 64,
-    balanceRelThreshold: 1.5,
-    maxTreeSize: 16_777_216,
-  },
-  kvConnector: 'p2p-nccl',
-  maxPayloadSize: 33_554_432,
-  prefillTimeoutMs: 120_000,
-  decodeTtftTimeoutMs: 300_000,
-  streamIdleTimeoutMs: 60_000,
-  upstreamApiKey: undefined,
-  apiKeys: [],
-  adminApiKey: undefined,
-  logLevel: 'silent',
-  prometheusPort: 0,
-  prometheusHost: '127.0.0.1',
-  upstreamConnections: 16,
-  shutdownTimeoutMs: 5_000,
-};
 
 /**
  * `name → type` of every row of the docs/metrics.md tables headed `| metric | type | ... |` (other
@@ -99,7 +77,7 @@ function compareMetrics(
 
 describe('docs/metrics.md', () => {
   it("lists exactly the router's metrics (GET /metrics of buildServer), with their types", async () => {
-    const app = await buildServer(MINIMAL_CONFIG);
+    const app = await buildServer(minimalConfig());
     try {
       const response = await app.inject({ method: 'GET', url: '/metrics' });
       expect(response.statusCode).toBe(200);

@@ -1,9 +1,8 @@
-import { createDecodeServer, createPrefillServer, type MockVllm } from '@pd-router/mock-vllm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completionBody, postCompletion } from '../src/harness/client.js';
 import { errorCodeOf } from '../src/harness/http-response-parser.js';
 import { rawExchange } from '../src/harness/raw-http.js';
-import { type RouterProcess, startRouterProcess } from '../src/harness/router-process.js';
+import { type CliPair, type RouterProcess, startCliPair } from '../src/harness/router-process.js';
 import { ResultRecorder } from '../src/report/recorder.js';
 import {
   BAD_INPUT_CASES,
@@ -13,31 +12,20 @@ import {
 } from '../src/scenarios/bad-input.js';
 
 const recorder = new ResultRecorder('bad-input-cli');
-const mocks: MockVllm[] = [];
+let pair: CliPair | undefined;
 let router: RouterProcess;
 
 beforeAll(async () => {
-  mocks.push(await createPrefillServer(), await createDecodeServer());
-  const [p, d] = mocks;
-  if (p === undefined || d === undefined) throw new Error('mocks');
-  router = await startRouterProcess([
-    '--prefill',
-    p.workerSpec,
-    '--decode',
-    d.workerSpec,
-    '--max-payload-size',
-    String(BAD_INPUT_MAX_PAYLOAD),
-    '--health-check-interval-ms',
-    '0',
+  pair = await startCliPair([
+    ...['--max-payload-size', String(BAD_INPUT_MAX_PAYLOAD)],
     // Every request logs a line: the replay reads the same pino output production would write.
-    '--log-level',
-    'info',
+    ...['--log-level', 'info'],
   ]);
+  router = pair.router;
 });
 
 afterAll(async () => {
-  await router?.stop();
-  await Promise.all(mocks.map((m) => m.close()));
+  await pair?.close();
   recorder.flush();
 });
 

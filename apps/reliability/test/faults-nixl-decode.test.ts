@@ -3,7 +3,7 @@ import { describeLines, LOG_LEVELS } from '../src/harness/capture-logger.js';
 import { completionBody, postCompletion } from '../src/harness/client.js';
 import { CLOCK_GRANULARITY_MS, IDLE_SOCKETS_GONE_MS, MARGIN_MS } from '../src/harness/fault-timing.js';
 import { send } from '../src/harness/http-get.js';
-import { activeSocketHandles, total } from '../src/harness/socket-census.js';
+import { activeSocketHandles, waitForSocketsGone } from '../src/harness/socket-census.js';
 import { type Stack, startStack } from '../src/harness/stack.js';
 import { measureStalls } from '../src/harness/stalls.js';
 import { formatCounters, outcomeOf } from '../src/report/outcome.js';
@@ -210,21 +210,17 @@ describe("NIXL: prefill answers that are not a usable completion (mock-vllm's bo
 
   it(NIXL_SOCKETS_BASELINE_ID, async () => {
     // As faults.test.ts: once the upstream keep-alive has passed, nothing of any run is left open.
-    const t0 = performance.now();
-    const open = (): number =>
-      [nixl, answers].reduce((n, s) => {
-        const c = s.census();
-        return n + c.routerInbound + total(c.upstream) + total(c.mockSide);
-      }, 0);
-    const back = (): boolean => open() === 0 && activeSocketHandles() <= handleBaseline;
-    while (!back() && performance.now() - t0 < IDLE_SOCKETS_GONE_MS)
-      await new Promise((r) => setTimeout(r, 100));
-    expect(open()).toBe(0);
-    expect(activeSocketHandles()).toBeLessThanOrEqual(handleBaseline);
+    const left = await waitForSocketsGone(
+      [nixl, answers].map((s) => () => s.census()),
+      handleBaseline,
+      IDLE_SOCKETS_GONE_MS,
+    );
+    expect(left.open).toBe(0);
+    expect(left.handles).toBeLessThanOrEqual(handleBaseline);
     recorder.record({
       id: NIXL_SOCKETS_BASELINE_ID,
       observed: '0 sockets open',
-      timeMs: Math.round(performance.now() - t0),
+      timeMs: Math.round(left.elapsedMs),
     });
   }, 30_000);
 });

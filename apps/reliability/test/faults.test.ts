@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeLines } from '../src/harness/capture-logger.js';
 import { completionBody, postCompletion } from '../src/harness/client.js';
 import { CLOCK_GRANULARITY_MS, IDLE_SOCKETS_GONE_MS, MARGIN_MS } from '../src/harness/fault-timing.js';
-import { activeSocketHandles, total } from '../src/harness/socket-census.js';
+import { activeSocketHandles, waitForSocketsGone } from '../src/harness/socket-census.js';
 import { type Stack, startStack } from '../src/harness/stack.js';
 import { measureStalls } from '../src/harness/stalls.js';
 import { formatCounters, formatOutcome, outcomeOf } from '../src/report/outcome.js';
@@ -123,21 +123,17 @@ describe('faults: every prefill and decode fault, streaming or not', () => {
   it(SOCKETS_BASELINE_ID, async () => {
     // Before its first request a stack has no upstream socket; once the keep-alive timeout has
     // passed after the last scenario, it must be back there: nothing leaked by any fault.
-    const t0 = performance.now();
-    const open = (): number =>
-      [...stacks.values()].reduce((n, s) => {
-        const c = s.census();
-        return n + c.routerInbound + total(c.upstream) + total(c.mockSide);
-      }, 0);
-    const back = (): boolean => open() === 0 && activeSocketHandles() <= handleBaseline;
-    while (!back() && performance.now() - t0 < IDLE_SOCKETS_GONE_MS)
-      await new Promise((r) => setTimeout(r, 100));
-    expect(open()).toBe(0);
-    expect(activeSocketHandles()).toBeLessThanOrEqual(handleBaseline);
+    const left = await waitForSocketsGone(
+      [...stacks.values()].map((s) => () => s.census()),
+      handleBaseline,
+      IDLE_SOCKETS_GONE_MS,
+    );
+    expect(left.open).toBe(0);
+    expect(left.handles).toBeLessThanOrEqual(handleBaseline);
     recorder.record({
       id: SOCKETS_BASELINE_ID,
       observed: '0 sockets open',
-      timeMs: Math.round(performance.now() - t0),
+      timeMs: Math.round(left.elapsedMs),
     });
   }, 30_000);
 });

@@ -1,39 +1,35 @@
 import { connect, type Socket } from 'node:net';
-import { createDecodeServer, createPrefillServer, type MockVllm } from '@pd-router/mock-vllm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completionBody, postCompletion } from '../src/harness/client.js';
 import { post } from '../src/harness/raw-http.js';
-import { PeakSampler, type RouterProcess, startRouterProcess } from '../src/harness/router-process.js';
+import {
+  type CliPair,
+  PeakSampler,
+  type RouterProcess,
+  startCliPair,
+} from '../src/harness/router-process.js';
 import { ResultRecorder } from '../src/report/recorder.js';
 import { SLOW_READER, SLOW_READER_ID } from '../src/scenarios/clients.js';
 
 const MIB = 1_048_576;
 const recorder = new ResultRecorder('slow-reader');
-const mocks: MockVllm[] = [];
+let pair: CliPair | undefined;
 let router: RouterProcess;
 
 beforeAll(async () => {
   // Room for the long generation; no KV wait or timing delays: the decode can go as fast as it is read.
-  const mockOptions = { maxModelLen: 2_000_000 };
-  mocks.push(await createPrefillServer(mockOptions), await createDecodeServer(mockOptions));
-  const [p, d] = mocks;
-  if (p === undefined || d === undefined) throw new Error('mocks');
-  router = await startRouterProcess([
-    '--prefill',
-    p.workerSpec,
-    '--decode',
-    d.workerSpec,
-    '--health-check-interval-ms',
-    '0',
-    // The client reads every 100 ms: the router must not take it for a stalled reader.
-    '--stream-idle-timeout-ms',
-    '10000',
-  ]);
+  pair = await startCliPair(
+    [
+      // The client reads every 100 ms: the router must not take it for a stalled reader.
+      ...['--stream-idle-timeout-ms', '10000'],
+    ],
+    { maxModelLen: 2_000_000 },
+  );
+  router = pair.router;
 });
 
 afterAll(async () => {
-  await router?.stop();
-  await Promise.all(mocks.map((m) => m.close()));
+  await pair?.close();
   recorder.flush();
 });
 
@@ -44,7 +40,7 @@ describe('a slow reader of a fast stream', () => {
       expect((await postCompletion(router.url, completionBody(true, 50))).status).toBe(200);
     const baseline = router.rssBytes();
     const sampler = new PeakSampler(() => router.rssBytes());
-    const decode = mocks[1];
+    const decode = pair?.decode;
     if (decode === undefined) throw new Error('decode');
     await decode.reset();
 

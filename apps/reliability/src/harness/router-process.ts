@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { createDecodeServer, createPrefillServer, type MockVllm } from '@pd-router/mock-vllm';
 import { request } from 'undici';
 
 /** The built router CLI (`pd-router`), as the package publishes it. */
@@ -152,6 +153,47 @@ async function startOnce(
       const code = await exit;
       clearTimeout(timer);
       return code;
+    },
+  };
+}
+
+/** A real mock-vllm prefill and decode with the built router CLI in front of them. */
+export interface CliPair {
+  readonly router: RouterProcess;
+  readonly prefill: MockVllm;
+  readonly decode: MockVllm;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a mock-vllm pair (with `mockOptions`) and the router CLI in front of it, health checks off
+ * (the scenarios probe the router, not the workers), with `args` added to the command line.
+ */
+export async function startCliPair(
+  args: readonly string[],
+  mockOptions: Parameters<typeof createDecodeServer>[0] = {},
+): Promise<CliPair> {
+  const prefill = await createPrefillServer(mockOptions);
+  const decode = await createDecodeServer(mockOptions);
+  const closeMocks = () => Promise.all([prefill.close(), decode.close()]).then(() => undefined);
+  let router: RouterProcess;
+  try {
+    router = await startRouterProcess([
+      ...['--prefill', prefill.workerSpec, '--decode', decode.workerSpec],
+      ...['--health-check-interval-ms', '0'],
+      ...args,
+    ]);
+  } catch (error) {
+    await closeMocks();
+    throw error;
+  }
+  return {
+    router,
+    prefill,
+    decode,
+    async close() {
+      await router.stop();
+      await closeMocks();
     },
   };
 }

@@ -85,3 +85,32 @@ export function activeSocketHandles(): number {
   const handles = (process as unknown as ProcessWithHandles)._getActiveHandles();
   return handles.filter((h) => h instanceof Socket && !h.destroyed).length;
 }
+
+/** What is still open once {@link waitForSocketsGone} returns. */
+export interface SocketsLeft {
+  /** Router-inbound, upstream and mock-side sockets of every census, added up. */
+  readonly open: number;
+  /** activeSocketHandles() at the end. */
+  readonly handles: number;
+  readonly elapsedMs: number;
+}
+
+/**
+ * Polls until none of the censuses counts an open socket and this process holds no more socket
+ * handles than `handleBaseline`, or `budgetMs` has passed; says what was left either way.
+ */
+export async function waitForSocketsGone(
+  censuses: readonly (() => SocketCensus)[],
+  handleBaseline: number,
+  budgetMs: number,
+): Promise<SocketsLeft> {
+  const t0 = performance.now();
+  const open = (): number =>
+    censuses.reduce((n, census) => {
+      const c = census();
+      return n + c.routerInbound + total(c.upstream) + total(c.mockSide);
+    }, 0);
+  const back = (): boolean => open() === 0 && activeSocketHandles() <= handleBaseline;
+  while (!back() && performance.now() - t0 < budgetMs) await new Promise((r) => setTimeout(r, 100));
+  return { open: open(), handles: activeSocketHandles(), elapsedMs: performance.now() - t0 };
+}
