@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeLines, LOG_LEVELS } from '../src/harness/capture-logger.js';
 import { completionBody, postCompletion } from '../src/harness/client.js';
-import { CLOCK_GRANULARITY_MS, IDLE_SOCKETS_GONE_MS, MARGIN_MS } from '../src/harness/fault-timing.js';
+import { CLOCK_GRANULARITY_MS, MARGIN_MS } from '../src/harness/fault-timing.js';
 import { send } from '../src/harness/http-get.js';
-import { activeSocketHandles, waitForSocketsGone } from '../src/harness/socket-census.js';
+import { activeSocketHandles } from '../src/harness/socket-census.js';
 import { type Stack, startStack } from '../src/harness/stack.js';
 import { measureStalls } from '../src/harness/stalls.js';
 import { formatCounters, outcomeOf } from '../src/report/outcome.js';
@@ -20,6 +20,7 @@ import {
   nixlAnswerText,
   nixlDecodeFaultText,
 } from '../src/scenarios/faults-nixl-decode.js';
+import { expectSocketsBack } from './sockets-baseline.js';
 
 // The decode rows of docs/kv-connectors.md's failure table in NIXL mode (issue 8), with the same
 // budgets, slack and "after" checks as faults.test.ts, plus prefill answers that are not a usable
@@ -210,17 +211,6 @@ describe("NIXL: prefill answers that are not a usable completion (mock-vllm's bo
 
   it(NIXL_SOCKETS_BASELINE_ID, async () => {
     // As faults.test.ts: once the upstream keep-alive has passed, nothing of any run is left open.
-    const left = await waitForSocketsGone(
-      [nixl, answers].map((s) => () => s.census()),
-      handleBaseline,
-      IDLE_SOCKETS_GONE_MS,
-    );
-    expect(left.open).toBe(0);
-    expect(left.handles).toBeLessThanOrEqual(handleBaseline);
-    recorder.record({
-      id: NIXL_SOCKETS_BASELINE_ID,
-      observed: '0 sockets open',
-      timeMs: Math.round(left.elapsedMs),
-    });
+    await expectSocketsBack(NIXL_SOCKETS_BASELINE_ID, [nixl, answers], handleBaseline, recorder);
   }, 30_000);
 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeLines } from '../src/harness/capture-logger.js';
 import { completionBody, postCompletion } from '../src/harness/client.js';
-import { CLOCK_GRANULARITY_MS, IDLE_SOCKETS_GONE_MS, MARGIN_MS } from '../src/harness/fault-timing.js';
-import { activeSocketHandles, waitForSocketsGone } from '../src/harness/socket-census.js';
+import { CLOCK_GRANULARITY_MS, MARGIN_MS } from '../src/harness/fault-timing.js';
+import { activeSocketHandles } from '../src/harness/socket-census.js';
 import { type Stack, startStack } from '../src/harness/stack.js';
 import { measureStalls } from '../src/harness/stalls.js';
 import { formatCounters, formatOutcome, outcomeOf } from '../src/report/outcome.js';
@@ -17,6 +17,7 @@ import {
   SOCKETS_BASELINE_ID,
 } from '../src/scenarios/faults.js';
 import { NIXL_PROMPT } from '../src/scenarios/faults-nixl.js';
+import { expectSocketsBack } from './sockets-baseline.js';
 
 const recorder = new ResultRecorder('faults');
 const stacks = new Map<FaultStack, Stack>();
@@ -123,17 +124,6 @@ describe('faults: every prefill and decode fault, streaming or not', () => {
   it(SOCKETS_BASELINE_ID, async () => {
     // Before its first request a stack has no upstream socket; once the keep-alive timeout has
     // passed after the last scenario, it must be back there: nothing leaked by any fault.
-    const left = await waitForSocketsGone(
-      [...stacks.values()].map((s) => () => s.census()),
-      handleBaseline,
-      IDLE_SOCKETS_GONE_MS,
-    );
-    expect(left.open).toBe(0);
-    expect(left.handles).toBeLessThanOrEqual(handleBaseline);
-    recorder.record({
-      id: SOCKETS_BASELINE_ID,
-      observed: '0 sockets open',
-      timeMs: Math.round(left.elapsedMs),
-    });
+    await expectSocketsBack(SOCKETS_BASELINE_ID, [...stacks.values()], handleBaseline, recorder);
   }, 30_000);
 });

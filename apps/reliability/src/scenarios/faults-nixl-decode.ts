@@ -91,38 +91,40 @@ const BAD_RESPONSE: MetricSeries = {
   labels: { role: 'prefill', kind: 'bad_response' },
 };
 
+/** An answer the router cannot use: the decode recomputes, the client gets a normal answer. */
+function recomputed(
+  name: string,
+  answer: string,
+  what: string,
+  reason: NonNullable<NixlAnswerCase['reason']>,
+  counter: MetricSeries,
+): NixlAnswerCase {
+  const json: ClientOutcome = { status: 200, end: 'body' };
+  const stream: ClientOutcome = { status: 200, end: 'done' };
+  return { name, answer, what, json, stream, decode: 'recompute', reason, counter };
+}
+
+const recomputes = (reason: string): MetricSeries => ({
+  name: 'pd_router_nixl_recomputes_total',
+  labels: { reason },
+});
+
 export const NIXL_ANSWER_CASES: readonly NixlAnswerCase[] = [
-  {
-    name: 'nixl-answer-array',
-    answer: '[{"kv_transfer_params": {"do_remote_prefill": true}}]',
-    what: 'a JSON array, not an object',
-    json: { status: 200, end: 'body' },
-    stream: { status: 200, end: 'done' },
-    decode: 'recompute',
-    reason: 'bad_answer',
-    counter: { name: 'pd_router_nixl_recomputes_total', labels: { reason: 'bad_answer' } },
-  },
-  {
-    name: 'nixl-answer-number',
-    answer: '42',
-    what: 'a JSON number, not an object',
-    json: { status: 200, end: 'body' },
-    stream: { status: 200, end: 'done' },
-    decode: 'recompute',
-    reason: 'bad_answer',
-    counter: BAD_RESPONSE,
-  },
-  {
-    name: 'nixl-empty-params',
-    answer:
-      '{"id": "cmpl-fake", "object": "text_completion", "model": "mock-model", "choices": [{"index": 0, "text": " a", "finish_reason": "length"}], "kv_transfer_params": {}}',
-    what: 'a completion with `kv_transfer_params: {}`',
-    json: { status: 200, end: 'body' },
-    stream: { status: 200, end: 'done' },
-    decode: 'recompute',
-    reason: 'empty_params',
-    counter: { name: 'pd_router_nixl_recomputes_total', labels: { reason: 'empty_params' } },
-  },
+  recomputed(
+    'nixl-answer-array',
+    '[{"kv_transfer_params": {"do_remote_prefill": true}}]',
+    'a JSON array, not an object',
+    'bad_answer',
+    recomputes('bad_answer'),
+  ),
+  recomputed('nixl-answer-number', '42', 'a JSON number, not an object', 'bad_answer', BAD_RESPONSE),
+  recomputed(
+    'nixl-empty-params',
+    '{"id": "cmpl-fake", "object": "text_completion", "model": "mock-model", "choices": [{"index": 0, "text": " a", "finish_reason": "length"}], "kv_transfer_params": {}}',
+    'a completion with `kv_transfer_params: {}`',
+    'empty_params',
+    recomputes('empty_params'),
+  ),
 ];
 
 export function nixlAnswerScenarioId(c: NixlAnswerCase, stream: boolean): string {

@@ -59,35 +59,55 @@ function err(status: number, code: string): ClientOutcome {
 const OK_JSON: ClientOutcome = { status: 200, end: 'body' };
 const OK_SSE: ClientOutcome = { status: 200, end: 'done' };
 
-function prefill(
+type Leg = FaultCase['role'];
+
+function row(
+  role: Leg,
   name: string,
   fault: FaultSpec,
   json: ClientOutcome,
   stream: ClientOutcome,
   budget: Budget,
 ): FaultCase {
-  return {
-    name,
-    role: 'prefill',
-    fault,
-    stack: 'default',
-    json,
-    stream,
-    budget,
-    noDecode: json.status !== 200,
-  };
+  // A prefill that did not answer 200 gives the decode nothing to run on.
+  const noDecode = role === 'prefill' && json.status !== 200;
+  return { name, role, fault, stack: 'default', json, stream, budget, noDecode };
 }
-function decode(
-  name: string,
-  fault: FaultSpec,
-  json: ClientOutcome,
-  stream: ClientOutcome,
-  budget: Budget,
-): FaultCase {
-  return { name, role: 'decode', fault, stack: 'default', json, stream, budget, noDecode: false };
-}
+const prefill = (...args: DropFirst<Parameters<typeof row>>) => row('prefill', ...args);
+const decode = (...args: DropFirst<Parameters<typeof row>>) => row('decode', ...args);
+type DropFirst<T extends unknown[]> = T extends [unknown, ...infer R] ? R : never;
+
 function same(o: ClientOutcome): [ClientOutcome, ClientOutcome] {
   return [o, o];
+}
+
+/** A prefill answering `status`: the client gets `answer` with `code`, and no decode is sent. */
+function prefillStatus(status: number, answer: number, code: string): FaultCase {
+  return prefill(`status-${status}`, { kind: 'status', status }, ...same(err(answer, code)), 'none');
+}
+
+/** A decode answering `status`: relayed to the client as is. */
+function decodeStatus(status: number): FaultCase {
+  const relayed: ClientOutcome = { status, code: String(status), end: 'body' };
+  return decode(`status-${status}`, { kind: 'status', status }, ...same(relayed), 'none');
+}
+
+/**
+ * The connection faults each leg meets alike: a refused or reset connection is the leg's
+ * UNAVAILABLE, a silent one its TIMEOUT once `budget` (the leg's own) has passed.
+ */
+function connectionFaults(role: Leg, budget: Budget): FaultCase[] {
+  const leg = role.toUpperCase();
+  const unavailable = same(err(502, `PD_ERR_${leg}_UNAVAILABLE`));
+  const timeout = same(err(504, `PD_ERR_${leg}_TIMEOUT`));
+  return [
+    row(role, 'refuse', { kind: 'refuse' }, ...unavailable, 'none'),
+    row(role, 'refuse-destroy', { kind: 'refuse', mode: 'destroy' }, ...unavailable, 'none'),
+    row(role, 'hang', { kind: 'hang' }, ...timeout, budget),
+    row(role, 'slow-headers-over-budget', { kind: 'slow-headers', delayMs: SLOW_MS }, ...timeout, budget),
+    row(role, 'slow-headers-within-budget', { kind: 'slow-headers', delayMs: 100 }, OK_JSON, OK_SSE, budget),
+    row(role, 'reset-before-body', { kind: 'reset-after', events: 0 }, ...unavailable, 'none'),
+  ];
 }
 
 /**
@@ -95,51 +115,11 @@ function same(o: ClientOutcome): [ClientOutcome, ClientOutcome] {
  * faults (`nixl-*`) are in faults-nixl.ts; the decode faults in NIXL mode in faults-nixl-decode.ts.
  */
 const P2P_FAULT_CASES: readonly FaultCase[] = [
-  prefill(
-    'status-503',
-    { kind: 'status', status: 503 },
-    ...same(err(503, 'PD_ERR_PREFILL_OVERLOADED')),
-    'none',
-  ),
-  prefill(
-    'status-500',
-    { kind: 'status', status: 500 },
-    ...same(err(502, 'PD_ERR_PREFILL_UPSTREAM_STATUS')),
-    'none',
-  ),
-  prefill(
-    'status-400',
-    { kind: 'status', status: 400 },
-    ...same(err(400, 'PD_ERR_PREFILL_REJECTED')),
-    'none',
-  ),
-  prefill(
-    'status-429',
-    { kind: 'status', status: 429 },
-    ...same(err(429, 'PD_ERR_PREFILL_REJECTED')),
-    'none',
-  ),
-  prefill('refuse', { kind: 'refuse' }, ...same(err(502, 'PD_ERR_PREFILL_UNAVAILABLE')), 'none'),
-  prefill(
-    'refuse-destroy',
-    { kind: 'refuse', mode: 'destroy' },
-    ...same(err(502, 'PD_ERR_PREFILL_UNAVAILABLE')),
-    'none',
-  ),
-  prefill('hang', { kind: 'hang' }, ...same(err(504, 'PD_ERR_PREFILL_TIMEOUT')), 'prefill'),
-  prefill(
-    'slow-headers-over-budget',
-    { kind: 'slow-headers', delayMs: SLOW_MS },
-    ...same(err(504, 'PD_ERR_PREFILL_TIMEOUT')),
-    'prefill',
-  ),
-  prefill('slow-headers-within-budget', { kind: 'slow-headers', delayMs: 100 }, OK_JSON, OK_SSE, 'prefill'),
-  prefill(
-    'reset-before-body',
-    { kind: 'reset-after', events: 0 },
-    ...same(err(502, 'PD_ERR_PREFILL_UNAVAILABLE')),
-    'none',
-  ),
+  prefillStatus(503, 503, 'PD_ERR_PREFILL_OVERLOADED'),
+  prefillStatus(500, 502, 'PD_ERR_PREFILL_UPSTREAM_STATUS'),
+  prefillStatus(400, 400, 'PD_ERR_PREFILL_REJECTED'),
+  prefillStatus(429, 429, 'PD_ERR_PREFILL_REJECTED'),
+  ...connectionFaults('prefill', 'prefill'),
   prefill(
     'reset-mid-body',
     { kind: 'reset-after', events: 1 },
@@ -169,59 +149,30 @@ const P2P_FAULT_CASES: readonly FaultCase[] = [
     'prefill',
   ),
   {
-    name: 'kv-never-arrives',
-    role: 'prefill',
-    fault: { kind: 'kv-never-arrives' },
-    stack: 'default',
-    json: { status: 500, code: '500', end: 'body' },
-    stream: { status: 200, code: '500', end: 'error-event' },
-    budget: 'kv-wait',
+    ...prefill(
+      'kv-never-arrives',
+      { kind: 'kv-never-arrives' },
+      { status: 500, code: '500', end: 'body' },
+      { status: 200, code: '500', end: 'error-event' },
+      'kv-wait',
+    ),
+    // The decode was sent: the 500 is its own.
     noDecode: false,
     note: "the decode's own KV-wait error, relayed as is",
   },
   {
-    name: 'kv-never-arrives-decode-hangs',
-    role: 'prefill',
-    fault: { kind: 'kv-never-arrives' },
+    ...prefill(
+      'kv-never-arrives-decode-hangs',
+      { kind: 'kv-never-arrives' },
+      ...same(err(504, 'PD_ERR_DECODE_TIMEOUT')),
+      'ttft',
+    ),
     stack: 'kv-hang',
-    json: err(504, 'PD_ERR_DECODE_TIMEOUT'),
-    stream: err(504, 'PD_ERR_DECODE_TIMEOUT'),
-    budget: 'ttft',
     noDecode: false,
   },
-  decode(
-    'status-503',
-    { kind: 'status', status: 503 },
-    ...same({ status: 503, code: '503', end: 'body' }),
-    'none',
-  ),
-  decode(
-    'status-400',
-    { kind: 'status', status: 400 },
-    ...same({ status: 400, code: '400', end: 'body' }),
-    'none',
-  ),
-  decode('refuse', { kind: 'refuse' }, ...same(err(502, 'PD_ERR_DECODE_UNAVAILABLE')), 'none'),
-  decode(
-    'refuse-destroy',
-    { kind: 'refuse', mode: 'destroy' },
-    ...same(err(502, 'PD_ERR_DECODE_UNAVAILABLE')),
-    'none',
-  ),
-  decode('hang', { kind: 'hang' }, ...same(err(504, 'PD_ERR_DECODE_TIMEOUT')), 'ttft'),
-  decode(
-    'slow-headers-over-budget',
-    { kind: 'slow-headers', delayMs: SLOW_MS },
-    ...same(err(504, 'PD_ERR_DECODE_TIMEOUT')),
-    'ttft',
-  ),
-  decode('slow-headers-within-budget', { kind: 'slow-headers', delayMs: 100 }, OK_JSON, OK_SSE, 'ttft'),
-  decode(
-    'reset-before-body',
-    { kind: 'reset-after', events: 0 },
-    ...same(err(502, 'PD_ERR_DECODE_UNAVAILABLE')),
-    'none',
-  ),
+  decodeStatus(503),
+  decodeStatus(400),
+  ...connectionFaults('decode', 'ttft'),
   decode(
     'reset-mid-body',
     { kind: 'reset-after', events: 2 },
