@@ -8,7 +8,7 @@ import { type Stack, startStack } from '../src/harness/stack.js';
 import { measureStalls } from '../src/harness/stalls.js';
 import { formatCounters, outcomeOf } from '../src/report/outcome.js';
 import { ResultRecorder } from '../src/report/recorder.js';
-import { type Budget, FAULT_BUDGETS, faultScenarioId } from '../src/scenarios/faults.js';
+import { budgetMs, FAULT_BUDGETS, faultScenarioId } from '../src/scenarios/faults.js';
 import { NIXL_PROMPT } from '../src/scenarios/faults-nixl.js';
 import {
   type MetricSeries,
@@ -58,20 +58,6 @@ afterAll(async () => {
   await Promise.all([nixl?.close(), answers?.close()]);
   recorder.flush();
 });
-
-function bound(budget: Budget): number {
-  switch (budget) {
-    case 'none':
-    case 'kv-wait':
-      return 0;
-    case 'prefill':
-      return FAULT_BUDGETS.prefillTimeoutMs;
-    case 'ttft':
-      return FAULT_BUDGETS.decodeTtftTimeoutMs;
-    case 'ttft+idle':
-      return FAULT_BUDGETS.decodeTtftTimeoutMs + FAULT_BUDGETS.streamIdleTimeoutMs;
-  }
-}
 
 function bodyOf(buffer: Buffer | undefined): Record<string, unknown> {
   return JSON.parse(buffer?.toString('utf8') ?? 'null') as Record<string, unknown>;
@@ -141,7 +127,7 @@ describe('NIXL: every decode fault, streaming or not', () => {
           expect(String(result.headers['content-type'])).toMatch(/^text\/event-stream/);
         }
 
-        const limit = bound(stream ? (c.streamBudget ?? c.budget) : c.budget);
+        const limit = budgetMs(stream ? (c.streamBudget ?? c.budget) : c.budget);
         expect(result.elapsedMs - stalledMs, `held up ${Math.round(stalledMs)} ms`).toBeLessThanOrEqual(
           limit + MARGIN_MS,
         );

@@ -8,7 +8,7 @@ import { measureStalls } from '../src/harness/stalls.js';
 import { formatCounters, formatOutcome, outcomeOf } from '../src/report/outcome.js';
 import { ResultRecorder } from '../src/report/recorder.js';
 import {
-  type Budget,
+  budgetMs,
   FAULT_BUDGETS,
   FAULT_CASES,
   type FaultCase,
@@ -48,21 +48,6 @@ afterAll(async () => {
   recorder.flush();
 });
 
-function bound(budget: Budget): number {
-  switch (budget) {
-    case 'none':
-      return 0;
-    case 'prefill':
-      return FAULT_BUDGETS.prefillTimeoutMs;
-    case 'ttft':
-      return FAULT_BUDGETS.decodeTtftTimeoutMs;
-    case 'ttft+idle':
-      return FAULT_BUDGETS.decodeTtftTimeoutMs + FAULT_BUDGETS.streamIdleTimeoutMs;
-    case 'kv-wait':
-      return FAULT_BUDGETS.kvWaitTimeoutMs;
-  }
-}
-
 function stackFor(c: FaultCase): Stack {
   const stack = stacks.get(c.stack);
   if (stack === undefined) throw new Error(`no stack ${c.stack}`);
@@ -89,7 +74,7 @@ describe('faults: every prefill and decode fault, streaming or not', () => {
 
         // Within the configured budget (plus slack, not counting the time this process, shared by
         // client, router and mocks, was held up), and a timeout does not fire early.
-        const limit = bound(stream ? (c.streamBudget ?? c.budget) : c.budget);
+        const limit = budgetMs(stream ? (c.streamBudget ?? c.budget) : c.budget);
         expect(result.elapsedMs - stalledMs, `held up ${Math.round(stalledMs)} ms`).toBeLessThanOrEqual(
           limit + MARGIN_MS,
         );

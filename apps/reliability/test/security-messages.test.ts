@@ -40,42 +40,17 @@ interface Case {
   readonly code: string;
 }
 
+/** A failure of one leg, as its code says it: `unavailable`, `timed out`. */
+function leg(target: Case['target'], what: string, fault: FaultSpec, code: string): Case {
+  return { name: `${target} ${what}`, target, fault, stream: false, code };
+}
+
 const CASES: readonly Case[] = [
-  {
-    name: 'prefill refused',
-    target: 'prefill',
-    fault: { kind: 'refuse' },
-    stream: false,
-    code: 'PD_ERR_PREFILL_UNAVAILABLE',
-  },
-  {
-    name: 'prefill timed out',
-    target: 'prefill',
-    fault: { kind: 'hang' },
-    stream: false,
-    code: 'PD_ERR_PREFILL_TIMEOUT',
-  },
-  {
-    name: 'prefill 5xx',
-    target: 'prefill',
-    fault: { kind: 'status', status: 500 },
-    stream: false,
-    code: 'PD_ERR_PREFILL_UPSTREAM_STATUS',
-  },
-  {
-    name: 'decode refused',
-    target: 'decode',
-    fault: { kind: 'refuse' },
-    stream: false,
-    code: 'PD_ERR_DECODE_UNAVAILABLE',
-  },
-  {
-    name: 'decode timed out',
-    target: 'decode',
-    fault: { kind: 'hang' },
-    stream: false,
-    code: 'PD_ERR_DECODE_TIMEOUT',
-  },
+  leg('prefill', 'refused', { kind: 'refuse' }, 'PD_ERR_PREFILL_UNAVAILABLE'),
+  leg('prefill', 'timed out', { kind: 'hang' }, 'PD_ERR_PREFILL_TIMEOUT'),
+  leg('prefill', '5xx', { kind: 'status', status: 500 }, 'PD_ERR_PREFILL_UPSTREAM_STATUS'),
+  leg('decode', 'refused', { kind: 'refuse' }, 'PD_ERR_DECODE_UNAVAILABLE'),
+  leg('decode', 'timed out', { kind: 'hang' }, 'PD_ERR_DECODE_TIMEOUT'),
   {
     name: 'stream idle',
     target: 'decode',

@@ -297,6 +297,18 @@ export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = '
 export const REFUSED_URL = 'http://127.0.0.1:1';
 export const REFUSED_SPEC = `${REFUSED_URL}:zmq://127.0.0.1:2`;
 
+/** The header names every upstream request carries besides `connection` (as a set: undici places some). */
+export const UPSTREAM_HEADER_NAMES: readonly string[] = [
+  'host',
+  'authorization',
+  'x-request-id',
+  'accept',
+  'accept-encoding',
+  'user-agent',
+  'content-length',
+  'content-type',
+];
+
 /** 16 fixed bytes, so request ids are predictable. */
 export function fixedRandom16(byte = 0xab): () => Uint8Array {
   const bytes = new Uint8Array(16).fill(byte);

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../src/version.js';
-import { closeAfterEach, type Router, SEED_COMPLETIONS_BODY, startRouter, testConfig } from './helpers.js';
+import { e2eKit, SEED_COMPLETIONS_BODY, UPSTREAM_HEADER_NAMES } from './helpers.js';
 
 interface RawCapture {
   readonly head: string;
@@ -11,7 +11,7 @@ interface RawCapture {
 }
 
 /** A raw TCP "worker": sees every byte of each request and answers a fixed JSON on the same connection. */
-async function startRawWorker(): Promise<{ server: Server; port: number; captures: RawCapture[] }> {
+async function startRawWorker(): Promise<{ port: number; captures: RawCapture[]; close(): Promise<void> }> {
   const captures: RawCapture[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -36,26 +36,26 @@ async function startRawWorker(): Promise<{ server: Server; port: number; capture
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const close = server.close.bind(server);
-  server.close = (cb) => {
-    for (const s of sockets) s.destroy();
-    return close(cb);
+  return {
+    port: (server.address() as AddressInfo).port,
+    captures,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
   };
-  return { server, port: (server.address() as AddressInfo).port, captures };
 }
 
-const open = closeAfterEach();
+const kit = e2eKit();
 
-const EXPECTED = [
-  'host',
-  'authorization',
-  'x-request-id',
-  'accept',
-  'accept-encoding',
-  'user-agent',
-  'content-length',
-  'content-type',
-];
+/** A raw prefill and decode, closed after the test. */
+async function rawPair() {
+  const p = await startRawWorker();
+  kit.open.push(p);
+  const d = await startRawWorker();
+  kit.open.push(d);
+  return { p, d };
+}
 
 /** Headers undici writes at a place of its own, whatever the list's order. */
 const UNDICI_PLACED = new Set(['host', 'connection', 'content-length']);
@@ -92,18 +92,14 @@ describe('upstream request bytes (raw socket)', () => {
     ['OPENAI_API_KEY set', { OPENAI_API_KEY: 'sk-x' }, 'Bearer sk-x'],
   ] as const) {
     it(`sends exactly the reference header set, once each, no Transfer-Encoding (${label})`, async () => {
-      const p = await startRawWorker();
-      const d = await startRawWorker();
-      open.push({ close: () => new Promise((r) => p.server.close(() => r())) });
-      open.push({ close: () => new Promise((r) => d.server.close(() => r())) });
-      const router: Router = await startRouter(
-        testConfig({
+      const { p, d } = await rawPair();
+      const router = await kit.router(
+        {
           prefill: [`http://127.0.0.1:${p.port}:zmq://127.0.0.1:21001`],
           decode: [`http://127.0.0.1:${d.port}:zmq://127.0.0.1:22001`],
-        }),
+        },
         { env },
       );
-      open.push(router);
       const res = await request(`${router.url}/v1/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.0.0.1', cookie: 'a=b' },
@@ -128,7 +124,7 @@ describe('upstream request bytes (raw socket)', () => {
         expect(new Set(names).size, 'no header twice').toBe(names.length);
         // The reference proxy's order; undici itself puts host and connection first, content-length last.
         expect(names.filter((n) => !UNDICI_PLACED.has(n))).toEqual(P2P_ORDER);
-        expect(names.filter((n) => n !== 'connection').sort()).toEqual([...EXPECTED].sort());
+        expect(names.filter((n) => n !== 'connection').sort()).toEqual([...UPSTREAM_HEADER_NAMES].sort());
         const get = (name: string) => headers.find(([n]) => n === name)?.[1];
         expect(get('connection') ?? 'keep-alive').toBe('keep-alive');
         expect(get('transfer-encoding')).toBeUndefined();
@@ -151,19 +147,13 @@ describe('upstream request bytes (raw socket)', () => {
   }
 
   it("NIXL: the same set, in the NIXL toy proxy's order, on both legs", async () => {
-    const p = await startRawWorker();
-    const d = await startRawWorker();
-    open.push({ close: () => new Promise((r) => p.server.close(() => r())) });
-    open.push({ close: () => new Promise((r) => d.server.close(() => r())) });
+    const { p, d } = await rawPair();
     // The raw prefill answers without kv_transfer_params: the decode is still sent (a counted recompute).
-    const router: Router = await startRouter(
-      testConfig({
-        kvConnector: 'nixl',
-        prefill: [`http://127.0.0.1:${p.port}`],
-        decode: [`http://127.0.0.1:${d.port}`],
-      }),
-    );
-    open.push(router);
+    const router = await kit.router({
+      kvConnector: 'nixl',
+      prefill: [`http://127.0.0.1:${p.port}`],
+      decode: [`http://127.0.0.1:${d.port}`],
+    });
     const res = await request(`${router.url}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -174,7 +164,7 @@ describe('upstream request bytes (raw socket)', () => {
     for (const capture of [p.captures[0], d.captures[0]]) {
       if (capture === undefined) throw new Error('no request captured');
       const names = headerNames(capture.head);
-      expect(names.filter((n) => n !== 'connection').sort()).toEqual([...EXPECTED].sort());
+      expect(names.filter((n) => n !== 'connection').sort()).toEqual([...UPSTREAM_HEADER_NAMES].sort());
       expect(names.filter((n) => !UNDICI_PLACED.has(n))).toEqual(NIXL_ORDER);
       expect(capture.head).toMatch(
         /\r\nX-Request-Id: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\r\n/,

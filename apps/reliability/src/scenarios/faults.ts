@@ -15,6 +15,22 @@ export const FAULT_BUDGETS = {
 /** Which budget bounds a scenario's time to answer. */
 export type Budget = 'none' | 'prefill' | 'ttft' | 'ttft+idle' | 'kv-wait';
 
+/** The time a budget allows (ms): 0 for `none`, the sum of both for `ttft+idle`. */
+export function budgetMs(budget: Budget): number {
+  switch (budget) {
+    case 'none':
+      return 0;
+    case 'prefill':
+      return FAULT_BUDGETS.prefillTimeoutMs;
+    case 'ttft':
+      return FAULT_BUDGETS.decodeTtftTimeoutMs;
+    case 'ttft+idle':
+      return FAULT_BUDGETS.decodeTtftTimeoutMs + FAULT_BUDGETS.streamIdleTimeoutMs;
+    case 'kv-wait':
+      return FAULT_BUDGETS.kvWaitTimeoutMs;
+  }
+}
+
 /**
  * Which stack the case runs on: P2P NCCL (the default one, or one whose decode waits for KV
  * forever), or NIXL (`--nixl-on-missing-params` recompute, the default, or fail).
