@@ -9,6 +9,13 @@ import { REPO_ROOT, ROUTER_CLI, requireBuilt } from './helpers.js';
 // The official client against the built router over a real mock cluster (P2P NCCL KV hand-off over
 // ZeroMQ): what it parses must be exactly what the decode instance answered, which the tap in
 // front of the decode recorded byte for byte.
+/** Every chunk of a stream, in order. */
+async function collect(stream: AsyncIterable<unknown>): Promise<unknown[]> {
+  const chunks: unknown[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
 describe('openai npm client through pd-router', () => {
   let cluster: TappedCluster | undefined;
   let router: RouterProcess | undefined;
@@ -72,18 +79,17 @@ describe('openai npm client through pd-router', () => {
   });
 
   it('chat completion, streamed with include_usage', async () => {
-    const { result, body, type } = await decodeAnswerOf(async () => {
-      const stream = await client.chat.completions.create({
-        model: 'mock-model',
-        messages: [{ role: 'user', content: 'Count to five.' }],
-        max_tokens: 6,
-        stream: true,
-        stream_options: { include_usage: true },
-      });
-      const chunks: unknown[] = [];
-      for await (const chunk of stream) chunks.push(chunk);
-      return chunks;
-    });
+    const { result, body, type } = await decodeAnswerOf(async () =>
+      collect(
+        await client.chat.completions.create({
+          model: 'mock-model',
+          messages: [{ role: 'user', content: 'Count to five.' }],
+          max_tokens: 6,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      ),
+    );
     expect(type).toMatch(/^text\/event-stream/);
     const expected = sseJson(body);
     expect(result).toStrictEqual(expected);
@@ -102,18 +108,17 @@ describe('openai npm client through pd-router', () => {
   });
 
   it('completion, streamed with include_usage', async () => {
-    const { result, body, type } = await decodeAnswerOf(async () => {
-      const stream = await client.completions.create({
-        model: 'mock-model',
-        prompt: 'Once upon a time',
-        max_tokens: 6,
-        stream: true,
-        stream_options: { include_usage: true },
-      });
-      const chunks: unknown[] = [];
-      for await (const chunk of stream) chunks.push(chunk);
-      return chunks;
-    });
+    const { result, body, type } = await decodeAnswerOf(async () =>
+      collect(
+        await client.completions.create({
+          model: 'mock-model',
+          prompt: 'Once upon a time',
+          max_tokens: 6,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      ),
+    );
     expect(type).toMatch(/^text\/event-stream/);
     expect(result).toStrictEqual(sseJson(body));
     const last = result.at(-1) as OpenAI.Completion;

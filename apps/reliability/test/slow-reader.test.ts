@@ -1,50 +1,36 @@
 import { connect, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { completionBody, postCompletion } from '../src/harness/client.js';
 import { post } from '../src/harness/raw-http.js';
-import {
-  type CliPair,
-  PeakSampler,
-  type RouterProcess,
-  startCliPair,
-} from '../src/harness/router-process.js';
+import { PeakSampler } from '../src/harness/router-process.js';
 import { ResultRecorder } from '../src/report/recorder.js';
 import { SLOW_READER, SLOW_READER_ID } from '../src/scenarios/clients.js';
+import { cliPairForFile } from './cli-pair.js';
 
 const MIB = 1_048_576;
 const recorder = new ResultRecorder('slow-reader');
-let pair: CliPair | undefined;
-let router: RouterProcess;
-
-beforeAll(async () => {
+const file = cliPairForFile(
+  recorder,
   // Room for the long generation; no KV wait or timing delays: the decode can go as fast as it is read.
-  pair = await startCliPair(
-    [
-      // The client reads every 100 ms: the router must not take it for a stalled reader.
-      ...['--stream-idle-timeout-ms', '10000'],
-    ],
-    { maxModelLen: 2_000_000 },
-  );
-  router = pair.router;
-});
-
-afterAll(async () => {
-  await pair?.close();
-  recorder.flush();
-});
+  [
+    // The client reads every 100 ms: the router must not take it for a stalled reader.
+    ...['--stream-idle-timeout-ms', '10000'],
+  ],
+  { maxModelLen: 2_000_000 },
+);
 
 describe('a slow reader of a fast stream', () => {
   it(SLOW_READER_ID, async () => {
     // Warm up (pools, JIT) so the baseline is the router's steady state, not its cold start.
     for (let i = 0; i < 20; i++)
-      expect((await postCompletion(router.url, completionBody(true, 50))).status).toBe(200);
-    const baseline = router.rssBytes();
-    const sampler = new PeakSampler(() => router.rssBytes());
-    const decode = pair?.decode;
+      expect((await postCompletion(file.pair.router.url, completionBody(true, 50))).status).toBe(200);
+    const baseline = file.pair.router.rssBytes();
+    const sampler = new PeakSampler(() => file.pair.router.rssBytes());
+    const decode = file.pair.decode;
     if (decode === undefined) throw new Error('decode');
     await decode.reset();
 
-    const socket: Socket = connect({ host: '127.0.0.1', port: router.port });
+    const socket: Socket = connect({ host: '127.0.0.1', port: file.pair.router.port });
     socket.on('error', () => undefined);
     // Paused: node stops reading the kernel once its small buffer is full; we read at a trickle.
     socket.pause();
