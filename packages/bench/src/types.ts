@@ -149,15 +149,11 @@ export interface BenchReport {
   readonly finishedAt: string;
   readonly command: string;
   readonly machine: MachineInfo;
-  readonly settings: {
-    readonly scenarios: readonly string[];
-    readonly durationMs: number;
-    readonly warmupMs: number;
-    readonly rounds: number;
-    readonly preset: string;
-    /** Absent in reports written before `--kv-connector` existed: `p2p-nccl`. */
-    readonly kvConnector?: KvConnectorName;
-    readonly quick: boolean;
+  /** `kvConnector` is absent in reports written before `--kv-connector` existed: `p2p-nccl`. */
+  readonly settings: Pick<
+    BenchOptions,
+    'scenarios' | 'durationMs' | 'warmupMs' | 'rounds' | 'preset' | 'kvConnector' | 'quick'
+  > & {
     readonly targets: readonly {
       readonly name: string;
       readonly kind: TargetKind;

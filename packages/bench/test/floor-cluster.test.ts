@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockCluster, startMockCluster } from '../src/cluster/mock-cluster.js';
-import { runLoad } from '../src/load/generator.js';
 import { buildScenarios } from '../src/scenarios.js';
 import { createFloorTarget } from '../src/targets/floor-target.js';
 import { buildGate, missingBuild } from './built.js';
+import { shortClosedLoad } from './helpers/short-load.js';
 
 /**
  * The floor against the real mock cluster (in its child process): the generator's own prefill
@@ -26,12 +26,7 @@ describe.skipIf(gate.skip)('floor target on the mock cluster', () => {
       const [scenario] = buildScenarios([name], { quick: true });
       const floor = createFloorTarget(cluster, scenario!.request, { connections: 4, timeoutMs: 10_000 });
       try {
-        const result = await runLoad(floor, {
-          shape: { mode: 'closed', concurrency: 4 },
-          durationMs: 300,
-          maxRequests: 200,
-          drainTimeoutMs: 10_000,
-        });
+        const result = await shortClosedLoad(floor);
         const r = result.recorder;
         expect(Object.fromEntries(r.errors)).toEqual({});
         expect(r.ok).toBeGreaterThan(0);

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockCluster, startMockCluster } from '../src/cluster/mock-cluster.js';
-import { runLoad } from '../src/load/generator.js';
 import { buildScenarios } from '../src/scenarios.js';
 import { createFloorTarget, nixlFloorBodies } from '../src/targets/floor-target.js';
 import { buildGate, missingBuild } from './built.js';
+import { shortClosedLoad } from './helpers/short-load.js';
 
 /**
  * The NIXL floor against NIXL mocks: prefill with the request skeleton, decode with the params the
@@ -55,12 +55,7 @@ describe.skipIf(gate.skip)('NIXL floor target on the NIXL mock cluster', () => {
         'nixl',
       );
       try {
-        const result = await runLoad(floor, {
-          shape: { mode: 'closed', concurrency: 4 },
-          durationMs: 300,
-          maxRequests: 200,
-          drainTimeoutMs: 10_000,
-        });
+        const result = await shortClosedLoad(floor);
         expect(Object.fromEntries(result.recorder.errors)).toEqual({});
         expect(result.recorder.ok).toBeGreaterThan(0);
       } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { run, sampleReport } from '../../test/helpers/sample-report.js';
+import { sampleReport, unpacedStreamRun } from '../../test/helpers/sample-report.js';
 import { formatInt, formatMs, renderMarkdown, renderScenarioTable } from './markdown.js';
 import { summarize } from './summary.js';
 
@@ -50,20 +50,7 @@ describe('renderScenarioTable', () => {
     // p50/p99 of gaps spread over 90..120 ms, then tokens/s.
     expect(router).toMatch(/\| \d+ \/ \d+ \| (9\d|1[01]\d) \/ 1[12]\d \| [\d,]+ \|/);
     expect(lines[0]).toContain('| TTFT p50/p99 ms | ITL p50/p99 ms |');
-    const batched = renderScenarioTable(
-      summarize([
-        run({
-          scenario: 's',
-          concurrency: 8,
-          target: 'x',
-          kind: 'router',
-          ok: 10,
-          lowMs: 1,
-          highMs: 2,
-          stream: true,
-        }),
-      ]),
-    );
+    const batched = renderScenarioTable(summarize([unpacedStreamRun()]));
     // TTFT shown, ITL "-": back-to-back tokens measure read batching, not the target.
     expect(batched.split('\n')[2]).toMatch(/\| \d\.\d+ \/ \d\.\d+ \| - \| [\d,]+ \|/);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { run, sampleReport } from '../../test/helpers/sample-report.js';
+import { run, sampleReport, unpacedStreamRun } from '../../test/helpers/sample-report.js';
 import { checkTargets } from './checks.js';
 import { summarize } from './summary.js';
 
@@ -42,18 +42,7 @@ describe('summarize', () => {
     expect(paced.itlMs?.p50).toBeGreaterThan(90);
     expect(paced.itlMs?.p50).toBeLessThan(120);
     // Back-to-back tokens: the gaps were recorded, but they measure read batching, not the target.
-    const [batched] = summarize([
-      run({
-        scenario: 's',
-        concurrency: 8,
-        target: 'x',
-        kind: 'router',
-        ok: 10,
-        lowMs: 1,
-        highMs: 2,
-        stream: true,
-      }),
-    ]);
+    const [batched] = summarize([unpacedStreamRun()]);
     expect(batched!.mockInterTokenMs).toBe(0);
     expect(batched!.ttftMs).not.toBeNull();
     expect(batched!.itlMs).toBeNull();

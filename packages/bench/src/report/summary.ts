@@ -38,26 +38,17 @@ function combine(runs: readonly RunResult[]): Omit<SummaryRow, 'vsFloor'> {
   const ttft = new Histogram();
   const itl = new Histogram();
   const errors: Record<string, number> = {};
-  let ok = 0;
-  let failed = 0;
-  let unfinished = 0;
-  let elapsedMs = 0;
-  let tokens = 0;
-  let generatorCpuMs = 0;
+  const counts = { ok: 0, failed: 0, unfinished: 0, elapsedMs: 0, tokens: 0, generatorCpuMs: 0 };
   let peak: number | null = null;
   for (const run of runs) {
     latency.merge(Histogram.fromJSON(run.latency));
     ttft.merge(Histogram.fromJSON(run.ttft));
     itl.merge(Histogram.fromJSON(run.itl));
-    ok += run.ok;
-    failed += run.failed;
-    unfinished += run.unfinished;
-    elapsedMs += run.elapsedMs;
-    tokens += run.tokens;
-    generatorCpuMs += run.generatorCpuMs;
+    for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] += run[k];
     for (const [kind, n] of Object.entries(run.errors)) errors[kind] = (errors[kind] ?? 0) + n;
     if (run.targetPeakRssBytes !== null) peak = Math.max(peak ?? 0, run.targetPeakRssBytes);
   }
+  const { ok, failed, unfinished, elapsedMs, tokens, generatorCpuMs } = counts;
   const requests = Math.max(1, ok + failed);
   const targetCpuMs = sumOrNull(runs.map((r) => r.targetCpuMs));
   const targetSystemCpuMs = sumOrNull(runs.map((r) => r.targetSystemCpuMs));

@@ -20,13 +20,11 @@ interface Panel {
   readonly height: number;
 }
 
-const PANEL_W = 390;
-const PANEL_H = 290;
-const LEFT = 70;
-const TOP = 90;
+/** The two panels side by side, GAP apart, with a 40 px margin on the right. */
+const LEFT_PANEL: Panel = { x: 70, y: 90, width: 390, height: 290 };
 const GAP = 100;
-const RIGHT_MARGIN = 40;
-const WIDTH = LEFT + PANEL_W + GAP + PANEL_W + RIGHT_MARGIN;
+const RIGHT_PANEL: Panel = { ...LEFT_PANEL, x: LEFT_PANEL.x + LEFT_PANEL.width + GAP };
+const WIDTH = RIGHT_PANEL.x + RIGHT_PANEL.width + 40;
 const HEIGHT = 430;
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"';
 /** Percentiles on the latency panel: 0 to 99.9 on a 1/(1−p) scale, plus the maximum. */
@@ -209,16 +207,16 @@ export function renderChart(report: BenchReport): string {
           colour: palette.get(name)!,
           points: percentileCurve(mergedLatency(report.runs, scenario, point, name)),
         }));
-  const left: Panel = { x: LEFT, y: TOP, width: PANEL_W, height: PANEL_H };
-  const right: Panel = { x: LEFT + PANEL_W + GAP, y: TOP, width: PANEL_W, height: PANEL_H };
+  const left = LEFT_PANEL;
+  const right = RIGHT_PANEL;
   const m = report.machine;
   const subtitle = `${m.cpus} CPUs (${m.cpuModel}), Node ${m.node}, mock preset ${report.settings.preset}, ${report.startedAt.slice(0, 10)}`;
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img">` +
     `<title>pd-router benchmark: throughput and latency against the floor</title>` +
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>` +
-    `<text x="${LEFT}" y="24" font-size="13" fill="#4b5563" ${FONT}>${esc(subtitle)}</text>` +
-    legend(LEFT, 50, targets, palette) +
+    `<text x="${LEFT_PANEL.x}" y="24" font-size="13" fill="#4b5563" ${FONT}>${esc(subtitle)}</text>` +
+    legend(LEFT_PANEL.x, 50, targets, palette) +
     throughputPanel(left, `Throughput, ${scenario ?? 'no sweep'}`, throughput) +
     latencyPanel(right, `Latency distribution, ${scenario ?? '-'} ${point ?? ''}`.trim(), latency) +
     '</svg>\n'

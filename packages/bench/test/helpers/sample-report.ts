@@ -66,6 +66,20 @@ export function run(spec: RunSpec): RunResult {
   };
 }
 
+/** A stream run whose mocks do not pace tokens (back-to-back): its gaps measure read batching. */
+export function unpacedStreamRun(): RunResult {
+  return run({
+    scenario: 's',
+    concurrency: 8,
+    target: 'x',
+    kind: 'router',
+    ok: 10,
+    lowMs: 1,
+    highMs: 2,
+    stream: true,
+  });
+}
+
 /** A two-target report: the floor and pd-router, chat-short at c=1/16/64 and streams-1000. */
 export function sampleReport(extra: RunResult[] = []): BenchReport {
   const runs: RunResult[] = [];
