@@ -171,3 +171,6 @@ export async function until(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The processes of the default stack (`--prefill 2 --decode 2`), in the order dev lists them. */
+export const DEFAULT_STACK_NAMES = ['pd-router', 'prefill-1', 'prefill-2', 'decode-1', 'decode-2'];

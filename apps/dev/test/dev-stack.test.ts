@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READY_HEADLINE, SDK_HEADER } from '../src/banner.js';
-import { APP_DIR, DevProcess, listedPorts, listedProcesses, pidAlive, portFree } from './dev-process.js';
+import {
+  APP_DIR,
+  DEFAULT_STACK_NAMES,
+  DevProcess,
+  listedPorts,
+  listedProcesses,
+  pidAlive,
+  portFree,
+} from './dev-process.js';
 import { curlLines, runPrintedCurl } from './printed-curl.js';
 
 const run = promisify(execFile);
@@ -43,13 +51,7 @@ describe('pnpm dev: the printed commands work and Ctrl-C leaves nothing running'
   it('lists the router and 2 prefill + 2 decode mocks, each with a KV port', () => {
     expect(dev.stdout).toContain(READY_HEADLINE);
     const listed = listedProcesses(dev.stdout);
-    expect(listed.map((p) => p.name)).toEqual([
-      'pd-router',
-      'prefill-1',
-      'prefill-2',
-      'decode-1',
-      'decode-2',
-    ]);
+    expect(listed.map((p) => p.name)).toEqual(DEFAULT_STACK_NAMES);
     expect(listed.slice(1).every((p) => p.kvPort !== undefined)).toBe(true);
     expect(new Set(listedPorts(dev.stdout)).size).toBe(9);
   });

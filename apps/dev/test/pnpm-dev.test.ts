@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { READY_HEADLINE } from '../src/banner.js';
 import {
+  DEFAULT_STACK_NAMES,
   DevProcess,
   groupAlive,
   listedPorts,
@@ -106,13 +107,7 @@ describe("the README's first command", () => {
       expect(dev.stdout).toContain(`${READY_HEADLINE} (2 prefill + 2 decode mock vLLM, preset realistic`);
       const listed = listedProcesses(dev.stdout);
       const ports = listedPorts(dev.stdout);
-      expect(listed.map((p) => p.name)).toEqual([
-        'pd-router',
-        'prefill-1',
-        'prefill-2',
-        'decode-1',
-        'decode-2',
-      ]);
+      expect(listed.map((p) => p.name)).toEqual(DEFAULT_STACK_NAMES);
       expect(listed.every((p) => pidAlive(p.pid))).toBe(true);
 
       const curl = curlLines(dev.stdout)[0] ?? '';

@@ -9,7 +9,7 @@ import {
   parseFaultArg,
   vllmErrorBody,
 } from '../src/index.js';
-import { agent, chatBody, completionBody, p2pId, post, send, sseData } from './helpers.js';
+import { agent, chatBody, completionBody, completionOutcome, p2pId, post, send, sseData } from './helpers.js';
 
 let mock: MockVllm;
 
@@ -120,19 +120,7 @@ describe('refuse fault', () => {
 describe('hang and slow headers', () => {
   it('hang reads the request and never answers', async () => {
     await mock.setFaults({ kind: 'hang', times: 1 });
-    const outcome = await agent
-      .request({
-        origin: mock.url,
-        path: '/v1/completions',
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(completionBody()),
-        signal: AbortSignal.timeout(300),
-      })
-      .then(
-        () => 'answered',
-        (e: Error) => e.name,
-      );
+    const outcome = await completionOutcome(mock.url, { signal: AbortSignal.timeout(300) });
     expect(outcome).not.toBe('answered');
     expect(mock.received.at(-1)?.body.length).toBeGreaterThan(0);
     expect((await post(mock.url, '/v1/completions', completionBody())).status).toBe(200);

@@ -39,6 +39,32 @@ export function post(
   return send(`${base}${path}`, { body: JSON.stringify(body), headers });
 }
 
+/**
+ * Starts a completion on a mock and resolves with `answered` once its answer is read whole, or with
+ * the name of the error that ended it (a cut connection, `signal`'s abort).
+ */
+export function completionOutcome(
+  url: string,
+  options: { signal?: AbortSignal; headers?: Record<string, string> } = {},
+): Promise<string> {
+  return agent
+    .request({
+      origin: url,
+      path: '/v1/completions',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...options.headers },
+      body: JSON.stringify(completionBody()),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    })
+    .then(
+      async (res) => {
+        await res.body.text();
+        return 'answered';
+      },
+      (e: Error) => e.name,
+    );
+}
+
 /** The `data:` payloads of an SSE body. */
 export function sseData(text: string): string[] {
   return text

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecodeServer, createPrefillServer, type MockVllm } from '../src/index.js';
-import { agent, chatBody, completionBody, p2pId, post, sseData } from './helpers.js';
+import { agent, chatBody, completionBody, completionOutcome, p2pId, post, sseData } from './helpers.js';
 
 /** The decode that must fail waits this long; the one that must succeed is patient (a loaded CI machine). */
 const KV_WAIT_MS = 400;
@@ -134,19 +134,10 @@ describe('P2P NCCL KV hand-off over ZeroMQ', () => {
       expect((await pending).status).toBe(200);
 
       const ac = new AbortController();
-      const abandoned = agent
-        .request({
-          origin: hanging.url,
-          path: '/v1/completions',
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-request-id': p2pId(prefill.kvAddress, hanging.kvAddress),
-          },
-          body: JSON.stringify(completionBody()),
-          signal: ac.signal,
-        })
-        .catch((e: Error) => e.name);
+      const abandoned = completionOutcome(hanging.url, {
+        signal: ac.signal,
+        headers: { 'x-request-id': p2pId(prefill.kvAddress, hanging.kvAddress) },
+      });
       await until(() => hanging.waiting === 1);
       ac.abort();
       expect(await abandoned).toBe('AbortError');

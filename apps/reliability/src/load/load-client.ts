@@ -88,6 +88,11 @@ export interface BurstOptions {
   readonly path?: string;
 }
 
+/** A pool of `connections` unpipelined connections whose headers and body each get `timeoutMs`. */
+function loadPool(origin: string, connections: number, timeoutMs: number): Pool {
+  return new Pool(origin, { connections, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+}
+
 /**
  * `count` requests started at once, each on a connection of its own: with long enough answers,
  * all of them are open together (`peakOpen`).
@@ -96,12 +101,7 @@ export interface BurstOptions {
  * const r = await burst({ origin: router.url, count: 2_000, body, stream: true });
  */
 export async function burst(o: BurstOptions): Promise<LoadRunResult> {
-  const pool = new Pool(o.origin, {
-    connections: o.count,
-    pipelining: 1,
-    headersTimeout: 120_000,
-    bodyTimeout: 120_000,
-  });
+  const pool = loadPool(o.origin, o.count, 120_000);
   const s = shared(pool, o.path, o.body, o.stream);
   const t0 = performance.now();
   try {
@@ -129,12 +129,7 @@ export interface ClosedLoopOptions {
  * const r = await closedLoop({ origin: router.url, concurrency: 256, durationMs: 10_000, body, stream: false });
  */
 export async function closedLoop(o: ClosedLoopOptions): Promise<LoadRunResult> {
-  const pool = new Pool(o.origin, {
-    connections: o.concurrency,
-    pipelining: 1,
-    headersTimeout: 60_000,
-    bodyTimeout: 60_000,
-  });
+  const pool = loadPool(o.origin, o.concurrency, 60_000);
   const s = shared(pool, o.path, o.body, o.stream);
   const t0 = performance.now();
   const end = t0 + o.durationMs;
