@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { buildServer } from '../src/app.js';
 import type { Config } from '../src/config/types.js';
@@ -14,6 +15,16 @@ async function app(overrides: Partial<Config> = {}) {
 
 function err(code: string, type: string, message: string) {
   return { error: { message, type, param: null, code } };
+}
+
+/** POST /v1/completions with the seed body as JSON (plus `headers`), injected. */
+function complete(server: FastifyInstance, headers: Record<string, string> = {}) {
+  return server.inject({
+    method: 'POST',
+    url: '/v1/completions',
+    headers: { 'content-type': 'application/json', ...headers },
+    payload: SEED_COMPLETIONS_BODY,
+  });
 }
 
 const JSON_CT = 'application/json; charset=utf-8';
@@ -33,12 +44,7 @@ describe('bad input: JSON errors, and the process keeps serving', () => {
       error: { code: 'PD_ERR_JSON_SYNTAX', type: 'invalid_request_error', param: null },
     });
     expect(p.received).toHaveLength(0);
-    const ok = await server.inject({
-      method: 'POST',
-      url: '/v1/completions',
-      headers: { 'content-type': 'application/json' },
-      payload: SEED_COMPLETIONS_BODY,
-    });
+    const ok = await complete(server);
     expect(ok.statusCode).toBe(200);
   });
 
@@ -150,12 +156,7 @@ describe('content encodings', () => {
   it('identity (or an empty header) is no encoding: accepted', async () => {
     const { server, d } = await app();
     for (const encoding of ['identity', 'Identity', '']) {
-      const res = await server.inject({
-        method: 'POST',
-        url: '/v1/completions',
-        headers: { 'content-type': 'application/json', 'content-encoding': encoding },
-        payload: SEED_COMPLETIONS_BODY,
-      });
+      const res = await complete(server, { 'content-encoding': encoding });
       expect(res.statusCode, encoding).toBe(200);
     }
     expect(d.received).toHaveLength(3);
@@ -281,12 +282,7 @@ describe('no healthy worker', () => {
     const d = await kit.worker();
     const server = await buildServer(testConfig({ prefill: [], decode: [d.spec()] }));
     kit.open.push(server);
-    const res = await server.inject({
-      method: 'POST',
-      url: '/v1/completions',
-      headers: { 'content-type': 'application/json' },
-      payload: SEED_COMPLETIONS_BODY,
-    });
+    const res = await complete(server);
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual(
       err('PD_ERR_NO_PREFILL_WORKER', 'service_unavailable', 'no healthy prefill worker is available'),
@@ -298,12 +294,7 @@ describe('no healthy worker', () => {
     const { server, p, d } = await app();
     const registry = server.pd.registry;
     for (const w of registry.list()) if (w.role === 'decode') registry.setHealthy(w.id, false);
-    const res = await server.inject({
-      method: 'POST',
-      url: '/v1/completions',
-      headers: { 'content-type': 'application/json' },
-      payload: SEED_COMPLETIONS_BODY,
-    });
+    const res = await complete(server);
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual(
       err('PD_ERR_NO_DECODE_WORKER', 'service_unavailable', 'no healthy decode worker is available'),
@@ -331,12 +322,7 @@ describe('inbound API keys', () => {
       expect(res.headers['www-authenticate']).toBe('Bearer');
       expect(res.json()).toEqual(unauthorized);
     }
-    const ok = await server.inject({
-      method: 'POST',
-      url: '/v1/completions',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-b' },
-      payload: SEED_COMPLETIONS_BODY,
-    });
+    const ok = await complete(server, { authorization: 'Bearer sk-b' });
     expect(ok.statusCode).toBe(200);
     expect((await server.inject({ method: 'GET', url: '/workers' })).statusCode).toBe(401);
     expect((await server.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);

@@ -2,7 +2,16 @@ import { SseParser } from '@pd-router/core';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/types.js';
-import { e2eKit, jsonAnswer, REFUSED_SPEC, type Router, SEED_COMPLETIONS_BODY, waitFor } from './helpers.js';
+import {
+  breaksOff,
+  e2eKit,
+  goesSilent,
+  jsonAnswer,
+  REFUSED_SPEC,
+  type Router,
+  SEED_COMPLETIONS_BODY,
+  waitFor,
+} from './helpers.js';
 
 const kit = e2eKit();
 
@@ -98,10 +107,7 @@ describe('decode failures', () => {
 
   it('an SSE stream silent for streamIdleTimeoutMs ends with one error event, is closed, logged and counted', async () => {
     const { d, router } = await setup({ streamIdleTimeoutMs: 300 });
-    d.handler = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: {"n": 1}\n\n');
-    };
+    d.handler = goesSilent('data: {"n": 1}\n\n');
     const res = await post(router, STREAM_BODY);
     expect(res.statusCode).toBe(200);
     const text = await res.body.text();
@@ -117,11 +123,7 @@ describe('decode failures', () => {
 
   it('an SSE stream that breaks off mid-way ends with a PD_ERR_STREAM_BROKEN event', async () => {
     const { d, router } = await setup();
-    d.handler = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: {"n": 1}\n\n');
-      setTimeout(() => res.socket?.destroy(), 50);
-    };
+    d.handler = breaksOff('data: {"n": 1}\n\n');
     const res = await post(router, STREAM_BODY);
     const text = await res.body.text();
     const broken = error('PD_ERR_STREAM_BROKEN', 'upstream_error', 'decode worker #1 broke off the stream');
@@ -131,11 +133,7 @@ describe('decode failures', () => {
 
   it('a JSON answer that breaks off mid-body breaks the client connection (never a truncated "complete" answer)', async () => {
     const { d, router } = await setup();
-    d.handler = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
-      res.write('{"choices": [');
-      setTimeout(() => res.socket?.destroy(), 50);
-    };
+    d.handler = breaksOff('{"choices": [', { 'content-type': 'application/json', 'content-length': '100' });
     const res = await post(router);
     expect(res.statusCode).toBe(200);
     await expect(res.body.text()).rejects.toThrow();
@@ -143,21 +141,13 @@ describe('decode failures', () => {
 
   it('a chunked JSON answer that breaks off also breaks the client connection', async () => {
     const { d, router } = await setup();
-    d.handler = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"choices": [');
-      setTimeout(() => res.socket?.destroy(), 50);
-    };
+    d.handler = breaksOff('{"choices": [', { 'content-type': 'application/json' });
     const res = await post(router);
     await expect(res.body.text()).rejects.toThrow();
   });
   it('a stream that breaks off mid-event: the error event is an event of its own, not glued to the half event', async () => {
     const { d, router } = await setup();
-    d.handler = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: {"a":1}\n\ndata: {"b"');
-      setTimeout(() => res.socket?.destroy(), 50);
-    };
+    d.handler = breaksOff('data: {"a":1}\n\ndata: {"b"');
     const res = await post(router, STREAM_BODY);
     const text = await res.body.text();
     const events = sseEvents(text);
@@ -173,10 +163,7 @@ describe('decode failures', () => {
 
   it('a stream that goes silent mid-event: the idle error event is an event of its own', async () => {
     const { d, router } = await setup({ streamIdleTimeoutMs: 300 });
-    d.handler = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: {"a":1}\n\ndata: {"b": 2}\n');
-    };
+    d.handler = goesSilent('data: {"a":1}\n\ndata: {"b": 2}\n');
     const res = await post(router, STREAM_BODY);
     const events = sseEvents(await res.body.text());
     expect(events[0]).toBe('{"a":1}');
@@ -185,11 +172,7 @@ describe('decode failures', () => {
 
   it('a stream broken off right after a complete CRLF event gets the error event and nothing more', async () => {
     const { d, router } = await setup();
-    d.handler = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: {"a":1}\r\n\r\n');
-      setTimeout(() => res.socket?.destroy(), 50);
-    };
+    d.handler = breaksOff('data: {"a":1}\r\n\r\n');
     const res = await post(router, STREAM_BODY);
     const broken = error('PD_ERR_STREAM_BROKEN', 'upstream_error', 'decode worker #1 broke off the stream');
     expect(await res.body.text()).toBe(`data: {"a":1}\r\n\r\ndata: ${JSON.stringify(broken)}\n\n`);

@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseWorkerUrl } from '@pd-router/core';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -257,6 +263,25 @@ export function sseAnswer(events: readonly string[], gapMs = 0): FakeHandler {
       if (gapMs > 0) await sleep(gapMs);
     }
     res.end('data: [DONE]\n\n');
+  };
+}
+
+const SSE_HEAD: OutgoingHttpHeaders = { 'content-type': 'text/event-stream' };
+
+/** A handler that starts an answer (`head`, then `body`) and breaks the connection off 50 ms later. */
+export function breaksOff(body: string, head: OutgoingHttpHeaders = SSE_HEAD): FakeHandler {
+  return (_req, res) => {
+    res.writeHead(200, head);
+    res.write(body);
+    setTimeout(() => res.socket?.destroy(), 50);
+  };
+}
+
+/** A handler that starts an answer (`head`, then `body`) and then sends nothing more. */
+export function goesSilent(body: string, head: OutgoingHttpHeaders = SSE_HEAD): FakeHandler {
+  return (_req, res) => {
+    res.writeHead(200, head);
+    res.write(body);
   };
 }
 

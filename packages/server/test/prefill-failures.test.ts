@@ -6,6 +6,7 @@ import {
   asLogger,
   CaptureLogger,
   e2eKit,
+  goesSilent,
   jsonAnswer,
   REFUSED_SPEC,
   REFUSED_URL,
@@ -85,10 +86,7 @@ describe('prefill failures: never a hang, never a decode', () => {
 
   it('the timeout covers the body too, not only the headers', async () => {
     const { p, d, router } = await setup({ prefillTimeoutMs: 300 });
-    p.handler = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: {"x": 1}\n\n');
-    };
+    p.handler = goesSilent('data: {"x": 1}\n\n');
     const { status, body } = await post(router);
     expect(status).toBe(504);
     expect(body).toMatchObject({ error: { code: 'PD_ERR_PREFILL_TIMEOUT' } });
