@@ -17,14 +17,19 @@ function err(code: string, type: string, message: string) {
   return { error: { message, type, param: null, code } };
 }
 
-/** POST /v1/completions with the seed body as JSON (plus `headers`), injected. */
-function complete(server: FastifyInstance, headers: Record<string, string> = {}) {
+/** POSTs `payload` as JSON (plus `headers`), injected. */
+function postJson(server: FastifyInstance, payload: string, url = '/v1/completions', headers = {}) {
   return server.inject({
     method: 'POST',
-    url: '/v1/completions',
+    url,
     headers: { 'content-type': 'application/json', ...headers },
-    payload: SEED_COMPLETIONS_BODY,
+    payload,
   });
+}
+
+/** POST /v1/completions with the seed body as JSON (plus `headers`), injected. */
+function complete(server: FastifyInstance, headers: Record<string, string> = {}) {
+  return postJson(server, SEED_COMPLETIONS_BODY, '/v1/completions', headers);
 }
 
 const JSON_CT = 'application/json; charset=utf-8';
@@ -32,12 +37,7 @@ const JSON_CT = 'application/json; charset=utf-8';
 describe('bad input: JSON errors, and the process keeps serving', () => {
   it('invalid JSON: 400 with core code and position, nothing sent upstream', async () => {
     const { server, p } = await app();
-    const res = await server.inject({
-      method: 'POST',
-      url: '/v1/completions',
-      headers: { 'content-type': 'application/json' },
-      payload: '{"prompt": ',
-    });
+    const res = await postJson(server, '{"prompt": ');
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toBe(JSON_CT);
     expect(res.json()).toMatchObject({
@@ -51,12 +51,7 @@ describe('bad input: JSON errors, and the process keeps serving', () => {
   it('empty body, BOM, trailing garbage: 400 PD_ERR_JSON_SYNTAX', async () => {
     const { server } = await app();
     for (const payload of ['', '\ufeff{}', '{} x']) {
-      const res = await server.inject({
-        method: 'POST',
-        url: '/v1/chat/completions',
-        headers: { 'content-type': 'application/json' },
-        payload,
-      });
+      const res = await postJson(server, payload, '/v1/chat/completions');
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
       expect(res.json().error.code).toBe('PD_ERR_JSON_SYNTAX');
     }
@@ -65,12 +60,7 @@ describe('bad input: JSON errors, and the process keeps serving', () => {
   it('valid JSON that is not an object: 400 PD_ERR_JSON_NOT_OBJECT', async () => {
     const { server } = await app();
     for (const payload of ['[]', '"text"', '1']) {
-      const res = await server.inject({
-        method: 'POST',
-        url: '/v1/completions',
-        headers: { 'content-type': 'application/json' },
-        payload,
-      });
+      const res = await postJson(server, payload);
       expect(res.statusCode).toBe(400);
       expect(res.json().error.code).toBe('PD_ERR_JSON_NOT_OBJECT');
     }
@@ -183,12 +173,7 @@ describe('payload size', () => {
 
   it('a body over maxPayloadSize: 413', async () => {
     const { server, p } = await app({ maxPayloadSize: 1024 });
-    const res = await server.inject({
-      method: 'POST',
-      url: '/v1/completions',
-      headers: { 'content-type': 'application/json' },
-      payload: JSON.stringify({ prompt: 'x'.repeat(2000) }),
-    });
+    const res = await postJson(server, JSON.stringify({ prompt: 'x'.repeat(2000) }));
     expect(res.statusCode).toBe(413);
     expect(res.json()).toEqual(tooLarge);
     expect(p.received).toHaveLength(0);

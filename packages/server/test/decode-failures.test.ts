@@ -1,7 +1,6 @@
 import { SseParser } from '@pd-router/core';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import type { Config } from '../src/config/types.js';
 import {
   breaksOff,
   e2eKit,
@@ -14,8 +13,6 @@ import {
 } from './helpers.js';
 
 const kit = e2eKit();
-
-const setup = (overrides: Partial<Config> = {}) => kit.pair(overrides);
 
 const STREAM_BODY = '{"model": "m", "prompt": "hi", "max_tokens": 5, "stream": true}';
 
@@ -59,7 +56,7 @@ describe('decode failures', () => {
   });
 
   it('reset before the first byte: 502 PD_ERR_DECODE_UNAVAILABLE', async () => {
-    const { d, router } = await setup();
+    const { d, router } = await kit.pair();
     d.handler = (_req, res) => res.socket?.destroy();
     const res = await post(router);
     expect(res.statusCode).toBe(502);
@@ -69,7 +66,7 @@ describe('decode failures', () => {
   });
 
   it('no first byte within decodeTtftTimeoutMs: 504 PD_ERR_DECODE_TIMEOUT, the decode call is aborted', async () => {
-    const { d, router } = await setup({ decodeTtftTimeoutMs: 300 });
+    const { d, router } = await kit.pair({ decodeTtftTimeoutMs: 300 });
     d.handler = () => {};
     const res = await post(router);
     expect(res.statusCode).toBe(504);
@@ -80,7 +77,7 @@ describe('decode failures', () => {
   });
 
   it('headers but no body byte within the TTFT budget: still a clean 504', async () => {
-    const { d, router } = await setup({ decodeTtftTimeoutMs: 300 });
+    const { d, router } = await kit.pair({ decodeTtftTimeoutMs: 300 });
     d.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.flushHeaders();
@@ -91,7 +88,7 @@ describe('decode failures', () => {
   });
 
   it('an HTTP error answer is relayed as is (status, content type, body)', async () => {
-    const { d, router } = await setup();
+    const { d, router } = await kit.pair();
     const body = {
       error: { message: 'KV transfer failed', type: 'InternalServerError', param: null, code: 500 },
     };
@@ -106,7 +103,7 @@ describe('decode failures', () => {
   });
 
   it('an SSE stream silent for streamIdleTimeoutMs ends with one error event, is closed, logged and counted', async () => {
-    const { d, router } = await setup({ streamIdleTimeoutMs: 300 });
+    const { d, router } = await kit.pair({ streamIdleTimeoutMs: 300 });
     d.handler = goesSilent('data: {"n": 1}\n\n');
     const res = await post(router, STREAM_BODY);
     expect(res.statusCode).toBe(200);
@@ -122,7 +119,7 @@ describe('decode failures', () => {
   });
 
   it('an SSE stream that breaks off mid-way ends with a PD_ERR_STREAM_BROKEN event', async () => {
-    const { d, router } = await setup();
+    const { d, router } = await kit.pair();
     d.handler = breaksOff('data: {"n": 1}\n\n');
     const res = await post(router, STREAM_BODY);
     const text = await res.body.text();
@@ -132,7 +129,7 @@ describe('decode failures', () => {
   });
 
   it('a JSON answer that breaks off mid-body breaks the client connection (never a truncated "complete" answer)', async () => {
-    const { d, router } = await setup();
+    const { d, router } = await kit.pair();
     d.handler = breaksOff('{"choices": [', { 'content-type': 'application/json', 'content-length': '100' });
     const res = await post(router);
     expect(res.statusCode).toBe(200);
@@ -140,13 +137,13 @@ describe('decode failures', () => {
   });
 
   it('a chunked JSON answer that breaks off also breaks the client connection', async () => {
-    const { d, router } = await setup();
+    const { d, router } = await kit.pair();
     d.handler = breaksOff('{"choices": [', { 'content-type': 'application/json' });
     const res = await post(router);
     await expect(res.body.text()).rejects.toThrow();
   });
   it('a stream that breaks off mid-event: the error event is an event of its own, not glued to the half event', async () => {
-    const { d, router } = await setup();
+    const { d, router } = await kit.pair();
     d.handler = breaksOff('data: {"a":1}\n\ndata: {"b"');
     const res = await post(router, STREAM_BODY);
     const text = await res.body.text();
@@ -162,7 +159,7 @@ describe('decode failures', () => {
   });
 
   it('a stream that goes silent mid-event: the idle error event is an event of its own', async () => {
-    const { d, router } = await setup({ streamIdleTimeoutMs: 300 });
+    const { d, router } = await kit.pair({ streamIdleTimeoutMs: 300 });
     d.handler = goesSilent('data: {"a":1}\n\ndata: {"b": 2}\n');
     const res = await post(router, STREAM_BODY);
     const events = sseEvents(await res.body.text());
@@ -171,7 +168,7 @@ describe('decode failures', () => {
   });
 
   it('a stream broken off right after a complete CRLF event gets the error event and nothing more', async () => {
-    const { d, router } = await setup();
+    const { d, router } = await kit.pair();
     d.handler = breaksOff('data: {"a":1}\r\n\r\n');
     const res = await post(router, STREAM_BODY);
     const broken = error('PD_ERR_STREAM_BROKEN', 'upstream_error', 'decode worker #1 broke off the stream');

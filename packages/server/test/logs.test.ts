@@ -6,6 +6,7 @@ import {
   CaptureLogger,
   e2eKit,
   jsonAnswer,
+  type LogEntry,
   type Router,
   SEED_COMPLETIONS_BODY,
 } from './helpers.js';
@@ -25,6 +26,13 @@ async function post(router: Router): Promise<number> {
   });
   await res.body.dump();
   return res.statusCode;
+}
+
+/** The log entries written while `act` ran. */
+async function loggedDuring(log: CaptureLogger, act: () => Promise<unknown>): Promise<LogEntry[]> {
+  const before = log.entries.length;
+  await act();
+  return log.entries.slice(before);
 }
 
 describe('logs', () => {
@@ -53,9 +61,7 @@ describe('logs', () => {
   it('logs a failure at warn with its code, still one line', async () => {
     const { p, router, log } = await setup();
     p.handler = jsonAnswer({ error: { message: 'boom' } }, 500);
-    const before = log.entries.length;
-    expect(await post(router)).toBe(502);
-    const entries = log.entries.slice(before);
+    const entries = await loggedDuring(log, async () => expect(await post(router)).toBe(502));
     expect(entries).toHaveLength(1);
     expect(entries[0]?.level).toBe('warn');
     expect(entries[0]?.fields).toMatchObject({
@@ -68,9 +74,7 @@ describe('logs', () => {
   it('logs a relayed decode 5xx at warn as upstream_error, not as ok', async () => {
     const { d, router, log } = await setup();
     d.handler = jsonAnswer({ error: { message: 'engine died' } }, 500);
-    const before = log.entries.length;
-    expect(await post(router)).toBe(500);
-    const entries = log.entries.slice(before);
+    const entries = await loggedDuring(log, async () => expect(await post(router)).toBe(500));
     expect(entries).toHaveLength(1);
     expect(entries[0]?.level).toBe('warn');
     expect(entries[0]?.msg).toBe('proxied request failed');

@@ -1,7 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import type { Config } from '../src/config/types.js';
 import {
   asLogger,
   CaptureLogger,
@@ -16,8 +15,6 @@ import {
 } from './helpers.js';
 
 const kit = e2eKit();
-
-const setup = (overrides: Partial<Config> = {}) => kit.pair(overrides);
 
 async function post(router: Router): Promise<{ status: number; body: unknown; retryAfter?: unknown }> {
   const res = await request(`${router.url}/v1/completions`, {
@@ -36,28 +33,29 @@ function error(code: string, type: string, message: string, param: string | null
 }
 
 describe('prefill failures: never a hang, never a decode', () => {
-  it('connection refused: 502 PD_ERR_PREFILL_UNAVAILABLE', async () => {
+  const unreachable = async () => {
     const d = await kit.worker();
-    const router = await kit.router({ prefill: [REFUSED_SPEC], decode: [d.spec()] });
-    expect(await post(router)).toEqual({
-      status: 502,
-      body: error('PD_ERR_PREFILL_UNAVAILABLE', 'upstream_error', 'prefill worker #1 could not be reached'),
-    });
-    expect(d.received).toHaveLength(0);
-  });
-
-  it('connection reset before an answer: 502 PD_ERR_PREFILL_UNAVAILABLE', async () => {
-    const { p, d, router } = await setup();
+    return { d, router: await kit.router({ prefill: [REFUSED_SPEC], decode: [d.spec()] }) };
+  };
+  const resets = async () => {
+    const { p, d, router } = await kit.pair();
     p.handler = (_req, res) => res.socket?.destroy();
+    return { d, router };
+  };
+  it.each([
+    ['connection refused', unreachable, 'could not be reached'],
+    ['connection reset before an answer', resets, 'closed the connection'],
+  ] as const)('%s: 502 PD_ERR_PREFILL_UNAVAILABLE', async (_name, start, message) => {
+    const { d, router } = await start();
     expect(await post(router)).toEqual({
       status: 502,
-      body: error('PD_ERR_PREFILL_UNAVAILABLE', 'upstream_error', 'prefill worker #1 closed the connection'),
+      body: error('PD_ERR_PREFILL_UNAVAILABLE', 'upstream_error', `prefill worker #1 ${message}`),
     });
     expect(d.received).toHaveLength(0);
   });
 
   it('reset after the headers, mid-body: 502, no decode', async () => {
-    const { p, d, router } = await setup();
+    const { p, d, router } = await kit.pair();
     p.handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
       res.write('{"partial": ');
@@ -70,7 +68,7 @@ describe('prefill failures: never a hang, never a decode', () => {
   });
 
   it('no complete answer within prefillTimeoutMs: 504 PD_ERR_PREFILL_TIMEOUT, the prefill call is aborted', async () => {
-    const { p, d, router } = await setup({ prefillTimeoutMs: 300 });
+    const { p, d, router } = await kit.pair({ prefillTimeoutMs: 300 });
     p.handler = () => {};
     expect(await post(router)).toEqual({
       status: 504,
@@ -85,7 +83,7 @@ describe('prefill failures: never a hang, never a decode', () => {
   });
 
   it('the timeout covers the body too, not only the headers', async () => {
-    const { p, d, router } = await setup({ prefillTimeoutMs: 300 });
+    const { p, d, router } = await kit.pair({ prefillTimeoutMs: 300 });
     p.handler = goesSilent('data: {"x": 1}\n\n');
     const { status, body } = await post(router);
     expect(status).toBe(504);
@@ -95,7 +93,7 @@ describe('prefill failures: never a hang, never a decode', () => {
   });
 
   it("4xx: that status and vLLM's message and param to the client, no decode", async () => {
-    const { p, d, router } = await setup();
+    const { p, d, router } = await kit.pair();
     const message = "This model's maximum context length is 16 tokens. However, you requested 60 tokens.";
     p.handler = jsonAnswer({ error: { message, type: 'BadRequestError', param: 'prompt', code: 400 } }, 400);
     expect(await post(router)).toEqual({
@@ -106,7 +104,7 @@ describe('prefill failures: never a hang, never a decode', () => {
   });
 
   it("4xx in vLLM's older flat shape, and 429, are relayed too (429 with Retry-After: no other worker takes it)", async () => {
-    const { p, router } = await setup();
+    const { p, router } = await kit.pair();
     p.handler = jsonAnswer(
       { object: 'error', message: 'slow down', type: 'RateLimitError', param: null, code: 429 },
       429,
@@ -119,7 +117,7 @@ describe('prefill failures: never a hang, never a decode', () => {
   });
 
   it('5xx: 502 carrying the upstream status and message, no decode', async () => {
-    const { p, d, router } = await setup();
+    const { p, d, router } = await kit.pair();
     p.handler = jsonAnswer(
       { error: { message: 'CUDA out of memory', type: 'InternalServerError', param: null, code: 500 } },
       500,
@@ -136,7 +134,7 @@ describe('prefill failures: never a hang, never a decode', () => {
   });
 
   it('reads a gzip-compressed error body; a 503 reaches the client as 503 with Retry-After (issue #14)', async () => {
-    const { p, d, router } = await setup();
+    const { p, d, router } = await kit.pair();
     p.handler = (_req, res) => {
       const gz = gzipSync(JSON.stringify({ error: { message: 'engine dead', code: 503 } }));
       res.writeHead(503, {
