@@ -1,41 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SseParser } from '@pd-router/core';
-import { createDecodeServer, createPrefillServer, type FaultSpec, type MockVllm } from '@pd-router/mock-vllm';
+import type { FaultSpec } from '@pd-router/mock-vllm';
 import { request } from 'undici';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/types.js';
-import { type Router, sleep, startRouter, testConfig } from './helpers.js';
+import { e2eKit, type Router, sleep } from './helpers.js';
+import { mockVllmWorkersForFile } from './mock-vllm-pair.js';
 
 // The leg budgets against mock-vllm: what each budget bounds, and that none fires before its time.
 
-let prefill: MockVllm;
-let decode: MockVllm;
-const routers: Router[] = [];
+const mocks = mockVllmWorkersForFile({ decode: { kvWaitTimeoutMs: 10_000 } });
+const kit = e2eKit();
 
-beforeAll(async () => {
-  prefill = await createPrefillServer();
-  decode = await createDecodeServer({ kvWaitTimeoutMs: 10_000 });
-});
-
-afterAll(async () => {
-  await Promise.all([prefill.close(), decode.close()]);
-});
-
-beforeEach(async () => {
-  await Promise.all([prefill.reset(), decode.reset()]);
-});
-
-afterEach(async () => {
-  await Promise.all(routers.splice(0).map((r) => r.close()));
-});
-
-async function router(overrides: Partial<Config>): Promise<Router> {
-  const r = await startRouter(
-    testConfig({ prefill: [prefill.workerSpec], decode: [decode.workerSpec], ...overrides }),
-  );
-  routers.push(r);
-  return r;
+function router(overrides: Partial<Config>): Promise<Router> {
+  return kit.router({ prefill: [mocks.prefill.workerSpec], decode: [mocks.decode.workerSpec], ...overrides });
 }
 
 const STREAM_BODY = '{"model": "mock-model", "prompt": "hi", "max_tokens": 3, "stream": true}';
@@ -73,7 +52,7 @@ describe('decode time-to-first-token budget', () => {
     // budget is seconds away from the stall (and the idle budget from the token gaps): event-loop
     // stalls of a loaded machine must not decide the outcome.
     const r = await router({ decodeTtftTimeoutMs: 10_000, streamIdleTimeoutMs: 2_000 });
-    await decode.setFaults([{ kind: 'stall', ms: 4_000, after: 0 }]);
+    await mocks.decode.setFaults([{ kind: 'stall', ms: 4_000, after: 0 }]);
     const answer = await post(r, STREAM_BODY);
     expect(answer.status, answer.text).toBe(200);
     const events = sseData(answer.text);
@@ -84,7 +63,7 @@ describe('decode time-to-first-token budget', () => {
 
   it('a non-streamed answer may take up to the TTFT budget to start, however short the idle budget', async () => {
     const r = await router({ decodeTtftTimeoutMs: 10_000, streamIdleTimeoutMs: 1_000 });
-    await decode.setFaults([{ kind: 'stall', ms: 3_000 }]);
+    await mocks.decode.setFaults([{ kind: 'stall', ms: 3_000 }]);
     const answer = await post(r, JSON_BODY);
     expect(answer.status, answer.text).toBe(200);
     expect(JSON.parse(answer.text)).toMatchObject({ object: 'text_completion' });
@@ -92,7 +71,7 @@ describe('decode time-to-first-token budget', () => {
 
   it('a streamed first token later than the TTFT budget: 504 PD_ERR_DECODE_TIMEOUT naming that budget', async () => {
     const r = await router({ decodeTtftTimeoutMs: 800, streamIdleTimeoutMs: 5_000 });
-    await decode.setFaults([{ kind: 'stall', ms: 3_000, after: 0 }]);
+    await mocks.decode.setFaults([{ kind: 'stall', ms: 3_000, after: 0 }]);
     const answer = await post(r, STREAM_BODY);
     expect(answer.status).toBe(504);
     expect(JSON.parse(answer.text)).toEqual({
@@ -108,7 +87,7 @@ describe('decode time-to-first-token budget', () => {
 
   it('after the first event, a silence longer than the idle budget ends the stream with PD_ERR_STREAM_IDLE', async () => {
     const r = await router({ decodeTtftTimeoutMs: 5_000, streamIdleTimeoutMs: 700 });
-    await decode.setFaults([{ kind: 'stall', ms: 3_000, after: 1 }]);
+    await mocks.decode.setFaults([{ kind: 'stall', ms: 3_000, after: 1 }]);
     const answer = await post(r, STREAM_BODY);
     expect(answer.status).toBe(200);
     const events = sseData(answer.text);
@@ -155,7 +134,7 @@ describe('leg budgets never fire early', () => {
   for (const c of cases) {
     it(`${c.role}: a 600 ms budget against slow headers answers 504 ${c.code}, never before 600 ms`, async () => {
       const r = await router(c.budget);
-      const worker = c.role === 'prefill' ? prefill : decode;
+      const worker = mocks[c.role];
       const fault: FaultSpec = { kind: 'slow-headers', delayMs: 1_500 };
       await worker.setFaults([fault]);
       const keepTicking = new AbortController();

@@ -1,5 +1,5 @@
 import { createDecodeServer, createPrefillServer, type MockVllm } from '@pd-router/mock-vllm';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type Router, startRouter, testConfig } from './helpers.js';
 
 /** One real mock-vllm prefill and decode (P2P NCCL over ZeroMQ) with a router in front. */
@@ -32,4 +32,33 @@ export function mockVllmPairForFile(): MockVllmPair {
     await Promise.all([pair.prefill.close(), pair.decode.close()]);
   });
   return pair;
+}
+
+export interface MockVllmWorkers {
+  readonly prefill: MockVllm;
+  readonly decode: MockVllm;
+}
+
+/**
+ * A real mock-vllm prefill and decode (with `options`) for the whole file, reset (faults, records)
+ * before each test and closed after the file; the tests put routers in front as they need.
+ */
+export function mockVllmWorkersForFile(
+  options: {
+    readonly prefill?: Parameters<typeof createPrefillServer>[0];
+    readonly decode?: Parameters<typeof createDecodeServer>[0];
+  } = {},
+): MockVllmWorkers {
+  const workers = {} as { prefill: MockVllm; decode: MockVllm };
+  beforeAll(async () => {
+    workers.prefill = await createPrefillServer(options.prefill);
+    workers.decode = await createDecodeServer(options.decode);
+  });
+  afterAll(async () => {
+    await Promise.all([workers.prefill?.close(), workers.decode?.close()]);
+  });
+  beforeEach(async () => {
+    await Promise.all([workers.prefill.reset(), workers.decode.reset()]);
+  });
+  return workers;
 }
