@@ -6,23 +6,15 @@ import {
   e2eKit,
   goesSilent,
   jsonAnswer,
+  postCompletion,
   REFUSED_SPEC,
   type Router,
-  SEED_COMPLETIONS_BODY,
   waitFor,
 } from './helpers.js';
 
 const kit = e2eKit();
 
 const STREAM_BODY = '{"model": "m", "prompt": "hi", "max_tokens": 5, "stream": true}';
-
-function post(router: Router, body = SEED_COMPLETIONS_BODY) {
-  return request(`${router.url}/v1/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-  });
-}
 
 function error(code: string, type: string, message: string) {
   return { error: { message, type, param: null, code } };
@@ -47,7 +39,7 @@ describe('decode failures', () => {
   it('connection refused: 502 PD_ERR_DECODE_UNAVAILABLE after the prefill', async () => {
     const p = await kit.worker(jsonAnswer({ prefill: true }));
     const router = await kit.router({ prefill: [p.spec()], decode: [REFUSED_SPEC] });
-    const res = await post(router);
+    const res = await postCompletion(router);
     expect(res.statusCode).toBe(502);
     expect(await res.body.json()).toEqual(
       error('PD_ERR_DECODE_UNAVAILABLE', 'upstream_error', 'decode worker #1 could not be reached'),
@@ -58,7 +50,7 @@ describe('decode failures', () => {
   it('reset before the first byte: 502 PD_ERR_DECODE_UNAVAILABLE', async () => {
     const { d, router } = await kit.pair();
     d.handler = (_req, res) => res.socket?.destroy();
-    const res = await post(router);
+    const res = await postCompletion(router);
     expect(res.statusCode).toBe(502);
     expect(await res.body.json()).toEqual(
       error('PD_ERR_DECODE_UNAVAILABLE', 'upstream_error', 'decode worker #1 closed the connection'),
@@ -68,7 +60,7 @@ describe('decode failures', () => {
   it('no first byte within decodeTtftTimeoutMs: 504 PD_ERR_DECODE_TIMEOUT, the decode call is aborted', async () => {
     const { d, router } = await kit.pair({ decodeTtftTimeoutMs: 300 });
     d.handler = () => {};
-    const res = await post(router);
+    const res = await postCompletion(router);
     expect(res.statusCode).toBe(504);
     expect(await res.body.json()).toEqual(
       error('PD_ERR_DECODE_TIMEOUT', 'timeout_error', 'decode worker #1 sent no first byte within 300 ms'),
@@ -82,7 +74,7 @@ describe('decode failures', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.flushHeaders();
     };
-    const res = await post(router, STREAM_BODY);
+    const res = await postCompletion(router, STREAM_BODY);
     expect(res.statusCode).toBe(504);
     expect(await res.body.json()).toMatchObject({ error: { code: 'PD_ERR_DECODE_TIMEOUT' } });
   });
@@ -93,7 +85,7 @@ describe('decode failures', () => {
       error: { message: 'KV transfer failed', type: 'InternalServerError', param: null, code: 500 },
     };
     d.handler = jsonAnswer(body, 500);
-    const res = await post(router);
+    const res = await postCompletion(router);
     expect(res.statusCode).toBe(500);
     expect(res.headers['content-type']).toBe('application/json');
     expect(await res.body.json()).toEqual(body);
@@ -105,7 +97,7 @@ describe('decode failures', () => {
   it('an SSE stream silent for streamIdleTimeoutMs ends with one error event, is closed, logged and counted', async () => {
     const { d, router } = await kit.pair({ streamIdleTimeoutMs: 300 });
     d.handler = goesSilent('data: {"n": 1}\n\n');
-    const res = await post(router, STREAM_BODY);
+    const res = await postCompletion(router, STREAM_BODY);
     expect(res.statusCode).toBe(200);
     const text = await res.body.text();
     const idle = error(
@@ -121,7 +113,7 @@ describe('decode failures', () => {
   it('an SSE stream that breaks off mid-way ends with a PD_ERR_STREAM_BROKEN event', async () => {
     const { d, router } = await kit.pair();
     d.handler = breaksOff('data: {"n": 1}\n\n');
-    const res = await post(router, STREAM_BODY);
+    const res = await postCompletion(router, STREAM_BODY);
     const text = await res.body.text();
     const broken = error('PD_ERR_STREAM_BROKEN', 'upstream_error', 'decode worker #1 broke off the stream');
     expect(text).toBe(`data: {"n": 1}\n\ndata: ${JSON.stringify(broken)}\n\n`);
@@ -131,7 +123,7 @@ describe('decode failures', () => {
   it('a JSON answer that breaks off mid-body breaks the client connection (never a truncated "complete" answer)', async () => {
     const { d, router } = await kit.pair();
     d.handler = breaksOff('{"choices": [', { 'content-type': 'application/json', 'content-length': '100' });
-    const res = await post(router);
+    const res = await postCompletion(router);
     expect(res.statusCode).toBe(200);
     await expect(res.body.text()).rejects.toThrow();
   });
@@ -139,13 +131,13 @@ describe('decode failures', () => {
   it('a chunked JSON answer that breaks off also breaks the client connection', async () => {
     const { d, router } = await kit.pair();
     d.handler = breaksOff('{"choices": [', { 'content-type': 'application/json' });
-    const res = await post(router);
+    const res = await postCompletion(router);
     await expect(res.body.text()).rejects.toThrow();
   });
   it('a stream that breaks off mid-event: the error event is an event of its own, not glued to the half event', async () => {
     const { d, router } = await kit.pair();
     d.handler = breaksOff('data: {"a":1}\n\ndata: {"b"');
-    const res = await post(router, STREAM_BODY);
+    const res = await postCompletion(router, STREAM_BODY);
     const text = await res.body.text();
     const events = sseEvents(text);
     expect(events[0]).toBe('{"a":1}');
@@ -161,7 +153,7 @@ describe('decode failures', () => {
   it('a stream that goes silent mid-event: the idle error event is an event of its own', async () => {
     const { d, router } = await kit.pair({ streamIdleTimeoutMs: 300 });
     d.handler = goesSilent('data: {"a":1}\n\ndata: {"b": 2}\n');
-    const res = await post(router, STREAM_BODY);
+    const res = await postCompletion(router, STREAM_BODY);
     const events = sseEvents(await res.body.text());
     expect(events[0]).toBe('{"a":1}');
     expect(codeOf(events.at(-1))).toBe('PD_ERR_STREAM_IDLE');
@@ -170,7 +162,7 @@ describe('decode failures', () => {
   it('a stream broken off right after a complete CRLF event gets the error event and nothing more', async () => {
     const { d, router } = await kit.pair();
     d.handler = breaksOff('data: {"a":1}\r\n\r\n');
-    const res = await post(router, STREAM_BODY);
+    const res = await postCompletion(router, STREAM_BODY);
     const broken = error('PD_ERR_STREAM_BROKEN', 'upstream_error', 'decode worker #1 broke off the stream');
     expect(await res.body.text()).toBe(`data: {"a":1}\r\n\r\ndata: ${JSON.stringify(broken)}\n\n`);
   });

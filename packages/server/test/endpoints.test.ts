@@ -8,9 +8,9 @@ import {
   e2eKit,
   type FakeWorker,
   jsonAnswer,
+  postCompletion,
   REFUSED_SPEC,
   type Router,
-  SEED_COMPLETIONS_BODY,
   startRouter,
   testConfig,
 } from './helpers.js';
@@ -131,11 +131,7 @@ describe('GET /metrics', () => {
   it('counts requests by route and status, phases, decisions and in-flight per worker', async () => {
     const { p, d, router } = await kit.pair();
     for (let i = 0; i < 3; i++) {
-      const res = await request(`${router.url}/v1/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: SEED_COMPLETIONS_BODY,
-      });
+      const res = await postCompletion(router);
       await res.body.dump();
     }
     await (await request(`${router.url}/v1/chat/completions`, { method: 'POST', body: 'x' })).body.dump();

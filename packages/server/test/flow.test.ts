@@ -7,6 +7,7 @@ import {
   type FakeWorker,
   fixedRandom16,
   jsonAnswer,
+  postCompletion,
   SEED_COMPLETIONS_BODY,
   UPSTREAM_HEADER_NAMES,
 } from './helpers.js';
@@ -109,11 +110,7 @@ describe('the two-stage flow', () => {
       res.writeHead(418, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('teapot');
     };
-    const res = await request(`${router.url}/v1/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: SEED_COMPLETIONS_BODY,
-    });
+    const res = await postCompletion(router);
     expect(res.statusCode).toBe(418);
     expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(await res.body.text()).toBe('teapot');

@@ -8,6 +8,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { parseWorkerUrl } from '@pd-router/core';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { type Dispatcher, request } from 'undici';
 import { afterEach } from 'vitest';
 import { type BuildServerDeps, buildServer } from '../src/app.js';
 import type { Config, WorkerConfig } from '../src/config/types.js';
@@ -120,6 +121,25 @@ export async function startRouter(config: Config, deps: BuildServerDeps = {}): P
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
+/** POST /v1/completions to a router with a JSON body (the seed completion unless given). */
+export function postCompletion(
+  router: Router,
+  body: string = SEED_COMPLETIONS_BODY,
+): Promise<Dispatcher.ResponseData> {
+  return request(`${router.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+}
+
+/** postCompletion's status, its body read (or its failure ignored: some tests break it off). */
+export async function postStatus(router: Router, body: string = SEED_COMPLETIONS_BODY): Promise<number> {
+  const res = await postCompletion(router, body);
+  await res.body.text().catch(() => '');
+  return res.statusCode;
 }
 
 export interface FakeRequest {
@@ -300,6 +320,15 @@ export function closeAfterEach(): { close(): Promise<void> }[] {
     );
   });
   return open;
+}
+
+/** A promise the test resolves when it chooses: `await gate.opened` in a handler, `gate.open()` in the test. */
+export function gate(): { readonly opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,8 +1,16 @@
-import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/types.js';
 import type { PairChoice, PairSelector, RoutingRequest, WorkerView } from '../src/policies/types.js';
-import { e2eKit, jsonAnswer, type Router, SEED_COMPLETIONS_BODY, sleep, waitFor } from './helpers.js';
+import {
+  e2eKit,
+  gate,
+  jsonAnswer,
+  postStatus,
+  type Router,
+  SEED_COMPLETIONS_BODY,
+  sleep,
+  waitFor,
+} from './helpers.js';
 
 const kit = e2eKit();
 
@@ -40,35 +48,22 @@ function inFlight(router: Router): Record<string, number> {
   return Object.fromEntries(router.app.pd.registry.list().map((w) => [w.role, w.inFlight]));
 }
 
-async function post(router: Router, body = SEED_COMPLETIONS_BODY): Promise<number> {
-  const res = await request(`${router.url}/v1/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-  });
-  await res.body.text().catch(() => '');
-  return res.statusCode;
-}
-
 describe('in-flight accounting', () => {
   it('counts from the pick; the prefill is released after its leg, the decode when its stream ends', async () => {
     // The stream is held open on purpose: no idle budget may end it first, however loaded the machine.
     const { d, router } = await setup({ streamIdleTimeoutMs: 30_000 });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const held = gate();
     d.handler = async (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: 1\n\n');
-      await gate;
+      await held.opened;
       res.end('data: [DONE]\n\n');
     };
-    const pending = post(router, '{"prompt": "x", "stream": true}');
+    const pending = postStatus(router, '{"prompt": "x", "stream": true}');
     await waitFor(() => d.received.length === 1, 15_000, 'the decode');
     await sleep(50);
     expect(inFlight(router)).toEqual({ prefill: 0, decode: 1 });
-    release();
+    held.open();
     expect(await pending).toBe(200);
     await waitFor(() => inFlight(router).decode === 0, 15_000, 'the decode release');
   });
@@ -117,7 +112,7 @@ describe('in-flight accounting', () => {
       arrange();
       const before = selector.releases.length;
       const picksBefore = selector.picks.length;
-      await post(router, name === 'bad json' ? '{' : SEED_COMPLETIONS_BODY);
+      await postStatus(router, name === 'bad json' ? '{' : SEED_COMPLETIONS_BODY);
       await waitFor(
         () => inFlight(router).decode === 0 && inFlight(router).prefill === 0,
         15_000,

@@ -1,31 +1,13 @@
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/types.js';
-import {
-  asLogger,
-  CaptureLogger,
-  e2eKit,
-  jsonAnswer,
-  type LogEntry,
-  type Router,
-  SEED_COMPLETIONS_BODY,
-} from './helpers.js';
+import { asLogger, CaptureLogger, e2eKit, jsonAnswer, type LogEntry, postStatus } from './helpers.js';
 
 const kit = e2eKit();
 
 async function setup(overrides: Partial<Config> = {}) {
   const log = new CaptureLogger();
   return { ...(await kit.pair(overrides, { deps: { logger: asLogger(log) } })), log };
-}
-
-async function post(router: Router): Promise<number> {
-  const res = await request(`${router.url}/v1/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: SEED_COMPLETIONS_BODY,
-  });
-  await res.body.dump();
-  return res.statusCode;
 }
 
 /** The log entries written while `act` ran. */
@@ -39,7 +21,7 @@ describe('logs', () => {
   it('writes exactly one info line per proxied request, with id, P, D, phase timings and outcome; no bodies', async () => {
     const { p, d, router, log } = await setup();
     const before = log.entries.length;
-    expect(await post(router)).toBe(200);
+    expect(await postStatus(router)).toBe(200);
     const entries = log.entries.slice(before);
     expect(entries).toHaveLength(1);
     const [line] = entries;
@@ -61,7 +43,7 @@ describe('logs', () => {
   it('logs a failure at warn with its code, still one line', async () => {
     const { p, router, log } = await setup();
     p.handler = jsonAnswer({ error: { message: 'boom' } }, 500);
-    const entries = await loggedDuring(log, async () => expect(await post(router)).toBe(502));
+    const entries = await loggedDuring(log, async () => expect(await postStatus(router)).toBe(502));
     expect(entries).toHaveLength(1);
     expect(entries[0]?.level).toBe('warn');
     expect(entries[0]?.fields).toMatchObject({
@@ -74,7 +56,7 @@ describe('logs', () => {
   it('logs a relayed decode 5xx at warn as upstream_error, not as ok', async () => {
     const { d, router, log } = await setup();
     d.handler = jsonAnswer({ error: { message: 'engine died' } }, 500);
-    const entries = await loggedDuring(log, async () => expect(await post(router)).toBe(500));
+    const entries = await loggedDuring(log, async () => expect(await postStatus(router)).toBe(500));
     expect(entries).toHaveLength(1);
     expect(entries[0]?.level).toBe('warn');
     expect(entries[0]?.msg).toBe('proxied request failed');
@@ -102,7 +84,7 @@ describe('logs', () => {
   it('logs both upstream bodies at debug level only', async () => {
     const { router, log } = await setup({ logLevel: 'debug' });
     const before = log.entries.length;
-    expect(await post(router)).toBe(200);
+    expect(await postStatus(router)).toBe(200);
     const debug = log.entries.slice(before).filter((e) => e.level === 'debug');
     expect(debug.map((e) => e.msg)).toEqual(['prefill request', 'decode request']);
     expect(String(debug[0]?.fields.body)).toContain('"max_tokens": 1');

@@ -1,5 +1,4 @@
 import { gzipSync } from 'node:zlib';
-import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import {
   asLogger,
@@ -7,21 +6,17 @@ import {
   e2eKit,
   goesSilent,
   jsonAnswer,
+  postCompletion,
   REFUSED_SPEC,
   REFUSED_URL,
   type Router,
-  SEED_COMPLETIONS_BODY,
   waitFor,
 } from './helpers.js';
 
 const kit = e2eKit();
 
 async function post(router: Router): Promise<{ status: number; body: unknown; retryAfter?: unknown }> {
-  const res = await request(`${router.url}/v1/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: SEED_COMPLETIONS_BODY,
-  });
+  const res = await postCompletion(router);
   expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
   const retryAfter = res.headers['retry-after'];
   const answer = { status: res.statusCode, body: await res.body.json() };

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { e2eKit, jsonAnswer, sleep, startRouter, testConfig, waitFor } from './helpers.js';
+import { e2eKit, gate, jsonAnswer, sleep, startRouter, testConfig, waitFor } from './helpers.js';
 
 const kit = e2eKit();
 
@@ -18,12 +18,9 @@ describe('close()', () => {
   it('lets in-flight requests finish and refuses new ones on kept-alive connections with 503 JSON', async () => {
     const p = await kit.worker(jsonAnswer({ prefill: true }));
     const d = await kit.worker();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const held = gate();
     d.handler = async (_req, res) => {
-      await gate;
+      await held.opened;
       jsonAnswer({ decode: 'done' })(_req, res, _req as never);
     };
     const router = await startRouter(testConfig({ prefill: [p.spec()], decode: [d.spec()] }));
@@ -46,7 +43,7 @@ describe('close()', () => {
     client.socket.write(head + body);
     await waitFor(() => routerRequests === 2, 15_000, 'the second request at the router');
     await sleep(100);
-    release();
+    held.open();
     await closed;
     await waitFor(() => client.text().includes('PD_ERR_SHUTTING_DOWN'), 15_000, 'the second answer');
     client.socket.destroy();

@@ -1,7 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { e2eKit, jsonAnswer } from './helpers.js';
+import { e2eKit, gate, jsonAnswer, postCompletion } from './helpers.js';
 
 const kit = e2eKit();
 
@@ -12,29 +11,22 @@ const STREAM_BODY = '{"model": "m", "prompt": "hi", "max_tokens": 5, "stream": t
 describe('streaming relay', () => {
   it('relays each SSE event as it arrives: the first reaches the client before the decode has finished', async () => {
     const { d, router } = await setup();
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const held = gate();
     d.handler = async (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: {"n": 1}\n\n');
-      await gate;
+      await held.opened;
       res.write('data: {"n": 2}\n\n');
       res.end('data: [DONE]\n\n');
     };
-    const res = await request(`${router.url}/v1/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: STREAM_BODY,
-    });
+    const res = await postCompletion(router, STREAM_BODY);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/event-stream');
     const it = res.body[Symbol.asyncIterator]();
     const first = await it.next();
     // The decode is still blocked on the gate: this byte was relayed, not buffered.
     expect(Buffer.from(first.value as Buffer).toString()).toBe('data: {"n": 1}\n\n');
-    release();
+    held.open();
     let rest = '';
     for (let r = await it.next(); !r.done; r = await it.next())
       rest += Buffer.from(r.value as Buffer).toString();
@@ -53,11 +45,7 @@ describe('streaming relay', () => {
       res.end('data: [DONE]\n\n');
     };
     d.handler = jsonAnswer({ d: true });
-    const res = await request(`${router.url}/v1/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: STREAM_BODY,
-    });
+    const res = await postCompletion(router, STREAM_BODY);
     expect(await res.body.json()).toEqual({ d: true });
     expect(d.received[0]?.at).toBeGreaterThanOrEqual(prefillEnded);
   });
@@ -71,11 +59,7 @@ describe('streaming relay', () => {
       res.write(gz.subarray(0, 10));
       res.end(gz.subarray(10));
     };
-    const res = await request(`${router.url}/v1/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: STREAM_BODY,
-    });
+    const res = await postCompletion(router, STREAM_BODY);
     expect(res.headers['content-encoding']).toBeUndefined();
     expect(res.headers['content-length']).toBeUndefined();
     expect(await res.body.text()).toBe(text);
@@ -83,11 +67,7 @@ describe('streaming relay', () => {
 
   it('passes the decode Content-Length through when the body is not re-encoded', async () => {
     const { router } = await setup();
-    const res = await request(`${router.url}/v1/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: STREAM_BODY,
-    });
+    const res = await postCompletion(router, STREAM_BODY);
     expect(res.headers['content-length']).toBe(String('{"decode":true}'.length));
     expect(await res.body.text()).toBe('{"decode":true}');
   });
