@@ -160,33 +160,27 @@ describe('NIXL remote_host rewrite against mock-vllm', () => {
   // a prefill on another machine whose vLLM announces the default side-channel host.
   const remoteLooking = (host: string) => host === 'localhost';
 
-  it("rewrites localhost to the prefill's host; the decode still reads the blocks there", async () => {
+  it.each([
+    [
+      "rewrites localhost to the prefill's host; the decode still reads the blocks there",
+      true,
+      '127.0.0.1',
+      1,
+    ],
+    ['leaves remote_host as the prefill answered when the rewrite is off', false, 'localhost', 0],
+  ] as const)('%s', async (_name, rewriteRemoteHost, host, rewrites) => {
     const connector = createNixlConnector({
       onMissingParams: 'recompute',
-      rewriteRemoteHost: true,
+      rewriteRemoteHost,
       isLocalHost: remoteLooking,
     });
     const r = await startRouter(nixlConfig(), { connector });
     extra.push(r);
     const res = await post(r, '/v1/completions', completionsBody());
     expect(res.status).toBe(200);
-    expect(kvParamsOf(decode.received[0]?.body ?? Buffer.alloc(0))?.['remote_host']).toBe('127.0.0.1');
+    expect(kvParamsOf(decode.received[0]?.body ?? Buffer.alloc(0))?.['remote_host']).toBe(host);
     expect(decode.received[0]?.nixl?.path).toBe('decode-read');
-    expect(await metricValue(r, 'pd_router_nixl_remote_host_rewrites_total')).toBe(1);
-  });
-
-  it('leaves remote_host as the prefill answered when the rewrite is off', async () => {
-    const connector = createNixlConnector({
-      onMissingParams: 'recompute',
-      rewriteRemoteHost: false,
-      isLocalHost: remoteLooking,
-    });
-    const r = await startRouter(nixlConfig(), { connector });
-    extra.push(r);
-    const res = await post(r, '/v1/completions', completionsBody());
-    expect(res.status).toBe(200);
-    expect(kvParamsOf(decode.received[0]?.body ?? Buffer.alloc(0))?.['remote_host']).toBe('localhost');
-    expect(await metricValue(r, 'pd_router_nixl_remote_host_rewrites_total')).toBe(0);
+    expect(await metricValue(r, 'pd_router_nixl_remote_host_rewrites_total')).toBe(rewrites);
   });
 });
 
