@@ -26,51 +26,45 @@ function choiceText(plan: GenerationPlan, index: number): string {
  */
 export function renderJsonBody(plan: GenerationPlan, kvTransferParams: JsonValue = null): string {
   const u = { ...usage(plan.promptTokens, plan.completionTokens), prompt_tokens_details: null };
-  if (plan.route === 'chat') {
-    return JSON.stringify({
-      id: plan.id,
-      object: 'chat.completion',
-      created: plan.created,
-      model: plan.model,
-      choices: plan.choices.map((c) => ({
-        index: c.index,
-        message: {
-          role: 'assistant',
-          content: choiceText(plan, c.index),
-          refusal: null,
-          annotations: null,
-          audio: null,
-          function_call: null,
-          tool_calls: [],
-          reasoning_content: null,
+  const chat = plan.route === 'chat';
+  const choices = plan.choices.map((c) =>
+    chat
+      ? {
+          index: c.index,
+          message: {
+            role: 'assistant',
+            content: choiceText(plan, c.index),
+            refusal: null,
+            annotations: null,
+            audio: null,
+            function_call: null,
+            tool_calls: [],
+            reasoning_content: null,
+          },
+          logprobs: null,
+          finish_reason: plan.finishReason,
+          stop_reason: null,
+        }
+      : {
+          index: c.index,
+          text: choiceText(plan, c.index),
+          logprobs: null,
+          finish_reason: plan.finishReason,
+          stop_reason: null,
+          prompt_logprobs: null,
         },
-        logprobs: null,
-        finish_reason: plan.finishReason,
-        stop_reason: null,
-      })),
-      service_tier: null,
-      system_fingerprint: null,
-      usage: u,
-      prompt_logprobs: null,
-      kv_transfer_params: kvTransferParams,
-    });
-  }
+  );
   return JSON.stringify({
     id: plan.id,
-    object: 'text_completion',
+    object: chat ? 'chat.completion' : 'text_completion',
     created: plan.created,
     model: plan.model,
-    choices: plan.choices.map((c) => ({
-      index: c.index,
-      text: choiceText(plan, c.index),
-      logprobs: null,
-      finish_reason: plan.finishReason,
-      stop_reason: null,
-      prompt_logprobs: null,
-    })),
+    choices,
     service_tier: null,
     system_fingerprint: null,
     usage: u,
+    // A chat answer dumps prompt_logprobs at the top level; a completion, per choice (above).
+    ...(chat ? { prompt_logprobs: null } : {}),
     kv_transfer_params: kvTransferParams,
   });
 }
