@@ -28,20 +28,25 @@ async function firstLine(child: ChildProcess): Promise<string> {
   return out.split('\n')[0] ?? '';
 }
 
+/** Runs the CLI, hands its ready line to `check`, then stops it with SIGTERM, which must exit 0. */
+async function serveAndStop(args: string[], check: (line: string) => Promise<void>): Promise<void> {
+  const { child, exited } = run(args);
+  try {
+    await check(await firstLine(child));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
 describe.skipIf(!existsSync(CLI))('mock-vllm CLI', () => {
   it('prints one line with url and kv address, serves, and exits 0 on SIGTERM', async () => {
-    const { child, exited } = run([
-      '--role',
-      'prefill',
-      '--port',
-      '0',
-      '--preset',
-      'bench-fast',
-      '--fault',
-      'status=503,times=1',
-    ]);
-    try {
-      const line = await firstLine(child);
+    const args = [
+      ...['--role', 'prefill', '--port', '0'],
+      ...['--preset', 'bench-fast', '--fault', 'status=503,times=1'],
+    ];
+    await serveAndStop(args, async (line) => {
       expect(line).toMatch(
         /^mock-vllm role=prefill url=http:\/\/127\.0\.0\.1:\d+ kv=127\.0\.0\.1:\d+ model=mock-model$/,
       );
@@ -49,11 +54,7 @@ describe.skipIf(!existsSync(CLI))('mock-vllm CLI', () => {
       expect((await send(`${url}/health`)).status).toBe(200);
       const faults = JSON.parse((await send(`${url}/_mock/faults`)).text);
       expect(faults).toEqual({ faults: [{ kind: 'status', status: 503, times: 1 }] });
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    });
   });
 
   it('--help lists the options and exits 0; a bad flag exits 2', async () => {
@@ -65,18 +66,11 @@ describe.skipIf(!existsSync(CLI))('mock-vllm CLI', () => {
   });
 
   it('--kv-connector nixl serves a NIXL prefill with the configured engine id and host', async () => {
-    const { child, exited } = run([
-      '--role',
-      'prefill',
-      '--kv-connector',
-      'nixl',
-      '--nixl-engine-id',
-      'engine-P1',
-      '--nixl-side-channel-host',
-      '127.0.0.1',
-    ]);
-    try {
-      const line = await firstLine(child);
+    const args = [
+      ...['--role', 'prefill', '--kv-connector', 'nixl'],
+      ...['--nixl-engine-id', 'engine-P1', '--nixl-side-channel-host', '127.0.0.1'],
+    ];
+    await serveAndStop(args, async (line) => {
       // The ready line is unchanged in NIXL mode (apps/dev parses it).
       expect(line).toMatch(/^mock-vllm role=prefill url=\S+ kv=127\.0\.0\.1:(\d+) model=mock-model$/);
       const url = /url=(\S+)/.exec(line)?.[1] ?? '';
@@ -95,10 +89,6 @@ describe.skipIf(!existsSync(CLI))('mock-vllm CLI', () => {
         remote_host: '127.0.0.1',
         remote_port: kvPort,
       });
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    });
   });
 });
