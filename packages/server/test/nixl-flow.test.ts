@@ -12,6 +12,9 @@ let router: Router;
 let log: CaptureLogger;
 const extra: Router[] = [];
 
+const PREFILL_SKELETON =
+  '{"do_remote_decode": true, "do_remote_prefill": false, "remote_engine_id": null, "remote_block_ids": null, "remote_host": null, "remote_port": null}';
+
 function nixlConfig(overrides: Parameters<typeof testConfig>[0] = {}) {
   return testConfig({
     kvConnector: 'nixl',
@@ -61,14 +64,9 @@ describe('NIXL flow against mock-vllm (blocks really read over the side channel)
     const d = decode.received[0];
     expect(p?.requestId).toMatch(UUID4);
     expect(d?.requestId).toBe(p?.requestId);
-    expect(kvParamsOf(p?.body ?? Buffer.alloc(0))).toEqual({
-      do_remote_decode: true,
-      do_remote_prefill: false,
-      remote_engine_id: null,
-      remote_block_ids: null,
-      remote_host: null,
-      remote_port: null,
-    });
+    // The NIXL toy proxy's skeleton, its key order and Python's separators included.
+    expect(p?.body.toString('utf8')).toContain(`"kv_transfer_params": ${PREFILL_SKELETON}`);
+    expect(kvParamsOf(p?.body ?? Buffer.alloc(0))).toEqual(JSON.parse(PREFILL_SKELETON));
     expect(p?.nixl?.path).toBe('prefill-held');
     const params = kvParamsOf(d?.body ?? Buffer.alloc(0));
     expect(params).toMatchObject({

@@ -1,10 +1,9 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
+import type { PyObject, PyValue } from '@pd-router/core';
 import {
   canonicalize,
   createRequestId,
   PyNumber,
-  type PyObject,
-  type PyValue,
   parsePyJson,
   prefillBody,
   serializePyJson,
