@@ -33,6 +33,10 @@ function middleOf(template: string, actual: string): string | undefined {
   return actual.slice(pre.length, actual.length - post.length);
 }
 
+function shapeOf(kind: FixtureKind): RegExp {
+  return kind === 'nixl' ? UUID4 : HEX32;
+}
+
 function describe(kind: FixtureKind): string {
   return kind === 'nixl' ? 'a lower-case uuid4, 8-4-4-4-12' : '32 lower-case hex digits';
 }
@@ -49,17 +53,10 @@ export function matchRequestId(
   expectedZmq?: CompareOptions['expectedZmq'],
 ): RequestIdMatch {
   if (actual === undefined) return { ok: false, detail: 'missing' };
-  const shape = kind === 'nixl' ? UUID4 : HEX32;
   if (kind === 'p2p-nccl' && P2P_TEMPLATE.test(template)) {
     if (expectedZmq !== undefined) {
       const want = `___prefill_addr_${expectedZmq.prefill}___decode_addr_${expectedZmq.decode}_${UUID_PLACEHOLDER}`;
-      const middle = middleOf(want, actual);
-      if (middle !== undefined && shape.test(middle)) return { ok: true, middle };
-      return {
-        ok: false,
-        ...(middle === undefined ? {} : { middle }),
-        detail: `got ${JSON.stringify(actual)}, want ${JSON.stringify(want)} ({uuid}: ${describe(kind)})`,
-      };
+      return matchTemplate(want, actual, kind);
     }
     const m = P2P_ID.exec(actual);
     if (m !== null && !(m[1] ?? '').includes('___') && !(m[3] ?? '').includes('___')) {
@@ -72,11 +69,16 @@ export function matchRequestId(
         `({uuid}: ${describe(kind)}; captured as ${JSON.stringify(template)})`,
     };
   }
-  const middle = middleOf(template, actual);
-  if (middle !== undefined && shape.test(middle)) return { ok: true, middle };
+  return matchTemplate(template, actual, kind);
+}
+
+/** `actual` is `want` with its `{uuid}` placeholder replaced by an id of the kind's shape. */
+function matchTemplate(want: string, actual: string, kind: FixtureKind): RequestIdMatch {
+  const middle = middleOf(want, actual);
+  if (middle !== undefined && shapeOf(kind).test(middle)) return { ok: true, middle };
   return {
     ok: false,
     ...(middle === undefined ? {} : { middle }),
-    detail: `got ${JSON.stringify(actual)}, want ${JSON.stringify(template)} ({uuid}: ${describe(kind)})`,
+    detail: `got ${JSON.stringify(actual)}, want ${JSON.stringify(want)} ({uuid}: ${describe(kind)})`,
   };
 }
