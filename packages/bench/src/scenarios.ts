@@ -51,6 +51,12 @@ export function longPrompt(bytes: number): string {
   return text;
 }
 
+/** A chat request for `content`; `fields` follow `messages` in the body, in their order. */
+function chatRequest(content: string, fields: Readonly<Record<string, unknown>>): RequestSpec {
+  const body = json({ model: MODEL, messages: [{ role: 'user', content }], ...fields });
+  return { path: CHAT, body, stream: fields['stream'] === true };
+}
+
 function closed(concurrencies: readonly number[]): LoadShape[] {
   return concurrencies.map((concurrency) => ({ mode: 'closed', concurrency }));
 }
@@ -74,47 +80,24 @@ const DEFS: Readonly<Record<string, ScenarioDef>> = {
   },
   'stream-256': {
     title: 'Streaming chat, 256-token answers',
-    request: () => ({
-      path: CHAT,
-      body: json({
-        model: MODEL,
-        messages: [{ role: 'user', content: 'Write a short story about a lighthouse keeper.' }],
+    request: () =>
+      chatRequest('Write a short story about a lighthouse keeper.', {
         max_tokens: 256,
         temperature: 0.7,
         stream: true,
       }),
-      stream: true,
-    }),
     concurrency: [64, 512],
     quickConcurrency: [16],
   },
   'prompt-100k': {
     title: '100 KB prompts, non-streaming',
-    request: () => ({
-      path: CHAT,
-      body: json({
-        model: MODEL,
-        messages: [{ role: 'user', content: longPrompt(PROMPT_100K_BYTES) }],
-        max_tokens: 16,
-        temperature: 0,
-      }),
-      stream: false,
-    }),
+    request: () => chatRequest(longPrompt(PROMPT_100K_BYTES), { max_tokens: 16, temperature: 0 }),
     concurrency: [16],
     quickConcurrency: [4],
   },
   'streams-1000': {
     title: '1,000 long-lived streams (memory)',
-    request: () => ({
-      path: CHAT,
-      body: json({
-        model: MODEL,
-        messages: [{ role: 'user', content: 'Tell me everything you know about rivers.' }],
-        max_tokens: 40,
-        stream: true,
-      }),
-      stream: true,
-    }),
+    request: () => chatRequest('Tell me everything you know about rivers.', { max_tokens: 40, stream: true }),
     concurrency: [1_000],
     quickConcurrency: [50],
     // 40 tokens 100 ms apart: each stream stays open about 4 s, so ~1,000 are open at once, while
