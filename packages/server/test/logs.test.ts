@@ -40,27 +40,31 @@ describe('logs', () => {
     expect(JSON.stringify(entries)).not.toContain('San Francisco');
   });
 
-  it('logs a failure at warn with its code, still one line', async () => {
-    const { p, router, log } = await setup();
-    p.handler = jsonAnswer({ error: { message: 'boom' } }, 500);
-    const entries = await loggedDuring(log, async () => expect(await postStatus(router)).toBe(502));
-    expect(entries).toHaveLength(1);
-    expect(entries[0]?.level).toBe('warn');
-    expect(entries[0]?.fields).toMatchObject({
+  it.each([
+    {
+      name: 'logs a failure at warn with its code, still one line',
+      failing: 'p',
       status: 502,
-      outcome: 'prefill_failed',
-      code: 'PD_ERR_PREFILL_UPSTREAM_STATUS',
-    });
-  });
-
-  it('logs a relayed decode 5xx at warn as upstream_error, not as ok', async () => {
-    const { d, router, log } = await setup();
-    d.handler = jsonAnswer({ error: { message: 'engine died' } }, 500);
-    const entries = await loggedDuring(log, async () => expect(await postStatus(router)).toBe(500));
+      fields: { outcome: 'prefill_failed', code: 'PD_ERR_PREFILL_UPSTREAM_STATUS' },
+    },
+    {
+      name: 'logs a relayed decode 5xx at warn as upstream_error, not as ok',
+      failing: 'd',
+      status: 500,
+      fields: { outcome: 'upstream_error' },
+    },
+  ] as const)('$name', async ({ failing, status, fields }) => {
+    const pair = await setup();
+    const worker = pair[failing];
+    worker.handler = jsonAnswer({ error: { message: 'engine died' } }, 500);
+    const entries = await loggedDuring(pair.log, async () =>
+      expect(await postStatus(pair.router)).toBe(status),
+    );
     expect(entries).toHaveLength(1);
     expect(entries[0]?.level).toBe('warn');
     expect(entries[0]?.msg).toBe('proxied request failed');
-    expect(entries[0]?.fields).toMatchObject({ status: 500, outcome: 'upstream_error', decode: d.url });
+    const role = failing === 'p' ? 'prefill' : 'decode';
+    expect(entries[0]?.fields).toMatchObject({ status, ...fields, [role]: worker.url });
   });
 
   it('logs a rejected request once, its reason under detail (no second "msg" key)', async () => {
