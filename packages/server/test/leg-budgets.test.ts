@@ -37,10 +37,15 @@ async function post(r: Router, body: string): Promise<Answer> {
   return { status: res.statusCode, text, elapsedMs: performance.now() - t0 };
 }
 
-/** A router with `budgets` in front of the mock decode stalling as `stall` says: its answer to `body`. */
-async function postStalled(budgets: Partial<Config>, stall: FaultSpec, body: string): Promise<Answer> {
+/** A decode stall of `ms` (after `after` events, when given). */
+function stall(ms: number, after?: number): FaultSpec {
+  return after === undefined ? { kind: 'stall', ms } : { kind: 'stall', ms, after };
+}
+
+/** A router with `budgets` in front of the mock decode with `fault`: its answer to `body`. */
+async function postStalled(budgets: Partial<Config>, fault: FaultSpec, body: string): Promise<Answer> {
   const r = await router(budgets);
-  await mocks.decode.setFaults([stall]);
+  await mocks.decode.setFaults([fault]);
   return post(r, body);
 }
 
@@ -58,11 +63,8 @@ describe('decode time-to-first-token budget', () => {
     // vLLM sends SSE headers at once; the first event can wait long in the decode queue. Each
     // budget is seconds away from the stall (and the idle budget from the token gaps): event-loop
     // stalls of a loaded machine must not decide the outcome.
-    const answer = await postStalled(
-      { decodeTtftTimeoutMs: 10_000, streamIdleTimeoutMs: 2_000 },
-      { kind: 'stall', ms: 4_000, after: 0 },
-      STREAM_BODY,
-    );
+    const budgets = { decodeTtftTimeoutMs: 10_000, streamIdleTimeoutMs: 2_000 };
+    const answer = await postStalled(budgets, stall(4_000, 0), STREAM_BODY);
     expect(answer.status, answer.text).toBe(200);
     const events = sseData(answer.text);
     expect(events.at(-1)).toBe('[DONE]');
@@ -71,21 +73,15 @@ describe('decode time-to-first-token budget', () => {
   }, 30_000);
 
   it('a non-streamed answer may take up to the TTFT budget to start, however short the idle budget', async () => {
-    const answer = await postStalled(
-      { decodeTtftTimeoutMs: 10_000, streamIdleTimeoutMs: 1_000 },
-      { kind: 'stall', ms: 3_000 },
-      JSON_BODY,
-    );
+    const budgets = { decodeTtftTimeoutMs: 10_000, streamIdleTimeoutMs: 1_000 };
+    const answer = await postStalled(budgets, stall(3_000), JSON_BODY);
     expect(answer.status, answer.text).toBe(200);
     expect(JSON.parse(answer.text)).toMatchObject({ object: 'text_completion' });
   }, 20_000);
 
   it('a streamed first token later than the TTFT budget: 504 PD_ERR_DECODE_TIMEOUT naming that budget', async () => {
-    const answer = await postStalled(
-      { decodeTtftTimeoutMs: 800, streamIdleTimeoutMs: 5_000 },
-      { kind: 'stall', ms: 3_000, after: 0 },
-      STREAM_BODY,
-    );
+    const budgets = { decodeTtftTimeoutMs: 800, streamIdleTimeoutMs: 5_000 };
+    const answer = await postStalled(budgets, stall(3_000, 0), STREAM_BODY);
     expect(answer.status).toBe(504);
     expect(JSON.parse(answer.text)).toEqual({
       error: {
@@ -99,11 +95,8 @@ describe('decode time-to-first-token budget', () => {
   }, 20_000);
 
   it('after the first event, a silence longer than the idle budget ends the stream with PD_ERR_STREAM_IDLE', async () => {
-    const answer = await postStalled(
-      { decodeTtftTimeoutMs: 5_000, streamIdleTimeoutMs: 700 },
-      { kind: 'stall', ms: 3_000, after: 1 },
-      STREAM_BODY,
-    );
+    const budgets = { decodeTtftTimeoutMs: 5_000, streamIdleTimeoutMs: 700 };
+    const answer = await postStalled(budgets, stall(3_000, 1), STREAM_BODY);
     expect(answer.status).toBe(200);
     const events = sseData(answer.text);
     expect(events).toHaveLength(2);
