@@ -305,6 +305,20 @@ export function goesSilent(body: string, head: OutgoingHttpHeaders = SSE_HEAD): 
   };
 }
 
+/** A handler that streams `first`, waits for `held` to open, then sends `rest` and ends. */
+export function heldStream(
+  first: string,
+  held: { readonly opened: Promise<void> },
+  rest: string,
+): FakeHandler {
+  return async (_req, res) => {
+    res.writeHead(200, SSE_HEAD);
+    res.write(first);
+    await held.opened;
+    res.end(rest);
+  };
+}
+
 /**
  * Things a test opened (routers, servers, mocks), closed after each test, newest first: register
  * with `open.push(x)` as soon as `x` exists.

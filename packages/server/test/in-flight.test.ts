@@ -4,6 +4,7 @@ import type { PairChoice, PairSelector, RoutingRequest, WorkerView } from '../sr
 import {
   e2eKit,
   gate,
+  heldStream,
   jsonAnswer,
   postStatus,
   type Router,
@@ -53,12 +54,7 @@ describe('in-flight accounting', () => {
     // The stream is held open on purpose: no idle budget may end it first, however loaded the machine.
     const { d, router } = await setup({ streamIdleTimeoutMs: 30_000 });
     const held = gate();
-    d.handler = async (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: 1\n\n');
-      await held.opened;
-      res.end('data: [DONE]\n\n');
-    };
+    d.handler = heldStream('data: 1\n\n', held, 'data: [DONE]\n\n');
     const pending = postStatus(router, '{"prompt": "x", "stream": true}');
     await waitFor(() => d.received.length === 1, 15_000, 'the decode');
     await sleep(50);

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { e2eKit, gate, jsonAnswer, postCompletion } from './helpers.js';
+import { e2eKit, gate, heldStream, jsonAnswer, postCompletion } from './helpers.js';
 
 const kit = e2eKit();
 
@@ -12,13 +12,7 @@ describe('streaming relay', () => {
   it('relays each SSE event as it arrives: the first reaches the client before the decode has finished', async () => {
     const { d, router } = await setup();
     const held = gate();
-    d.handler = async (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: {"n": 1}\n\n');
-      await held.opened;
-      res.write('data: {"n": 2}\n\n');
-      res.end('data: [DONE]\n\n');
-    };
+    d.handler = heldStream('data: {"n": 1}\n\n', held, 'data: {"n": 2}\n\ndata: [DONE]\n\n');
     const res = await postCompletion(router, STREAM_BODY);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/event-stream');
