@@ -90,8 +90,9 @@ function sourceFiles(dir: string): string[] {
 
 /**
  * Every code list in the sources of packages/* and apps/*: `export const X_ERROR_CODES = [...]`
- * arrays (house style: one errors.ts per package) and `export type XErrorCode = 'PD_ERR_...'`
- * literal unions (a code with a class of its own, such as mock-vllm's fixtures error).
+ * arrays (house style: one errors.ts per package), `export type XErrorCode = 'PD_ERR_...'`
+ * literal unions (a code with a class of its own, such as mock-vllm's fixtures error), and tables
+ * keyed by code (`const CODE_INFO = { PD_ERR_X: {...} }`).
  */
 export function errorCodeLists(): CodeList[] {
   const lists: CodeList[] = [];
@@ -109,10 +110,15 @@ export function errorCodeLists(): CodeList[] {
           ...text.matchAll(/export const [A-Z_]*ERROR_CODES\b[^=]*=\s*\[([\s\S]*?)\]/g),
           ...text.matchAll(/export type \w*ErrorCode\s*=\s*([^;]*);/g),
         ];
+        const owner = `${root}/${dir}`;
         for (const m of declarations) {
           const codes = [...(m[1] ?? '').matchAll(/'(PD_ERR_[A-Z0-9_]+)'/g)].map((c) => c[1] ?? '');
-          if (codes.length > 0)
-            lists.push({ owner: `${root}/${dir}`, file: file.slice(REPO_ROOT.length), codes });
+          if (codes.length > 0) lists.push({ owner, file: file.slice(REPO_ROOT.length), codes });
+        }
+        // A table keyed by code (`const CODE_INFO = { PD_ERR_X: {...}, ... }`, the server's).
+        for (const m of text.matchAll(/const [A-Z_]+ = \{\n([\s\S]*?)\n\}/g)) {
+          const codes = [...(m[1] ?? '').matchAll(/^ {2}(PD_ERR_[A-Z0-9_]+):/gm)].map((c) => c[1] ?? '');
+          if (codes.length > 0) lists.push({ owner, file: file.slice(REPO_ROOT.length), codes });
         }
       }
     }
