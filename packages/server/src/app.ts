@@ -7,12 +7,14 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
+import { DEFAULT_INTAKE_CONFIG } from './config/schema.js';
 import type { Config } from './config/types.js';
 import { createConnector } from './connectors/index.js';
 import { createRandom16 } from './connectors/random16.js';
 import type { KvConnector } from './connectors/types.js';
 import { installDynamicWorkers } from './discovery/dynamic-workers.js';
 import { ServerError } from './errors.js';
+import { ConnectionGuard, resolveMaxConnections } from './intake/connections.js';
 import { RouterMetrics } from './metrics.js';
 import { createPairSelector } from './policies/index.js';
 import type { PairSelector } from './policies/types.js';
@@ -57,7 +59,13 @@ export interface BuildServerDeps {
  */
 export async function buildServer(config: Config, deps: BuildServerDeps = {}): Promise<FastifyInstance> {
   const connector = deps.connector ?? createConnector(config);
+  const intake = config.intake ?? DEFAULT_INTAKE_CONFIG;
   const options: FastifyServerOptions = {
+    keepAliveTimeout: intake.keepAliveTimeoutMs,
+    // A backstop for bodies no route reads itself (the completion routes enforce --body-timeout-ms
+    // and the minimum rate per body): Node answers 408 (answerClientError) once the head and
+    // body have taken longer than both budgets; checked every CONNECTION_CHECK_INTERVAL_MS.
+    requestTimeout: NODE_HEADERS_TIMEOUT_MS + intake.bodyTimeoutMs,
     // One log line per proxied request, written by the exchange; Fastify's two per request are noise.
     logController: new LogController({ disableRequestLogging: true }),
     // No per-request child logger: that one line carries its own request id.
@@ -146,9 +154,16 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
 
   countResponses(app, metrics);
   installFallbacks(app);
-  // Before any route: a request that arrives on a kept-alive connection after close() began.
-  app.addHook('onRequest', (_request, reply, done) => {
+  // Before any route: a request that arrives on a kept-alive connection after close() began, or
+  // on a connection refused beyond --max-connections (its 503 is already written).
+  const guard = new ConnectionGuard(resolveMaxConnections(intake.maxConnections));
+  app.addHook('onRequest', (request, reply, done) => {
     if (!ctx.closing) {
+      if (guard.isRefused(request.raw.socket)) {
+        reply.hijack();
+        request.raw.socket.destroy();
+        return;
+      }
       done();
       return;
     }
@@ -165,18 +180,16 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
   // Discovery sources, health checks, circuit breaker and the admin API (docs/dynamic-workers.md).
   await installDynamicWorkers(app, deps);
 
-  // Connections that have not sent a byte yet: no request to finish, and Node's
-  // closeIdleConnections() does not count them as idle, so they would hold close() until the
-  // headers timeout. Tracked per connection (not per request), with no 'data' listener, which
-  // would take the socket off Node's native HTTP parser; dropped when closing.
-  const connections = new Set<Socket>();
-  app.server.on('connection', (socket: Socket) => {
-    connections.add(socket);
-    socket.once('close', () => connections.delete(socket));
-  });
+  // Client connections are counted (and refused beyond --max-connections, keeping file
+  // descriptors for the router's own upstream, health and discovery sockets). Connections that
+  // have not sent a byte yet: no request to finish, and Node's closeIdleConnections() does not
+  // count them as idle, so they would hold close() until the headers timeout. Tracked per
+  // connection (not per request), with no 'data' listener, which would take the socket off
+  // Node's native HTTP parser; dropped when closing.
+  guard.install(app.server);
   app.addHook('preClose', async () => {
     ctx.closing = true;
-    for (const socket of connections) if (socket.bytesRead === 0) socket.destroy();
+    for (const socket of guard.open) if (socket.bytesRead === 0) socket.destroy();
   });
   app.addHook('onClose', async () => {
     await pools.close();
@@ -200,6 +213,9 @@ function addStaticWorkers(registry: WorkerRegistry, config: Config): void {
     }
   }
 }
+
+/** Node's default headersTimeout, which the requestTimeout backstop must exceed. */
+const NODE_HEADERS_TIMEOUT_MS = 60_000;
 
 /** Statuses of parser-level refusals, as Fastify's default client-error handler picks them. */
 const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>> = {

@@ -59,6 +59,11 @@ const CODE_INFO = {
   PD_ERR_QUEUE_TIMEOUT: { status: 408, type: 'timeout_error' },
   // --request-timeout-secs: the whole request's cap, on top of the per-leg budgets.
   PD_ERR_REQUEST_TIMEOUT: { status: 504, type: 'timeout_error' },
+  // Request intake: the body missed its deadline or minimum rate (the connection is then closed),
+  // the parse budget is full, the connection limit is reached.
+  PD_ERR_BODY_TIMEOUT: { status: 408, type: 'timeout_error' },
+  PD_ERR_PARSE_BUSY: { status: 503, type: 'service_unavailable' },
+  PD_ERR_TOO_MANY_CONNECTIONS: { status: 503, type: 'service_unavailable' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ServerErrorCode = keyof typeof CODE_INFO;

@@ -79,6 +79,15 @@ describe('loadConfig', () => {
       upstreamConnections: 1024,
       shutdownTimeoutMs: 25_000,
       discoveryMaxWorkers: 256,
+      intake: {
+        maxConnections: 0,
+        backlog: 511,
+        keepAliveTimeoutMs: 72_000,
+        bodyTimeoutMs: 120_000,
+        bodyMinRate: 1_024,
+        maxJsonElements: 4_194_304,
+        parseBudgetBytes: 67_108_864,
+      },
       health: {
         checkIntervalMs: 10_000,
         checkTimeoutMs: 5_000,

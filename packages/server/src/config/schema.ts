@@ -3,7 +3,7 @@ import {
   DEFAULT_QUEUE_SIZE,
   DEFAULT_QUEUE_TIMEOUT_SECS,
 } from '../admission/admission.js';
-import type { NixlConfig } from './types.js';
+import type { IntakeConfig, NixlConfig } from './types.js';
 
 /**
  * The one JSON Schema of pd-router's configuration (the shape of a `--config` file; CLI flags are
@@ -77,6 +77,32 @@ export const DEFAULT_NIXL_REWRITE_REMOTE_HOST = true;
 export const DEFAULT_NIXL_CONFIG: NixlConfig = Object.freeze({
   onMissingParams: DEFAULT_NIXL_ON_MISSING_PARAMS,
   rewriteRemoteHost: DEFAULT_NIXL_REWRITE_REMOTE_HOST,
+});
+/**
+ * 2^22 JSON values: four times the longest contexts of common models as a token-id prompt; a
+ * 32 MiB body of one-digit numbers holds about 16.7 million. Parsing is linear whatever the count:
+ * this bounds what policies that read the whole prompt (cache_aware, consistent_hash) may build.
+ */
+export const DEFAULT_MAX_JSON_ELEMENTS = 4_194_304;
+/** Two bodies of the default --max-payload-size canonicalized at once. */
+export const DEFAULT_PARSE_BUDGET_BYTES = 67_108_864;
+/** Fastify's default: above the 60 s idle timeout of common load balancers, so they close first. */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+/** A 32 MiB body at 300 KB/s; slow senders are cut sooner by the minimum rate. */
+export const DEFAULT_BODY_TIMEOUT_MS = 120_000;
+/** Any real client sends a JSON body far faster; a byte-a-second sender is cut after 10 s. */
+export const DEFAULT_BODY_MIN_RATE = 1_024;
+/** Node's (and Linux's usual somaxconn) default. */
+export const DEFAULT_BACKLOG = 511;
+/** Connection and body limits of a hand-built Config without `intake`. */
+export const DEFAULT_INTAKE_CONFIG: IntakeConfig = Object.freeze({
+  maxConnections: 0,
+  backlog: DEFAULT_BACKLOG,
+  keepAliveTimeoutMs: DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  bodyTimeoutMs: DEFAULT_BODY_TIMEOUT_MS,
+  bodyMinRate: DEFAULT_BODY_MIN_RATE,
+  maxJsonElements: DEFAULT_MAX_JSON_ELEMENTS,
+  parseBudgetBytes: DEFAULT_PARSE_BUDGET_BYTES,
 });
 /** setTimeout clamps larger delays to 1 ms, so no timeout may exceed this. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -380,6 +406,54 @@ export const configSchema = {
       maximum: Number.MAX_SAFE_INTEGER,
       default: DEFAULT_MAX_PAYLOAD_SIZE,
       description: 'Largest request body in bytes; larger ones get 413 before being buffered whole.',
+    },
+    maxJsonElements: {
+      type: 'integer',
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      default: DEFAULT_MAX_JSON_ELEMENTS,
+      description:
+        'Most JSON values in a request body (every number, string, literal, array and object); more is a 400 PD_ERR_JSON_TOO_MANY_ELEMENTS.',
+    },
+    parseBudgetBytes: {
+      type: 'integer',
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      default: DEFAULT_PARSE_BUDGET_BYTES,
+      description:
+        'Bytes of large bodies (over 256 KiB) canonicalized at once; a body beyond it gets 503 PD_ERR_PARSE_BUSY with Retry-After (one body alone is always parsed).',
+    },
+    maxConnections: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 10_000_000,
+      default: 0,
+      description:
+        "Most client connections at once; beyond it a connection gets 503 PD_ERR_TOO_MANY_CONNECTIONS and is closed. 0: the open-files limit minus a reserve for the router's own sockets (a quarter, 64 to 4,096).",
+    },
+    backlog: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1_000_000,
+      default: DEFAULT_BACKLOG,
+      description:
+        'Listen backlog: connections the kernel queues before the router accepts them (capped by net.core.somaxconn).',
+    },
+    keepAliveTimeoutMs: timeout(
+      'How long an idle kept-alive client connection stays open.',
+      DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    ),
+    bodyTimeoutMs: timeout(
+      'A request body must arrive within this long of its headers; then 408 and the connection is closed.',
+      DEFAULT_BODY_TIMEOUT_MS,
+    ),
+    bodyMinRate: {
+      type: 'integer',
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      default: DEFAULT_BODY_MIN_RATE,
+      description:
+        'Bytes per second a request body must keep up over each 10 s; slower gets 408 and the connection is closed. 0: no minimum.',
     },
     prefillTimeoutMs: timeout(
       'Budget of the whole prefill leg (connect to complete answer); then 504.',

@@ -119,6 +119,21 @@ export interface RetryConfig {
   readonly jitterFactor: number;
 }
 
+/** Limits on client connections and request bodies (docs/configuration.md, Server). */
+export interface IntakeConfig {
+  /** Most client connections; 0: the open-files limit minus a reserve (resolveMaxConnections). */
+  readonly maxConnections: number;
+  readonly backlog: number;
+  readonly keepAliveTimeoutMs: number;
+  /** The whole body must arrive within this long. */
+  readonly bodyTimeoutMs: number;
+  /** Bytes per second over each 10 s window; 0: off. */
+  readonly bodyMinRate: number;
+  readonly maxJsonElements: number;
+  /** Bytes of large bodies canonicalized at once. */
+  readonly parseBudgetBytes: number;
+}
+
 /** The validated, deep-frozen router configuration. Produced once by loadConfig; never re-validated. */
 export interface Config {
   readonly host: string;
@@ -163,6 +178,8 @@ export interface Config {
   readonly upstreamConnections: number;
   /** Grace period for in-flight requests on SIGTERM/SIGINT. */
   readonly shutdownTimeoutMs: number;
+  /** Connection and body limits; loadConfig always sets it. Absent (hand-built configs): DEFAULT_INTAKE_CONFIG. */
+  readonly intake?: IntakeConfig;
   /** ZMQ registration; absent: off. */
   readonly discovery?: ZmqDiscoveryConfig;
   /** Most workers discovery may hold, ZMQ and Kubernetes together (`--discovery-max-workers`; default 256). */

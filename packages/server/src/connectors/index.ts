@@ -1,7 +1,7 @@
-import { DEFAULT_NIXL_CONFIG } from '../config/schema.js';
+import { DEFAULT_INTAKE_CONFIG, DEFAULT_NIXL_CONFIG } from '../config/schema.js';
 import type { Config } from '../config/types.js';
 import { createNixlConnector } from './nixl.js';
-import { p2pNcclConnector } from './p2p-nccl.js';
+import { createP2pNcclConnector } from './p2p-nccl.js';
 import type { KvConnector } from './types.js';
 
 /**
@@ -10,19 +10,20 @@ import type { KvConnector } from './types.js';
  * @example
  * const connector = createConnector(config);
  */
-export function createConnector(config: Pick<Config, 'kvConnector' | 'nixl'>): KvConnector {
+export function createConnector(config: Pick<Config, 'kvConnector' | 'nixl' | 'intake'>): KvConnector {
+  const maxElements = (config.intake ?? DEFAULT_INTAKE_CONFIG).maxJsonElements;
   switch (config.kvConnector) {
     case 'p2p-nccl':
-      return p2pNcclConnector;
+      return createP2pNcclConnector({ maxElements });
     case 'nixl':
-      return createNixlConnector(config.nixl ?? DEFAULT_NIXL_CONFIG);
+      return createNixlConnector({ ...(config.nixl ?? DEFAULT_NIXL_CONFIG), maxElements });
   }
 }
 
 export type { NixlConnectorOptions } from './nixl.js';
 export { createNixlConnector, NIXL_PREFILL_ANSWER_LIMIT_BYTES } from './nixl.js';
 export type { NixlRecomputeReason } from './nixl-params.js';
-export { p2pNcclConnector } from './p2p-nccl.js';
+export { createP2pNcclConnector, p2pNcclConnector } from './p2p-nccl.js';
 export type {
   DecodeRequest,
   KvConnector,

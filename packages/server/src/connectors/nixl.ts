@@ -41,6 +41,8 @@ const PREFILL_DROPPED: ReadonlySet<string> = new Set([
 ]);
 
 export interface NixlConnectorOptions extends NixlConfig {
+  /** Most JSON values in a client body (`--max-json-elements`); default: no limit. */
+  readonly maxElements?: number;
   /** Whether a host is this machine; tests replace it to make a loopback prefill look remote. */
   readonly isLocalHost?: (host: string) => boolean;
 }
@@ -122,6 +124,8 @@ function batchError(body: PyObject): ServerError | undefined {
 export function createNixlConnector(options: NixlConnectorOptions): SequentialConnector {
   const isLocal = options.isLocalHost ?? isLocalHost;
   const fail = options.onMissingParams === 'fail';
+  const clientParse =
+    options.maxElements === undefined ? PYTHON_BYTES : { ...PYTHON_BYTES, maxElements: options.maxElements };
   const connector: SequentialConnector = {
     name: 'nixl',
     headerOrder: NIXL_TOY_PROXY_HEADER_ORDER,
@@ -133,7 +137,7 @@ export function createNixlConnector(options: NixlConnectorOptions): SequentialCo
     },
 
     prepare(raw) {
-      const parsed = parsePyJson(raw, PYTHON_BYTES);
+      const parsed = parsePyJson(raw, clientParse);
       if (!parsed.ok) return parsed;
       const body = parsed.value;
       // Core words the not-an-object error (and its byte position); this path is rare.

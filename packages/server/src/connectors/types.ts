@@ -92,6 +92,14 @@ export interface KvConnector {
   readonly headerOrder: readonly UpstreamHeaderName[];
   /** Parses the client's bytes (once) and builds the prefill body; a request it cannot serve is a 4xx. */
   prepare(raw: Uint8Array): Result<PreparedRequest, CoreError | ServerError>;
+  /**
+   * `prepare` in slices (each `step(bytes)` scans about that much more; true when `result()` is
+   * ready), for large bodies at intake. Absent: large bodies go through `prepare`.
+   */
+  prepareJob?(raw: Uint8Array): {
+    step(bytes: number): boolean;
+    result(): Result<PreparedRequest, CoreError | ServerError>;
+  };
   /** The X-Request-Id sent on both legs. */
   requestId(prefill: WorkerAddress, decode: WorkerAddress, random16: Uint8Array): string;
   /** Runs the request's legs (see above). */

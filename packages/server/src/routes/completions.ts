@@ -1,8 +1,12 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { Admission } from '../admission/admission.js';
 import { AdmissionMetrics, admissionHook } from '../admission/admission-hook.js';
+import { DEFAULT_INTAKE_CONFIG } from '../config/schema.js';
 import type { AdmissionConfig } from '../config/types.js';
 import { ServerError } from '../errors.js';
+import { BODY_RATE_WINDOW_MS, bodyParser } from '../intake/body.js';
+import { SlicedParses } from '../intake/parse-slices.js';
 import { contentCodings } from '../stream/decompress.js';
 import { bearerAuth } from './auth.js';
 import { Exchange } from './exchange.js';
@@ -16,6 +20,8 @@ export const PROXY_ROUTES = ['/v1/completions', '/v1/chat/completions'] as const
  */
 const JSON_TYPE = 'application/json';
 const JSON_SUFFIX_TYPE = /^application\/[^;\s]+\+json\s*(?:;|$)/i;
+
+type BodyDone = (error: Error | null, body?: Buffer) => void;
 
 /** A header value quoted in a message is cut to this length. */
 const QUOTED_HEADER_CHARS = 64;
@@ -40,14 +46,6 @@ function refuseContentEncoding(request: FastifyRequest, _reply: FastifyReply, do
       `compressed request bodies are not supported (Content-Encoding: ${shown}); send the JSON body uncompressed`,
     ),
   );
-}
-
-function yieldBuffer(
-  _request: FastifyRequest,
-  body: Buffer,
-  done: (error: Error | null, body?: Buffer) => void,
-) {
-  done(null, body);
 }
 
 /** A hand-built Config without `admission`: no cap, no queue, no rate (its metrics still exist). */
@@ -76,16 +74,38 @@ function installAdmission(app: FastifyInstance, config: AdmissionConfig): void {
 
 /**
  * The proxied completion routes (an encapsulated route plugin: its body parser and auth hook
- * apply to these routes only). The body arrives as a Buffer, bounded by `maxPayloadSize`
- * (Fastify answers 413 from Content-Length before reading, or as soon as the limit is crossed),
- * and is parsed exactly once, by the connector (core's canonicalizer).
+ * apply to these routes only). The body arrives as one Buffer (intake/body.ts: 413 from
+ * Content-Length before reading or as soon as the limit is crossed, 408 past its deadline or
+ * below its minimum rate) and is parsed exactly once, by the connector (core's canonicalizer):
+ * a large one here, in slices within the parse budget (intake/parse-slices.ts), others by the
+ * exchange.
  */
 export async function completionsRoutes(app: FastifyInstance): Promise<void> {
   const ctx = app.pd;
   app.removeAllContentTypeParsers();
-  const parserOptions = { parseAs: 'buffer', bodyLimit: ctx.config.maxPayloadSize } as const;
-  app.addContentTypeParser(JSON_TYPE, parserOptions, yieldBuffer);
-  app.addContentTypeParser(JSON_SUFFIX_TYPE, parserOptions, yieldBuffer);
+  const intake = ctx.config.intake ?? DEFAULT_INTAKE_CONFIG;
+  const readBody = bodyParser({
+    limit: ctx.config.maxPayloadSize,
+    timeoutMs: intake.bodyTimeoutMs,
+    minRate: intake.bodyMinRate,
+    rateWindowMs: BODY_RATE_WINDOW_MS,
+  });
+  const parses = new SlicedParses(intake.parseBudgetBytes);
+  const connector = ctx.connector;
+  const parseJsonBody = (request: FastifyRequest, payload: IncomingMessage, done: BodyDone): void => {
+    readBody(request, payload, (error, body) => {
+      if (error !== null || body === undefined || !parses.wants(body, connector)) {
+        done(error, body);
+        return;
+      }
+      parses.parse(body, connector).then(
+        (refusal) => (refusal === undefined ? done(null, body) : done(refusal)),
+        (failure: unknown) => done(failure instanceof Error ? failure : new Error(String(failure))),
+      );
+    });
+  };
+  app.addContentTypeParser(JSON_TYPE, { bodyLimit: ctx.config.maxPayloadSize }, parseJsonBody);
+  app.addContentTypeParser(JSON_SUFFIX_TYPE, { bodyLimit: ctx.config.maxPayloadSize }, parseJsonBody);
   const auth = bearerAuth(ctx.config.apiKeys);
   if (auth !== undefined) app.addHook('onRequest', auth);
   // After the key check: an unauthenticated client learns nothing about the body it sent.

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PreparedRequest } from '../connectors/types.js';
 import { errorReply, ServerError } from '../errors.js';
+import { takePrepared } from '../intake/parse-slices.js';
 import type { AbortPhase } from '../metrics.js';
 import { backoffMs, isRetryableStatus, type RetryReason, retryReason } from '../retry/retry-policy.js';
 import { errorDetail } from '../upstream/map-error.js';
@@ -154,7 +155,8 @@ export class Exchange {
       );
       return this.#answer(error, 'bad_request');
     }
-    const prepared = ctx.connector.prepare(raw);
+    // Large bodies were canonicalized in slices at intake (intake/parse-slices.ts).
+    const prepared = takePrepared(raw) ?? ctx.connector.prepare(raw);
     if (!prepared.ok) return this.#answer(errorReply(prepared.error), 'bad_request');
 
     const routing = new LazyRoutingRequest(this.#request.headers, prepared.value.body);

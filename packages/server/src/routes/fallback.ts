@@ -27,6 +27,8 @@ function fromFastify(error: FastifyError | Error, maxPayloadSize: number): unkno
  */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   const answer = errorReply(fromFastify(error, request.server.pd.config.maxPayloadSize));
+  // The rest of a late body is not read: the connection cannot carry another request.
+  if (answer.code === 'PD_ERR_BODY_TIMEOUT') reply.header('connection', 'close');
   const status = sendError(reply, answer);
   if (status >= 500) request.log.error({ err: error }, 'internal error');
   // The error's text goes under `detail` (as in the exchange's line): a `msg` field would be a
