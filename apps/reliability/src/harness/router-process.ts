@@ -64,16 +64,22 @@ export async function startRouterProcess(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
   startTimeoutMs = 20_000,
+  options: RouterProcessOptions = {},
 ): Promise<RouterProcess> {
   // The port was free a moment ago; another process may have bound it since. Then the CLI exits
   // at once saying so, and another port is tried (nothing else is retried).
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(await freePort(), args, env, startTimeoutMs);
+      return await startOnce(await freePort(), args, env, startTimeoutMs, options);
     } catch (error) {
       if (!(error instanceof PortTakenError) || attempt === 5) throw error;
     }
   }
+}
+
+export interface RouterProcessOptions {
+  /** Runs the router with this soft limit on open files (`ulimit -n` in a shell that then execs it). */
+  readonly fdLimit?: number;
 }
 
 class PortTakenError extends Error {}
@@ -83,16 +89,19 @@ async function startOnce(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   startTimeoutMs: number,
+  options: RouterProcessOptions,
 ): Promise<RouterProcess> {
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [routerCliPath(), ...args, '--host', '127.0.0.1', '--port', String(port)],
-    {
-      env: { PATH: process.env['PATH'], ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const argv = [routerCliPath(), ...args, '--host', '127.0.0.1', '--port', String(port)];
+  // `exec` keeps the pid: the shell becomes the router, with the lowered limit.
+  const [command, commandArgs] =
+    options.fdLimit === undefined
+      ? [process.execPath, argv]
+      : ['/bin/sh', ['-c', `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const child: ChildProcess = spawn(command, commandArgs, {
+    env: { PATH: process.env['PATH'], ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: JsonLogLine[] = [];
   const otherOutput: string[] = [];
   let exited: number | null | undefined;

@@ -21,6 +21,11 @@ const SECTIONS: Readonly<Record<ScenarioGroup, { readonly title: string; readonl
     intro:
       "Disconnects are timed from the client's `socket.destroy()` to the moment the mock sees its request's connection close (both clocks in one process). The issue's 100 ms bound is asserted on the median of several trials, and each single trial on 1 s, because one trial on a loaded 2-core machine can be delayed by scheduling or GC.",
   },
+  intake: {
+    title: 'Attacks on request intake',
+    intro:
+      'The built `pd-router` CLI in its own process (its RSS is read from /proc, sampled every 50-100 ms), with its default 32 MiB payload limit, over mock-vllm instances in the test process, which also runs the attacking clients. Bodies of small numbers are canonicalized without building a value per number, large ones in slices with the event loop free between them, within a budget of bytes parsed at once (`--parse-budget-bytes`); bodies are read into one buffer however they are segmented, and must arrive within `--body-timeout-ms` and at `--body-min-rate` or more (docs/configuration.md).',
+  },
   'bad-input': {
     title: 'Bad input',
     intro:

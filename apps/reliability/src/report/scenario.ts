@@ -1,5 +1,13 @@
 /** The sections of docs/reliability.md, in order. */
-export const SCENARIO_GROUPS = ['faults', 'clients', 'bad-input', 'load', 'security', 'fuzz'] as const;
+export const SCENARIO_GROUPS = [
+  'faults',
+  'clients',
+  'intake',
+  'bad-input',
+  'load',
+  'security',
+  'fuzz',
+] as const;
 
 export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number];
 

@@ -5,6 +5,7 @@ import { CLIENT_SCENARIOS } from './clients.js';
 import { FAULT_BASELINE_SCENARIO, FAULT_SCENARIOS } from './faults.js';
 import { NIXL_DECODE_SCENARIOS } from './faults-nixl-decode.js';
 import { FUZZ_SCENARIOS } from './fuzz.js';
+import { INTAKE_SCENARIOS } from './intake.js';
 import { LOAD_SCENARIOS } from './load.js';
 import { SECURITY_SCENARIOS } from './security.js';
 
@@ -15,6 +16,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...NIXL_DECODE_SCENARIOS,
   ...BREAKER_SCENARIOS,
   ...CLIENT_SCENARIOS,
+  ...INTAKE_SCENARIOS,
   ...BAD_INPUT_SCENARIOS,
   BAD_INPUT_CLI_SCENARIO,
   ...LOAD_SCENARIOS,
