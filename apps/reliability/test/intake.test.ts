@@ -218,12 +218,12 @@ describe('bodies sent slowly', () => {
         const lastClosedMs = Math.max(...closedAt);
         expect(lastClosedMs).toBeLessThan(SLOW_BODY.closedWithinMs);
         const timedOut = answers.filter(
-          (a) => a.startsWith('HTTP/1.1 408 ') && a.includes('"code":"PD_ERR_REQUEST_TIMEOUT"'),
+          (a) => a.startsWith('HTTP/1.1 408 ') && a.includes('"code":"PD_ERR_BODY_TIMEOUT"'),
         ).length;
         expect(timedOut).toBe(sockets.length);
         recorder.record({
           id: SLOW_BODY_ID,
-          observed: `${timedOut} of ${sockets.length} answered 408 \`PD_ERR_REQUEST_TIMEOUT\` and closed by the router, the first after ${(Math.min(...closedAt) / 1_000).toFixed(1)} s, the last after ${(lastClosedMs / 1_000).toFixed(1)} s; ${normal.filter((r) => r.status === 200).length} of ${normal.length} normal completions 200`,
+          observed: `${timedOut} of ${sockets.length} answered 408 \`PD_ERR_BODY_TIMEOUT\` and closed by the router, the first after ${(Math.min(...closedAt) / 1_000).toFixed(1)} s, the last after ${(lastClosedMs / 1_000).toFixed(1)} s; ${normal.filter((r) => r.status === 200).length} of ${normal.length} normal completions 200`,
           timeMs: Math.round(lastClosedMs),
         });
       } finally {

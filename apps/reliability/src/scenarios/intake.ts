@@ -79,7 +79,7 @@ export const INTAKE_SCENARIOS: readonly Scenario[] = [
     id: SLOW_BODY_ID,
     group: 'intake',
     title: `router CLI process, default flags; ${SLOW_BODY.connections} connections announce a ${SLOW_BODY.contentLength}-byte body and send one byte every ${SLOW_BODY.byteEveryMs / 1_000} s; ${SLOW_BODY.normalRequests} normal completions meanwhile`,
-    expect: `each slow connection answered 408 \`PD_ERR_REQUEST_TIMEOUT\` (below \`--body-min-rate\`) and closed by the router within ${SLOW_BODY.closedWithinMs / 1_000} s; every normal completion 200`,
+    expect: `each slow connection answered 408 \`PD_ERR_BODY_TIMEOUT\` (below \`--body-min-rate\`) and closed by the router within ${SLOW_BODY.closedWithinMs / 1_000} s; every normal completion 200`,
   },
   {
     id: ONE_BYTE_SEGMENTS_ID,
