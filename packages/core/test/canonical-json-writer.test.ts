@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { PyObject, PyValue } from '../src/canonical-json.js';
 import {
   CanonicalRequestJob,
   canonicalize,
   canonicalRequest,
   PyNumber,
-  type PyObject,
-  type PyValue,
   parsePyJson,
   serializePyJson,
 } from '../src/canonical-json.js';
