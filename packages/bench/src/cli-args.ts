@@ -60,6 +60,7 @@ export const HELP = `pd-bench: measure pd-router against the floor (direct P the
 on a mock vLLM cluster. Writes results.json, results.md and throughput.svg.
 
 Usage: pd-bench [options]
+       pd-bench replay --trace FILE [options]   (replay a request trace per policy; replay --help)
 
   --scenario LIST        scenarios, comma-separated or repeated; 'all' for every one
                          (default: ${DEFAULT_SCENARIOS.join(',')}; also: ${SCENARIO_NAMES.filter((n) => !(DEFAULT_SCENARIOS as readonly string[]).includes(n)).join(', ')})
@@ -102,7 +103,8 @@ function usage(message: string): BenchError {
   return new BenchError('PD_ERR_BENCH_USAGE', message);
 }
 
-function positive(flag: string, text: string | undefined, fallback: number, integer = false): number {
+/** A flag's positive number (or `fallback` when absent); a usage error otherwise. */
+export function positive(flag: string, text: string | undefined, fallback: number, integer = false): number {
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {

@@ -6,13 +6,28 @@
 import { HELP, parseBenchArgs } from './cli-args.js';
 import { BenchError } from './errors.js';
 import { ProgressLine, progressText, runSummaryText } from './progress.js';
+import { parseReplayArgs, REPLAY_HELP, runReplay } from './replay/replay-cli.js';
 import { renderScenarioTable } from './report/markdown.js';
 import { writeReport } from './report/write-report.js';
 import { runBenchmark } from './runner.js';
 
 const PROGRESS_REDRAW_MS = 250;
 
+async function replay(argv: readonly string[]): Promise<number> {
+  const command = parseReplayArgs(argv);
+  if (command === undefined) {
+    process.stdout.write(REPLAY_HELP);
+    return 0;
+  }
+  const outcome = await runReplay(command, argv, (line) => process.stderr.write(`${line}\n`));
+  process.stdout.write(
+    `\nWrote ${outcome.markdown}${command.json === undefined ? '' : `, ${command.json}`}\n`,
+  );
+  return 0;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'replay') return replay(argv.slice(1));
   const command = parseBenchArgs(argv);
   if (command.help) {
     process.stdout.write(HELP);

@@ -10,6 +10,7 @@ import {
   isClusterMessage,
   type KvConnectorName,
   type MockTiming,
+  type PerfMessage,
 } from './cluster/cluster-protocol.js';
 
 interface RunningMock {
@@ -37,7 +38,18 @@ function isPreset(name: string): name is PresetName {
   return Object.hasOwn(TIMING_PRESETS, name);
 }
 
-async function start(preset: string, timing: MockTiming, kvConnector: KvConnectorName): Promise<void> {
+interface StartShape {
+  readonly prefills: number;
+  readonly decodes: number;
+  readonly perf: PerfMessage | undefined;
+}
+
+async function start(
+  preset: string,
+  timing: MockTiming,
+  kvConnector: KvConnectorName,
+  shape: StartShape,
+): Promise<void> {
   if (!isPreset(preset)) {
     throw new Error(`unknown mock preset "${preset}"; known: ${Object.keys(TIMING_PRESETS).join(', ')}`);
   }
@@ -51,15 +63,25 @@ async function start(preset: string, timing: MockTiming, kvConnector: KvConnecto
     timing: timing as Partial<TimingOptions>,
     maxReceived: MAX_RECEIVED,
     kvConnector,
+    ...(shape.perf ?? {}),
   };
-  const prefill = await createMockVllm({ ...common, role: 'prefill' });
-  running.push(prefill);
-  const decode = await createMockVllm({ ...common, role: 'decode' });
-  running.push(decode);
+  const endpoints = async (role: 'prefill' | 'decode', n: number) => {
+    const out: { url: string; kvAddress: string }[] = [];
+    for (let i = 0; i < n; i++) {
+      const mock = await createMockVllm({ ...common, role });
+      running.push(mock);
+      out.push({ url: mock.url.replace(/\/$/, ''), kvAddress: hostPort(mock.kvAddress) });
+    }
+    return out;
+  };
+  const prefills = await endpoints('prefill', shape.prefills);
+  const decodes = await endpoints('decode', shape.decodes);
   send({
     type: 'ready',
-    prefill: { url: prefill.url.replace(/\/$/, ''), kvAddress: hostPort(prefill.kvAddress) },
-    decode: { url: decode.url.replace(/\/$/, ''), kvAddress: hostPort(decode.kvAddress) },
+    prefill: prefills[0]!,
+    decode: decodes[0]!,
+    prefills,
+    decodes,
     interTokenMs: timing['interTokenMs'] ?? TIMING_PRESETS[preset].interTokenMs,
   });
 }
@@ -74,7 +96,11 @@ async function stop(): Promise<void> {
 
 process.on('message', (message: unknown) => {
   if (!isClusterMessage(message) || message.type !== 'start') return;
-  start(message.preset, message.timing, message.kvConnector ?? 'p2p-nccl').catch((error: unknown) => {
+  start(message.preset, message.timing, message.kvConnector ?? 'p2p-nccl', {
+    prefills: message.prefills ?? 1,
+    decodes: message.decodes ?? 1,
+    perf: message.perf,
+  }).catch((error: unknown) => {
     send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
   });
 });

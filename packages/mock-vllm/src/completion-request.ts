@@ -1,4 +1,4 @@
-import { words } from './perf/tokenize.js';
+import { countWords } from './perf/tokenize.js';
 import type { JsonValue } from './request-body.js';
 import { describeSchemaError, validateChatShape, validateCompletionShape } from './request-schemas.js';
 
@@ -10,8 +10,8 @@ export interface PromptInfo {
   readonly tokens: number;
   /** The prompt text (completions with a string prompt), for `echo`. */
   readonly text?: string;
-  /** With a performance profile: the prompt's tokens (see perf/tokenize.ts); `tokens` is their count. */
-  readonly words?: readonly string[];
+  /** With a performance profile: the text the model tokenizes (see perf/tokenize.ts); `tokens` counts its words. */
+  readonly perfText?: string;
 }
 
 /** A validated completion or chat request, reduced to what the mock needs to answer it. */
@@ -139,31 +139,34 @@ export function validateCompletionRequest(
  */
 function promptWords(input: JsonValue | undefined, route: CompletionRoute): PromptInfo[] {
   if (route === 'chat') {
-    const all: string[] = [];
-    for (const m of Array.isArray(input) ? input : []) {
-      const content = typeof m === 'object' && m !== null && !Array.isArray(m) ? m['content'] : undefined;
-      if (typeof content === 'string') all.push(...words(content));
-      else if (Array.isArray(content)) {
-        for (const part of content) {
-          const text =
-            typeof part === 'object' && part !== null && !Array.isArray(part) ? part['text'] : undefined;
-          if (typeof text === 'string') all.push(...words(text));
-        }
-      }
-    }
-    return [{ tokens: all.length, words: all }];
+    const parts: string[] = [];
+    messagesText(input, parts);
+    const text = parts.join(' ');
+    return [{ tokens: countWords(text), perfText: text }];
   }
   const one = (p: JsonValue): PromptInfo => {
-    if (typeof p === 'string') {
-      const w = words(p);
-      return { tokens: w.length, text: p, words: w };
-    }
-    const ids = Array.isArray(p) ? p.map(String) : [];
-    return { tokens: ids.length, words: ids };
+    if (typeof p === 'string') return { tokens: countWords(p), text: p, perfText: p };
+    const ids = Array.isArray(p) ? p.join(' ') : '';
+    return { tokens: countWords(ids), perfText: ids };
   };
   if (typeof input === 'string') return [one(input)];
   if (Array.isArray(input) && typeof input[0] === 'number') return [one(input)];
   return (Array.isArray(input) ? input : []).map(one);
+}
+
+/** The text parts of chat messages, in order: string contents and `text` parts. */
+function messagesText(messages: JsonValue | undefined, out: string[]): void {
+  for (const m of Array.isArray(messages) ? messages : []) {
+    const content = typeof m === 'object' && m !== null && !Array.isArray(m) ? m['content'] : undefined;
+    if (typeof content === 'string') out.push(content);
+    else if (Array.isArray(content)) {
+      for (const part of content) {
+        const text =
+          typeof part === 'object' && part !== null && !Array.isArray(part) ? part['text'] : undefined;
+        if (typeof text === 'string') out.push(text);
+      }
+    }
+  }
 }
 
 function completionPrompts(prompt: JsonValue | undefined): PromptInfo[] | undefined {
@@ -180,19 +183,10 @@ function completionPrompts(prompt: JsonValue | undefined): PromptInfo[] | undefi
 }
 
 function chatPrompt(messages: JsonValue | undefined): PromptInfo[] {
+  const parts: string[] = [];
+  messagesText(messages, parts);
   let chars = 0;
-  let count = 0;
-  for (const m of Array.isArray(messages) ? messages : []) {
-    count += 1;
-    const content = typeof m === 'object' && m !== null && !Array.isArray(m) ? m['content'] : undefined;
-    if (typeof content === 'string') chars += content.length;
-    else if (Array.isArray(content)) {
-      for (const part of content) {
-        const text =
-          typeof part === 'object' && part !== null && !Array.isArray(part) ? part['text'] : undefined;
-        if (typeof text === 'string') chars += text.length;
-      }
-    }
-  }
+  for (const part of parts) chars += part.length;
+  const count = Array.isArray(messages) ? messages.length : 0;
   return [{ tokens: Math.ceil(chars / CHARS_PER_TOKEN) + CHAT_TOKENS_PER_MESSAGE * count }];
 }

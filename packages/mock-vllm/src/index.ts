@@ -44,6 +44,8 @@ export {
   DEFAULT_NIXL_BLOCK_TTL_MS,
   DEFAULT_NIXL_SIDE_CHANNEL_HOST,
 } from './options.js';
+export type { PerfProfile } from './perf/profile.js';
+export { kvCapacityTokens, PERF_PROFILE_NAMES, PERF_PROFILES } from './perf/profile.js';
 export type { PresetName, TimingOptions } from './presets.js';
 export { TIMING_PRESETS } from './presets.js';
 export type { ReceivedRequest } from './received-request.js';

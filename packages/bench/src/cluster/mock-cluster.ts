@@ -6,6 +6,7 @@ import {
   isClusterMessage,
   type KvConnectorName,
   type MockTiming,
+  type PerfMessage,
 } from './cluster-protocol.js';
 
 /**
@@ -33,6 +34,11 @@ export interface MockClusterOptions {
   readonly timing?: MockTiming;
   /** The mocks' KV connector (mock-vllm's `kvConnector`); absent: `p2p-nccl`. */
   readonly kvConnector?: KvConnectorName;
+  /** Instances per role (default 1 each). */
+  readonly prefills?: number;
+  readonly decodes?: number;
+  /** Run the mocks on mock-vllm's performance model instead of the timing preset. */
+  readonly perf?: PerfMessage;
   /** File that receives the child's stdout and stderr. */
   readonly logPath?: string;
   readonly startTimeoutMs?: number;
@@ -40,6 +46,9 @@ export interface MockClusterOptions {
 
 export interface MockCluster extends ClusterAddresses {
   readonly pid: number;
+  /** Every instance per role (`prefill`/`decode` are the first of each). */
+  readonly prefills: readonly WorkerEndpoint[];
+  readonly decodes: readonly WorkerEndpoint[];
   /** The mocks' pause between two streamed tokens (ms), the preset and overrides resolved. */
   readonly interTokenMs: number;
   stop(): Promise<void>;
@@ -85,6 +94,9 @@ export async function startMockCluster(options: MockClusterOptions): Promise<Moc
         preset: options.preset,
         timing: options.timing ?? {},
         ...(options.kvConnector === undefined ? {} : { kvConnector: options.kvConnector }),
+        ...(options.prefills === undefined ? {} : { prefills: options.prefills }),
+        ...(options.decodes === undefined ? {} : { decodes: options.decodes }),
+        ...(options.perf === undefined ? {} : { perf: options.perf }),
       };
       child.send(start);
     });
@@ -92,6 +104,8 @@ export async function startMockCluster(options: MockClusterOptions): Promise<Moc
       pid: child.pid!,
       prefill: ready.prefill,
       decode: ready.decode,
+      prefills: ready.prefills,
+      decodes: ready.decodes,
       interTokenMs: ready.interTokenMs,
       stop: () => stopChild(child),
     };

@@ -13,7 +13,7 @@ function run(
   prefix = 'w',
 ) {
   const tokens = Array.from({ length: promptTokens }, (_, i) => `${prefix}${i}`);
-  const hashes = blockHashes(tokens, P.blockSize);
+  const hashes = blockHashes(tokens.join(' '), P.blockSize);
   let got = 0;
   return new Promise<number>((resolve) => {
     engine.submit(

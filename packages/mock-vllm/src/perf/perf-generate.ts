@@ -33,8 +33,8 @@ export async function generateWithPerf(
   res: ServerResponse,
   signal: AbortSignal,
 ): Promise<void> {
-  const words = plan.choices[0]?.prompt.words ?? [];
-  const hashes = blockHashes(words, engine.profile.blockSize);
+  const prompt = plan.choices[0]?.prompt;
+  const hashes = blockHashes(prompt?.perfText ?? '', engine.profile.blockSize);
   const steps = plan.stream ? streamSteps(plan) : undefined;
   let chain = Promise.resolve();
   let first = true;
@@ -45,7 +45,7 @@ export async function generateWithPerf(
     };
     const ticket = engine.submit(
       {
-        promptTokens: Math.max(words.length, 1),
+        promptTokens: Math.max(prompt?.tokens ?? 0, 1),
         hashes,
         maxTokens: Math.max(plan.tokens, 1),
         remotePrefill: hooks.remotePrefill,

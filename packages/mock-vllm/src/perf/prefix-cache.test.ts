@@ -1,23 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { PrefixCache } from './prefix-cache.js';
-import { blockHashes, words } from './tokenize.js';
+import { blockHashes, countWords } from './tokenize.js';
 
 describe('tokenization', () => {
   it('whitespace-separated words are tokens', () => {
-    expect(words('  a b\n\tc  ')).toEqual(['a', 'b', 'c']);
-    expect(words('')).toEqual([]);
+    expect(countWords('  a b\n\tc  ')).toBe(3);
+    expect(countWords('a\u00a0b\u3000c')).toBe(3);
+    expect(countWords('')).toBe(0);
+    expect(countWords('   ')).toBe(0);
+  });
+
+  it('hashes words, not the whitespace between them', () => {
+    expect(blockHashes('a  b\n c d', 2)).toEqual(blockHashes('a b c d', 2));
+    expect(blockHashes('a b c', 2)).toHaveLength(1);
   });
 
   it('block hashes chain: a shared prefix shares hashes, a change changes every later one', () => {
-    const a = blockHashes(words('1 2 3 4 5 6 7 8 9'), 2);
-    const b = blockHashes(words('1 2 3 4 X 6 7 8'), 2);
+    const a = blockHashes('1 2 3 4 5 6 7 8 9', 2);
+    const b = blockHashes('1 2 3 4 X 6 7 8', 2);
     expect(a).toHaveLength(4);
     expect(b).toHaveLength(4);
     expect(b.slice(0, 2)).toEqual(a.slice(0, 2));
     expect(b[2]).not.toBe(a[2]);
     expect(b[3]).not.toBe(a[3]);
     // Same block content after a different prefix: a different hash.
-    expect(blockHashes(words('9 9 1 2'), 2)[1]).not.toBe(a[0]);
+    expect(blockHashes('9 9 1 2', 2)[1]).not.toBe(a[0]);
   });
 });
 
