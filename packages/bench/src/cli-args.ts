@@ -61,6 +61,7 @@ on a mock vLLM cluster. Writes results.json, results.md and throughput.svg.
 
 Usage: pd-bench [options]
        pd-bench replay --trace FILE [options]   (replay a request trace per policy; replay --help)
+       pd-bench policy-scale [options]          (time one routing decision at scale; policy-scale --help)
 
   --scenario LIST        scenarios, comma-separated or repeated; 'all' for every one
                          (default: ${DEFAULT_SCENARIOS.join(',')}; also: ${SCENARIO_NAMES.filter((n) => !(DEFAULT_SCENARIOS as readonly string[]).includes(n)).join(', ')})

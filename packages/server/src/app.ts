@@ -7,7 +7,7 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
-import { DEFAULT_INTAKE_CONFIG } from './config/schema.js';
+import { DEFAULT_DECODE_FIRST_TOKENS, DEFAULT_INTAKE_CONFIG } from './config/schema.js';
 import type { Config } from './config/types.js';
 import { createConnector } from './connectors/index.js';
 import { createRandom16 } from './connectors/random16.js';
@@ -101,6 +101,11 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
       prefillPolicy: config.prefillPolicy,
       decodePolicy: config.decodePolicy,
       cacheAware: config.cacheAware,
+      // Only a connector that can run a decode alone gets decode-first (P2P NCCL cannot).
+      decodeFirstTokens:
+        connector.decodeOnlyBody === undefined
+          ? 0
+          : (config.decodeFirstTokens ?? DEFAULT_DECODE_FIRST_TOKENS),
     });
   const metrics = new RouterMetrics({ prefill: config.prefillPolicy, decode: config.decodePolicy });
   const pools = new PoolSet({

@@ -25,4 +25,7 @@ export type { NixlRecomputeReason } from './connectors/nixl-params.js';
 export type { DecodeRequest, KvConnector, PreparedRequest } from './connectors/types.js';
 export type { OpenAiErrorType, ServerErrorCode, ServerErrorOptions } from './errors.js';
 export { openAiErrorBody, SERVER_ERROR_CODES, ServerError } from './errors.js';
+export type { PairSelectorOptions } from './policies/pair-selector.js';
+export { createPairSelector } from './policies/pair-selector.js';
+export type { PairChoice, PairSelector, RoutingRequest, WorkerView } from './policies/types.js';
 export { VERSION } from './version.js';

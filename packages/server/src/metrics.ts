@@ -70,6 +70,7 @@ export class RouterMetrics {
   readonly #nixlRecomputes: FastCounter;
   /** Label-less: bound once, so it reads 0 before the first rewrite. */
   readonly #nixlRewrites: Child;
+  readonly #decodeFirst: Child;
   readonly #policies: { readonly prefill: string; readonly decode: string };
   #source: WorkerSource = { list: () => [] };
 
@@ -133,6 +134,12 @@ export class RouterMetrics {
       r,
       'pd_router_nixl_remote_host_rewrites_total',
       "NIXL kv_transfer_params whose loopback remote_host was rewritten to the prefill's host.",
+      [],
+    ).labels();
+    this.#decodeFirst = new FastCounter(
+      r,
+      'pd_router_decode_first_total',
+      'Requests sent to a decode worker alone (pd_aware decode-first: short uncached prompt, no prefill leg).',
       [],
     ).labels();
     const source = (): readonly MetricsWorker[] => this.#source.list();
@@ -215,5 +222,10 @@ export class RouterMetrics {
   /** A NIXL remote_host rewritten to the prefill's host. */
   nixlRemoteHostRewrite(): void {
     this.#nixlRewrites.inc();
+  }
+
+  /** A request served by a decode alone (decode-first). */
+  decodeFirst(): void {
+    this.#decodeFirst.inc();
   }
 }

@@ -41,6 +41,7 @@ export function testConfig(overrides: TestConfigOverrides = {}): Config {
       balanceRelThreshold: 1.5,
       maxTreeSize: 2 ** 24,
     },
+    decodeFirstTokens: 512,
     kvConnector: 'p2p-nccl',
     maxPayloadSize: 1_048_576,
     prefillTimeoutMs: 10_000,

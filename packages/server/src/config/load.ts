@@ -147,6 +147,7 @@ function finish(
     prefillPolicy: (merged['prefillPolicy'] as PolicyName | undefined) ?? policy,
     decodePolicy: (merged['decodePolicy'] as PolicyName | undefined) ?? policy,
     cacheAware: merged['cacheAware'] as CacheAwareConfig,
+    decodeFirstTokens: merged['decodeFirstTokens'] as number,
     kvConnector,
     nixl: {
       onMissingParams: merged['nixlOnMissingParams'] as NixlOnMissingParams,

@@ -261,6 +261,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { flag: '--policy', kind: 'enum', key: 'policy', group: 'Routing policies', valueName: 'NAME' },
   {
+    flag: '--decode-first-tokens',
+    kind: 'integer',
+    key: 'decodeFirstTokens',
+    group: 'Routing policies',
+    valueName: 'N',
+  },
+  {
     flag: '--prefill-policy',
     kind: 'enum',
     key: 'prefillPolicy',

@@ -33,6 +33,8 @@ export const DEFAULT_BALANCE_ABS_THRESHOLD = 64;
 export const DEFAULT_BALANCE_REL_THRESHOLD = 1.5;
 /** 2^24 characters per worker tree (vllm-router: 2^26); a JS radix tree costs 2+ bytes per char. */
 export const DEFAULT_MAX_TREE_SIZE = 16_777_216;
+/** pd_aware decode-first: prompts with at most this many uncached tokens skip the prefill leg. */
+export const DEFAULT_DECODE_FIRST_TOKENS = 512;
 /** The reference proxy's registration TTL: vLLM pings every 3 s, so one late ping is tolerated. */
 export const DEFAULT_DISCOVERY_TTL_MS = 5_000;
 /**
@@ -115,6 +117,7 @@ const POLICY_NAMES = [
   'cache_aware',
   'sticky_least_loaded',
   'rendezvous_hash',
+  'pd_aware',
 ] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const KV_CONNECTORS = ['p2p-nccl', 'nixl'] as const;
@@ -201,6 +204,11 @@ export const configSchema = {
       enum: POLICY_NAMES,
       description: 'Policy for the decode pool (default: the general policy).',
     },
+    decodeFirstTokens: count(
+      'pd_aware with NIXL (decode-first): a request whose prompt part not cached on its chosen decode is at most this many tokens (estimated as characters / 4) goes to that decode alone, which computes the prompt itself (no prefill leg, no KV transfer; pd_router_decode_first_total). 0: always disaggregate. P2P NCCL cannot run a decode alone (docs/routing.md).',
+      DEFAULT_DECODE_FIRST_TOKENS,
+      0,
+    ),
     cacheAware: {
       type: 'object',
       default: {},

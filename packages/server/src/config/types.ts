@@ -7,7 +7,8 @@ export type PolicyName =
   | 'power_of_two'
   | 'cache_aware'
   | 'sticky_least_loaded'
-  | 'rendezvous_hash';
+  | 'rendezvous_hash'
+  | 'pd_aware';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type KvConnectorName = 'p2p-nccl' | 'nixl';
 /** What a NIXL request does when the prefill's answer has no usable `kv_transfer_params`. */
@@ -144,6 +145,8 @@ export interface Config {
   readonly prefillPolicy: PolicyName;
   readonly decodePolicy: PolicyName;
   readonly cacheAware: CacheAwareConfig;
+  /** pd_aware decode-first threshold in estimated tokens (`--decode-first-tokens`, 512; 0 = off; absent: 512). */
+  readonly decodeFirstTokens?: number;
   readonly kvConnector: KvConnectorName;
   /** NIXL settings; loadConfig always sets it. Absent (hand-built configs): DEFAULT_NIXL_CONFIG. */
   readonly nixl?: NixlConfig;

@@ -183,6 +183,10 @@ export function createNixlConnector(options: NixlConnectorOptions): SequentialCo
       return uuid4(random16);
     },
 
+    // The client body without kv_transfer_params: vLLM's NixlConnector then prefills locally.
+    decodeOnlyBody: (request) =>
+      request instanceof NixlPreparedRequest ? request.decodeWith(undefined) : undefined,
+
     decodeBody(request, prefillAnswer, prefillAddress) {
       if (!(request instanceof NixlPreparedRequest)) {
         return err(new ServerError('PD_ERR_INTERNAL', 'the NIXL connector got a request it did not prepare'));

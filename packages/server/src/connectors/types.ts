@@ -100,6 +100,12 @@ export interface KvConnector {
     step(bytes: number): boolean;
     result(): Result<PreparedRequest, CoreError | ServerError>;
   };
+  /**
+   * The body of a request sent to a decode worker alone (no prefill leg: the decode computes the
+   * prompt). Absent when the connector cannot do that: under P2P NCCL a decode always waits for KV
+   * pushed by a prefill (docs/routing.md).
+   */
+  readonly decodeOnlyBody?: (request: PreparedRequest) => string | undefined;
   /** The X-Request-Id sent on both legs. */
   requestId(prefill: WorkerAddress, decode: WorkerAddress, random16: Uint8Array): string;
   /** Runs the request's legs (see above). */

@@ -3,6 +3,12 @@ import { createCacheAwarePolicy } from './cache-aware.js';
 import { createConsistentHashPolicy } from './consistent-hash.js';
 import type { DecidingPolicy, Random } from './decision.js';
 import { hash32 } from './hash.js';
+import {
+  CHARS_PER_TOKEN,
+  createPdAwareDecodePolicy,
+  createPdAwarePrefillPolicy,
+  DECODE_FIRST,
+} from './pd-aware.js';
 import { createPowerOfTwoPolicy } from './power-of-two.js';
 import { createRandomPolicy } from './random.js';
 import { createRendezvousHashPolicy } from './rendezvous-hash.js';
@@ -14,6 +20,11 @@ export interface PairSelectorOptions {
   readonly prefillPolicy: PolicyName;
   readonly decodePolicy: PolicyName;
   readonly cacheAware: CacheAwareConfig;
+  /**
+   * pd_aware decode-first threshold in estimated tokens (characters / 4); 0 or absent = off. Set
+   * only for connectors that can send a request to a decode alone.
+   */
+  readonly decodeFirstTokens?: number;
   /** Uniform in [0, 1); injected so tests are deterministic. Defaults to Math.random. */
   readonly random?: () => number;
 }
@@ -39,8 +50,24 @@ export function createPairSelector(options: PairSelectorOptions): PairSelector {
     options.prefillPolicy === 'consistent_hash' && options.decodePolicy === 'consistent_hash'
       ? new KeyHashMemo()
       : undefined;
-  const prefill = createPolicy(options.prefillPolicy, options.cacheAware, random, turn, hashOnce?.keyHash);
-  const decode = createPolicy(options.decodePolicy, options.cacheAware, random, turn, hashOnce?.keyHash);
+  const decodeFirstChars = (options.decodeFirstTokens ?? 0) * CHARS_PER_TOKEN;
+  const prefill = createPolicy(
+    options.prefillPolicy,
+    options.cacheAware,
+    random,
+    turn,
+    hashOnce?.keyHash,
+    'prefill',
+  );
+  const decode = createPolicy(
+    options.decodePolicy,
+    options.cacheAware,
+    random,
+    turn,
+    hashOnce?.keyHash,
+    'decode',
+    decodeFirstChars,
+  );
   // cache_aware on both pools reads the prompt twice: compute it once per request.
   const sharedPrompt = options.prefillPolicy === 'cache_aware' && options.decodePolicy === 'cache_aware';
   const sessionPolicies = [prefill, decode].filter(isSessionPolicy);
@@ -59,11 +86,33 @@ export function createPairSelector(options: PairSelectorOptions): PairSelector {
       if (prefills.length === 0) return { empty: 'prefill' };
       if (decodes.length === 0) return { empty: 'decode' };
       const routed = sharedPrompt ? memoized(request) : request;
+      if (decodeFirstChars > 0 && options.decodePolicy === 'pd_aware') {
+        // Decode first: the decode decides whether the request needs a prefill leg at all.
+        const first = decode.decide(decodes, routed);
+        if (retry !== true) count += 1;
+        if (first.reason === DECODE_FIRST) {
+          return {
+            prefill: prefills[0] as WorkerView,
+            decode: first.worker,
+            decodeOnly: true,
+            reasons: { prefill: 'skipped', decode: DECODE_FIRST },
+          };
+        }
+        const p = prefill.decide(prefills, routed);
+        return {
+          prefill: p.worker,
+          decode: first.worker,
+          reasons: { prefill: p.reason, decode: first.reason },
+        };
+      }
       const p = prefill.decide(prefills, routed);
       const d = decode.decide(decodes, routed);
       hashOnce?.forget();
       if (retry !== true) count += 1;
       return { prefill: p.worker, decode: d.worker, reasons: { prefill: p.reason, decode: d.reason } };
+    },
+    release(worker: WorkerView, request: RoutingRequest): void {
+      (worker.role === 'prefill' ? prefill : decode).release?.(worker, request);
     },
   };
 }
@@ -78,6 +127,8 @@ export function createPolicy(
   random: Random,
   turn?: () => number,
   keyHash?: (request: RoutingRequest) => number,
+  role: 'prefill' | 'decode' = 'prefill',
+  decodeFirstChars = 0,
 ): DecidingPolicy {
   switch (name) {
     case 'round_robin':
@@ -94,6 +145,10 @@ export function createPolicy(
       return createStickyLeastLoadedPolicy();
     case 'rendezvous_hash':
       return createRendezvousHashPolicy();
+    case 'pd_aware':
+      return role === 'prefill'
+        ? createPdAwarePrefillPolicy(cacheAware.maxTreeSize)
+        : createPdAwareDecodePolicy(cacheAware.maxTreeSize, decodeFirstChars);
   }
 }
 

@@ -26,11 +26,16 @@ export interface RoutingRequest {
 export interface Policy {
   readonly name: string;
   pick(workers: readonly WorkerView[], request: RoutingRequest): WorkerView;
+  /** Called when a request's leg on `worker` ends (any outcome), so stateful policies can account for it. */
+  release?(worker: WorkerView, request: RoutingRequest): void;
 }
 
 export interface PairChoice {
+  /** The prefill worker; not used (nor acquired) when `decodeOnly`. */
   readonly prefill: WorkerView;
   readonly decode: WorkerView;
+  /** pd_aware decode-first: send the request to the decode alone, without a prefill leg. */
+  readonly decodeOnly?: boolean;
   /**
    * Why each worker was chosen, for the policy-decision metric: the policy name, or for cache_aware
    * `cache_hit` | `cache_miss` | `load_balance`. A small fixed set (safe as a label).
@@ -49,6 +54,8 @@ export interface PairSelector {
    * `retry`: the same client request again (after a failed attempt): round_robin's counter does
    * not move, so request k still counts as one request.
    */
+  /** Called when a request's leg on `worker` ends, so stateful policies can account for it. */
+  release?(worker: WorkerView, request: RoutingRequest): void;
   select(
     prefills: readonly WorkerView[],
     decodes: readonly WorkerView[],

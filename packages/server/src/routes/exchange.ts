@@ -222,11 +222,13 @@ export class Exchange {
         ),
       };
     }
+    // pd_aware decode-first: the decode alone computes the prompt (no prefill leg, no KV transfer).
+    const decodeOnly = choice.decodeOnly === true ? ctx.connector.decodeOnlyBody?.(prepared) : undefined;
     const prefill = registry.resolve(choice.prefill);
     const decode = registry.resolve(choice.decode);
     registry.acquire(prefill);
     registry.acquire(decode);
-    prefill.metrics.decision(choice.reasons?.prefill);
+    if (decodeOnly === undefined) prefill.metrics.decision(choice.reasons?.prefill);
     decode.metrics.decision(choice.reasons?.decode);
     const requestId = ctx.connector.requestId(prefill.address, decode.address, ctx.random16());
     // A new id per attempt: under P2P NCCL it names the pair the KV goes to.
@@ -238,13 +240,19 @@ export class Exchange {
       this.#request.log,
       ctx.metrics,
       this.#retryStatus,
+      ctx.selector.release === undefined ? undefined : (worker) => ctx.selector.release?.(worker, routing),
     );
     this.#legs = legs;
     if (this.#clientGone) legs.abort(CLIENT_LEFT);
     if (this.#requestTimedOut) legs.expire(this.#requestTimeoutError());
     let refusal: ServerError | undefined;
     try {
-      refusal = await ctx.connector.run(prepared, legs);
+      if (decodeOnly === undefined) refusal = await ctx.connector.run(prepared, legs);
+      else {
+        // The prefill was acquired with the pair and is released unstarted below.
+        ctx.metrics.decodeFirst();
+        await legs.relay(decodeOnly).result;
+      }
     } finally {
       legs.releaseUnstarted();
     }

@@ -30,6 +30,7 @@ export class RequestLegs implements LegRun {
   readonly #path: string;
   readonly #log: FastifyBaseLogger;
   readonly #retryStatus: ((status: number) => boolean) | undefined;
+  readonly #onSettled: ((worker: Worker) => void) | undefined;
 
   constructor(
     env: LegEnv,
@@ -39,8 +40,11 @@ export class RequestLegs implements LegRun {
     log: FastifyBaseLogger,
     metrics: RouterMetrics,
     retryStatus?: (status: number) => boolean,
+    /** Told when each worker's part of the request is over (started or not): the policy's release. */
+    onSettled?: (worker: Worker) => void,
   ) {
     this.#retryStatus = retryStatus;
+    this.#onSettled = onSettled;
     this.#env = env;
     this.#reply = reply;
     this.#path = path;
@@ -62,6 +66,7 @@ export class RequestLegs implements LegRun {
       keepBytes,
     );
     this.collectLeg = leg;
+    if (this.#onSettled !== undefined) void leg.result.then(() => this.#onSettled?.(this.prefill));
     if (this.abortReason === undefined) leg.start();
     else leg.abort(this.abortReason);
     return leg;
@@ -77,6 +82,7 @@ export class RequestLegs implements LegRun {
       retryStatus: this.#retryStatus,
     });
     this.relayLeg = leg;
+    if (this.#onSettled !== undefined) void leg.result.then(() => this.#onSettled?.(this.decode));
     this.relaySent = this.abortReason === undefined;
     if (this.relaySent) leg.start();
     else leg.abort(this.abortReason ?? new Error('aborted'));
@@ -110,7 +116,13 @@ export class RequestLegs implements LegRun {
 
   /** Frees the workers of legs that never started (the others free theirs when they settle). */
   releaseUnstarted(): void {
-    if (this.collectLeg === undefined) this.#env.registry.release(this.prefill);
-    if (this.relayLeg === undefined) this.#env.registry.release(this.decode);
+    if (this.collectLeg === undefined) {
+      this.#env.registry.release(this.prefill);
+      this.#onSettled?.(this.prefill);
+    }
+    if (this.relayLeg === undefined) {
+      this.#env.registry.release(this.decode);
+      this.#onSettled?.(this.decode);
+    }
   }
 }
