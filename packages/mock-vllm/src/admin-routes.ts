@@ -86,6 +86,16 @@ export function handleAdminRoute(
                 heldBlocks: ctx.nixl.blocks.heldBlocks,
               },
             }),
+        ...(ctx.mooncake === undefined
+          ? {}
+          : {
+              mooncake: {
+                engineIds: ctx.mooncake.engineIds,
+                workerPort: ctx.mooncake.channel.port,
+                bootstrapPort: ctx.mooncake.bootstrap?.port ?? null,
+                heldTransfers: ctx.mooncake.sends.heldCount,
+              },
+            }),
         faults: ctx.faults.list(),
       });
       return;

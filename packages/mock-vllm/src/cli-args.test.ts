@@ -115,9 +115,40 @@ describe('parseCliArgs', () => {
         faults: [{ kind: 'nixl-refuse-reads', times: 2 }],
       },
     });
-    expect(() => parseCliArgs(['--kv-connector', 'mooncake'])).toThrow(
+    expect(() => parseCliArgs(['--kv-connector', 'lmcache'])).toThrow(
       expect.objectContaining({ code: 'PD_ERR_MOCK_OPTION_INVALID' }),
     );
+  });
+
+  it('maps the Mooncake flags', () => {
+    expect(
+      parseCliArgs([
+        '--kv-connector',
+        'mooncake',
+        '--mooncake-bootstrap-port',
+        '8998',
+        '--mooncake-dp-size',
+        '2',
+        '--mooncake-engine-id',
+        'e0',
+        '--mooncake-engine-id',
+        'e1',
+        '--mooncake-abort-timeout-ms',
+        '1500',
+        '--fault',
+        'mooncake-bootstrap-down,mode=empty,times=2',
+      ]),
+    ).toEqual({
+      kind: 'run',
+      options: {
+        kvConnector: 'mooncake',
+        mooncakeBootstrapPort: 8998,
+        mooncakeDpSize: 2,
+        mooncakeEngineIds: ['e0', 'e1'],
+        mooncakeAbortTimeoutMs: 1500,
+        faults: [{ kind: 'mooncake-bootstrap-down', mode: 'empty', times: 2 }],
+      },
+    });
   });
 
   it('returns help, and the help lists every flag it parses', () => {

@@ -10,14 +10,14 @@ import {
 import { PERF_PROFILE_NAMES } from './perf/profile.js';
 import { PRESET_NAMES, type PresetName, type TimingOptions } from './presets.js';
 
-export const HELP_TEXT = `mock-vllm: a fake vLLM prefill/decode instance (OpenAI API, SSE, P2P NCCL or NIXL KV hand-off over ZeroMQ)
+export const HELP_TEXT = `mock-vllm: a fake vLLM prefill/decode instance (OpenAI API, SSE, P2P NCCL, NIXL or Mooncake KV hand-off over ZeroMQ)
 
 Usage: mock-vllm [options]
 
   --role prefill|decode|both   instance role; prefill/decode do the KV hand-off        (default: both)
   --host H                     interface for HTTP and KV sockets                        (default: 127.0.0.1)
   --port N                     HTTP port, 0 = pick a free one                           (default: 0)
-  --kv-port N                  KV port (P2P NCCL PULL / NIXL side channel), 0 = free one (default: 0)
+  --kv-port N                  KV port (P2P NCCL PULL / NIXL, Mooncake side channel), 0 = free (default: 0)
   --advertise-host H           host written into urls, KV address and registration      (default: --host)
   --model NAME                 served model name                                        (default: mock-model)
   --strict-model               404 for requests naming another model                    (default: off)
@@ -31,13 +31,17 @@ Usage: mock-vllm [options]
   --max-queue N                requests waiting for a slot, 0 = unlimited               (default: 0)
   --kv-handoff on|off          take part in the KV hand-off (off: plain server)         (default: on, off for both)
   --kv-wait-timeout-ms MS      how long a decode waits for its KV                       (default: 30000)
-  --kv-mode error|hang         when KV never arrives: error answer, or hang (PUT mode)  (default: error)
-  --kv-connector p2p-nccl|nixl KV connector to emulate (vllm-router defaults to nixl)    (default: p2p-nccl)
+  --kv-mode error|hang         when KV never arrives: error answer, or hang (PUT mode)  (default: error, hang for mooncake)
+  --kv-connector p2p-nccl|nixl|mooncake  KV connector to emulate (vllm-router defaults to nixl) (default: p2p-nccl)
   --nixl-side-channel-host H   NIXL: remote_host a prefill answers (VLLM_NIXL_SIDE_CHANNEL_HOST) (default: localhost)
   --nixl-side-channel-port N   NIXL: remote_port a prefill answers                       (default: the KV port)
   --nixl-block-ttl-ms MS       NIXL: how long unread blocks are held (abort timeout)     (default: 480000)
   --nixl-read-timeout-ms MS    NIXL: how long a decode waits for a side-channel read     (default: 5000)
-  --nixl-engine-id ID          NIXL: this instance's remote_engine_id                    (default: random uuid4)
+  --nixl-engine-id ID          NIXL: this instance's remote_engine_id; Mooncake: rank 0's (default: random uuid4)
+  --mooncake-bootstrap-port N  Mooncake prefill: bootstrap server port (GET /query), 0 = free (default: 0)
+  --mooncake-dp-size N         Mooncake: data-parallel ranks (X-data-parallel-rank 0..N-1) (default: 1)
+  --mooncake-engine-id ID      Mooncake: engine id of the next DP rank (repeatable)      (default: ID, ID_dp1 ...)
+  --mooncake-abort-timeout-ms MS  Mooncake: VLLM_MOONCAKE_ABORT_REQUEST_TIMEOUT           (default: 480000)
   --request-id-randomization   emulate vLLM >= #27987 random id suffixes (D never matches) (default: off)
   --default-max-tokens N       tokens when a request sets no limit                      (default: 16)
   --max-model-len N            context window (prompt + max tokens)                     (default: 32768)
@@ -51,10 +55,12 @@ Usage: mock-vllm [options]
                                slow-headers=500  reset-after=3  malformed-sse  stall=2000,after=1
                                refuse=1500  refuse,mode=destroy,times=1  kv-never-arrives
                                nixl-no-params  nixl-bad-params  nixl-refuse-reads,times=1
+                               mooncake-bootstrap-down,times=3  mooncake-bootstrap-down,mode=empty
                                body=42  body,status=502,body=<html>bad gateway</html> (body= last)
   --help                       print this help
 
-Prints one line when listening: "mock-vllm role=R url=http://H:P kv=H:KVP model=M". SIGTERM/SIGINT close cleanly.
+Prints one line when listening: "mock-vllm role=R url=http://H:P kv=H:KVP model=M" (a Mooncake prefill
+adds " bootstrap=H:BP"). SIGTERM/SIGINT close cleanly.
 Runtime faults: POST /_mock/faults (JSON), inspection: GET /_mock/received, /_mock/verdicts, /_mock/state.`;
 
 export type CliCommand =
@@ -172,6 +178,18 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         break;
       case '--nixl-engine-id':
         o.nixlEngineId = value();
+        break;
+      case '--mooncake-bootstrap-port':
+        o.mooncakeBootstrapPort = num(flag, value());
+        break;
+      case '--mooncake-dp-size':
+        o.mooncakeDpSize = num(flag, value());
+        break;
+      case '--mooncake-engine-id':
+        o.mooncakeEngineIds = [...(o.mooncakeEngineIds ?? []), value()];
+        break;
+      case '--mooncake-abort-timeout-ms':
+        o.mooncakeAbortTimeoutMs = num(flag, value());
         break;
       case '--request-id-randomization':
         o.requestIdRandomization = true;

@@ -17,7 +17,11 @@ async function main(): Promise<number> {
   }
   const mock = await createMockVllm(command.options);
   process.stdout.write(
-    `mock-vllm role=${mock.role} url=${mock.url} kv=${mock.kvAddress} model=${mock.model}\n`,
+    `mock-vllm role=${mock.role} url=${mock.url} kv=${mock.kvAddress} model=${mock.model}` +
+      (mock.bootstrapPort === undefined
+        ? ''
+        : ` bootstrap=${mock.kvAddress.slice(0, mock.kvAddress.lastIndexOf(':'))}:${mock.bootstrapPort}`) +
+      '\n',
   );
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -6,8 +6,9 @@ import type { CompletionRequest, CompletionRoute } from './completion-request.js
 import { vllmErrorBody } from './error-body.js';
 import type { RawAnswer, RequestFaults } from './fault-book.js';
 import type { GenerationPlan } from './generation-plan.js';
-import { JSON_CONTENT_TYPE, SSE_CONTENT_TYPE, sendBody, sendJson, sleep } from './http-io.js';
+import { JSON_CONTENT_TYPE, SSE_CONTENT_TYPE, sendBody, sendJson, sleep, untilAborted } from './http-io.js';
 import type { MockContext } from './mock-context.js';
+import { dataParallelRank, mooncakeDecodeTransfer, settleMooncakePrefill } from './mooncake-connector.js';
 import { nixlDecodeTransfer, nixlPrefillPlan, settlePrefill } from './nixl-connector.js';
 import { renderJsonBody } from './openai-responses.js';
 import { generateWithPerf } from './perf/perf-generate.js';
@@ -57,6 +58,16 @@ export async function handleCompletion(
   }
   const { request } = admitted.value;
   const nixl = o.kvHandoff ? ctx.nixl : undefined;
+  const mooncake = o.kvHandoff ? ctx.mooncake : undefined;
+  let rank = 0;
+  if (mooncake !== undefined) {
+    const r = dataParallelRank(header(req, 'x-data-parallel-rank'), mooncake.engineIds.length);
+    if (!r.ok) {
+      fail(400, r.message);
+      return;
+    }
+    rank = r.rank;
+  }
   const plan =
     nixl !== undefined && o.role === 'prefill'
       ? nixlPrefillPlan(admitted.value.plan, request, faults)
@@ -64,9 +75,9 @@ export async function handleCompletion(
 
   // P2P NCCL: the addresses live in the id (parse_request_id searches the engine id, which contains
   // the header value). A missing address is a ValueError in vLLM's worker: the request fails.
-  // NIXL ignores the id: everything it needs travels in kv_transfer_params.
+  // NIXL and Mooncake ignore the id: everything they need travels in kv_transfer_params.
   let decodePeer: string | undefined;
-  if (o.kvHandoff && nixl === undefined) {
+  if (o.kvHandoff && nixl === undefined && mooncake === undefined) {
     const addresses = parseRequestId(plan.id);
     const needed = o.role === 'prefill' ? addresses.decode : addresses.prefill;
     if (needed === undefined) {
@@ -90,6 +101,25 @@ export async function handleCompletion(
       const transfer = await nixlDecodeTransfer(nixl, metrics, request.kvTransferParams, signal);
       if (transfer === 'aborted') return;
       entry.nixl = transfer.record;
+      kvLoaded = transfer.loaded;
+    } else if (mooncake !== undefined && o.role === 'decode') {
+      const transfer = await mooncakeDecodeTransfer(mooncake, metrics, request.kvTransferParams, signal);
+      if (transfer === 'aborted') return;
+      entry.mooncake = transfer.record;
+      if (transfer.failed) {
+        if (o.kvMode === 'hang') {
+          // vLLM's decode logs the failure and never finishes the request: it waits for the client to leave.
+          mooncake.pulling += 1;
+          await untilAborted(signal);
+          mooncake.pulling -= 1;
+          return;
+        }
+        metrics.requestErrors += 1;
+        const message = `KV transfer ${transfer.record.transferId ?? ''} failed: ${transfer.record.reason ?? ''}`;
+        if (plan.stream) writeSseError(res, 500, message);
+        else sendJson(res, 500, vllmErrorBody(500, message));
+        return;
+      }
       kvLoaded = transfer.loaded;
     } else if (o.kvHandoff && o.role === 'decode') {
       kvLoaded = true;
@@ -135,7 +165,12 @@ export async function handleCompletion(
       const finish =
         nixl !== undefined && o.role === 'prefill'
           ? prefillFinisher(ctx, request, plan, engineIds, faults, entry)
-          : undefined;
+          : mooncake !== undefined && o.role === 'prefill'
+            ? () => {
+                entry.mooncake = settleMooncakePrefill(mooncake, request, plan, rank, faults);
+                return null;
+              }
+            : undefined;
       await generate(ctx, plan, engineIds, { decodePeer, kvLoaded, finish }, res, faults, signal);
     } finally {
       ctx.scheduler.release();

@@ -71,6 +71,15 @@ export class FaultBook {
     return this.#take((spec) => spec.kind === 'nixl-refuse-reads') !== undefined;
   }
 
+  /**
+   * What the bootstrap server does with this request (a `mooncake-bootstrap-down` fault; `times`
+   * counts requests): `reset` its connection, answer `empty`, or serve it (undefined).
+   */
+  takeBootstrapDown(): 'reset' | 'empty' | undefined {
+    const spec = this.#take((s) => s.kind === 'mooncake-bootstrap-down');
+    return spec?.kind === 'mooncake-bootstrap-down' ? (spec.mode ?? 'reset') : undefined;
+  }
+
   /** Removes a fault object (a timed `refuse` that has expired). */
   remove(spec: FaultSpec): void {
     this.#entries = this.#entries.filter((e) => e.spec !== spec);
@@ -89,7 +98,13 @@ export class FaultBook {
       const { spec } = entry;
       const inScope = 'scope' in spec && spec.scope === 'all' ? true : completion;
       // Connection and side-channel faults are consumed by connections and reads, not requests.
-      if (!inScope || spec.kind === 'refuse' || spec.kind === 'nixl-refuse-reads') continue;
+      if (
+        !inScope ||
+        spec.kind === 'refuse' ||
+        spec.kind === 'nixl-refuse-reads' ||
+        spec.kind === 'mooncake-bootstrap-down'
+      )
+        continue;
       switch (spec.kind) {
         case 'status':
           if (out.status !== undefined) continue;

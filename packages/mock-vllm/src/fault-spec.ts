@@ -47,6 +47,10 @@ export type FaultSpec =
   | (FaultBase & { readonly kind: 'nixl-bad-params' })
   /** NIXL prefill: its side channel refuses reads (`times` counts reads); the blocks stay held. */
   | (FaultBase & { readonly kind: 'nixl-refuse-reads' })
+  /** Mooncake prefill: its bootstrap server resets the connection of each request (`times` counts
+   * requests), as one that is not up yet; `mode: 'empty'` answers `/query` with `{}` instead, as vLLM's does before
+   * any worker has registered. */
+  | (FaultBase & { readonly kind: 'mooncake-bootstrap-down'; readonly mode?: 'reset' | 'empty' })
   /** Answer a completion with exactly this status (default 200), Content-Type (default
    * application/json; '' sends none) and raw body, JSON or stream request alike, instead of
    * generating: what a broken proxy or a misconfigured vLLM in front of a router produces. */
@@ -93,6 +97,7 @@ const FAULT_SCHEMA = {
     variant('nixl-no-params', {}),
     variant('nixl-bad-params', {}),
     variant('nixl-refuse-reads', {}),
+    variant('mooncake-bootstrap-down', { mode: { enum: ['reset', 'empty'] } }),
     variant(
       'body',
       {
@@ -156,7 +161,8 @@ const STRING_KEYS = new Set(['mode', 'scope', 'message', 'contentType']);
 /**
  * Parses the CLI form `kind[=value][,key=value...]`, e.g. `status=503,times=2`, `stall=2000,after=3`,
  * `refuse=1500` (close the listener for 1.5 s), `refuse,mode=destroy,times=1`, `hang`, `kv-never-arrives`,
- * `nixl-no-params`, `nixl-bad-params`, `nixl-refuse-reads,times=1`.
+ * `nixl-no-params`, `nixl-bad-params`, `nixl-refuse-reads,times=1`, `mooncake-bootstrap-down,times=3`,
+ * `mooncake-bootstrap-down,mode=empty`.
  *
  * A raw body may hold commas, so for `body` the body comes last and runs to the end of the text:
  * `body=[1,2]`, `body,status=502,contentType=text/html,body=<html>a, b</html>`. A text starting

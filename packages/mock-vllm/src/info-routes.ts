@@ -12,7 +12,12 @@ const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** Requests waiting: queued for a slot, plus decodes waiting for their KV (vLLM: WAITING_FOR_REMOTE_KVS). */
 export function waitingCount(ctx: MockContext): number {
-  return (ctx.perf?.waiting ?? ctx.scheduler.waiting) + ctx.inbox.waitingCount + (ctx.nixl?.reading ?? 0);
+  return (
+    (ctx.perf?.waiting ?? ctx.scheduler.waiting) +
+    ctx.inbox.waitingCount +
+    (ctx.nixl?.reading ?? 0) +
+    (ctx.mooncake?.pulling ?? 0)
+  );
 }
 
 /** The GET routes besides the completions. */
@@ -31,6 +36,8 @@ export interface InfoSource {
   readonly nixl: MetricsSnapshot['nixl'] | undefined;
   /** The performance model, whose series follow the others on /metrics. */
   readonly perf?: PerfEngine | undefined;
+  /** Mooncake instances: the transfers held for remote decodes. */
+  readonly mooncake?: MetricsSnapshot['mooncake'];
 }
 
 /** A complete answer of an info route; `contentType` undefined = no Content-Type header. */
@@ -54,8 +61,14 @@ export function infoAnswer(path: string, s: InfoSource): InfoAnswer | undefined 
     case '/load':
       return jsonAnswer({ server_load: s.load });
     case '/metrics': {
-      const snapshot = { model: s.model, running: s.running, waiting: s.waiting };
-      let text = renderMetrics(s.metrics, s.nixl === undefined ? snapshot : { ...snapshot, nixl: s.nixl });
+      const snapshot = {
+        model: s.model,
+        running: s.running,
+        waiting: s.waiting,
+        ...(s.nixl === undefined ? {} : { nixl: s.nixl }),
+        ...(s.mooncake === undefined ? {} : { mooncake: s.mooncake }),
+      };
+      let text = renderMetrics(s.metrics, snapshot);
       if (s.perf !== undefined) text += renderPerfMetrics(s.perf, metricLabels(s.model));
       return { status: 200, contentType: METRICS_CONTENT_TYPE, body: text };
     }
@@ -84,6 +97,7 @@ export function handleInfoRoute(ctx: MockContext, path: string, res: ServerRespo
       ctx.nixl === undefined
         ? undefined
         : { heldRequests: ctx.nixl.blocks.heldRequests, heldBlocks: ctx.nixl.blocks.heldBlocks },
+    ...(ctx.mooncake === undefined ? {} : { mooncake: { heldTransfers: ctx.mooncake.sends.heldCount } }),
   });
   if (answer === undefined) return false;
   sendBody(res, answer.status, answer.contentType, answer.body);

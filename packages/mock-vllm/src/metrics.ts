@@ -1,4 +1,6 @@
 import type { GenerationPlan } from './generation-plan.js';
+import type { MooncakePullResult } from './mooncake-send-table.js';
+import { MOONCAKE_FAILURE_REASONS, type MooncakeReason } from './mooncake-types.js';
 import {
   NIXL_READ_RESULTS,
   NIXL_RECOMPUTE_REASONS,
@@ -28,6 +30,14 @@ export class MockMetrics {
   /** NIXL prefill: held requests (and their blocks) whose TTL ran out unread. */
   nixlExpiredRequests = 0;
   nixlExpiredBlocks = 0;
+  /** Mooncake decode: KV pulled from a prefill. */
+  mooncakePulls = 0;
+  /** Mooncake decode: failed transfers, by reason. */
+  readonly mooncakeFailures = new Map<MooncakeReason, number>();
+  /** Mooncake prefill: pulls answered, by result. */
+  readonly mooncakePullsServed = new Map<MooncakePullResult, number>();
+  /** Mooncake prefill: held KV freed unpulled after the abort timeout. */
+  mooncakeExpired = 0;
 
   /** A request answered in full: its generated tokens and one success per choice. */
   countFinished(plan: Pick<GenerationPlan, 'completionTokens' | 'finishReason' | 'choices'>): void {
@@ -49,6 +59,10 @@ export class MockMetrics {
     this.nixlReadsServed.clear();
     this.nixlExpiredRequests = 0;
     this.nixlExpiredBlocks = 0;
+    this.mooncakePulls = 0;
+    this.mooncakeFailures.clear();
+    this.mooncakePullsServed.clear();
+    this.mooncakeExpired = 0;
   }
 }
 
@@ -58,6 +72,8 @@ export interface MetricsSnapshot {
   readonly waiting: number;
   /** Present on NIXL instances: the blocks held for remote decodes. */
   readonly nixl?: { readonly heldRequests: number; readonly heldBlocks: number };
+  /** Present on Mooncake instances: the transfers held for remote decodes. */
+  readonly mooncake?: { readonly heldTransfers: number };
 }
 
 /** prometheus_client prints every sample as a Python float: `3.0`, `0.5`. */
@@ -134,6 +150,7 @@ export function renderMetrics(m: MockMetrics, s: MetricsSnapshot): string {
     m.kvErrors,
   );
   if (s.nixl !== undefined) renderNixlMetrics(m, s.nixl, labels, metric, lines);
+  if (s.mooncake !== undefined) renderMooncakeMetrics(m, s.mooncake, labels, metric, lines);
   return `${lines.join('\n')}\n`;
 }
 
@@ -167,17 +184,7 @@ function renderNixlMetrics(
     'Held KV blocks freed unread after the block TTL (mock only).',
     m.nixlExpiredBlocks,
   );
-  const labelled = (
-    name: string,
-    help: string,
-    label: string,
-    keys: readonly string[],
-    values: ReadonlyMap<string, number>,
-  ): void => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
-    for (const key of keys)
-      lines.push(`${name}{${labels},${label}="${key}"} ${pyFloat(values.get(key) ?? 0)}`);
-  };
+  const labelled = labelledCounter(labels, lines);
   labelled(
     'vllm:nixl_reads_served_total',
     'Side-channel block reads this prefill answered, by result (mock only).',
@@ -197,5 +204,65 @@ function renderNixlMetrics(
     'reason',
     NIXL_RECOMPUTE_REASONS,
     m.nixlRecomputes,
+  );
+}
+
+type MetricLine = (name: string, type: 'gauge' | 'counter', help: string, value: number) => void;
+
+/** Writes a counter with one sample per key of `keys` under `label` (absent keys: 0). */
+function labelledCounter(labels: string, lines: string[]) {
+  return (
+    name: string,
+    help: string,
+    label: string,
+    keys: readonly string[],
+    values: ReadonlyMap<string, number>,
+  ): void => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+    for (const key of keys)
+      lines.push(`${name}{${labels},${label}="${key}"} ${pyFloat(values.get(key) ?? 0)}`);
+  };
+}
+
+/** The mock's Mooncake series: held transfers, expiries, pulls served and made, failed transfers. */
+function renderMooncakeMetrics(
+  m: MockMetrics,
+  held: NonNullable<MetricsSnapshot['mooncake']>,
+  labels: string,
+  metric: MetricLine,
+  lines: string[],
+): void {
+  metric(
+    'vllm:mooncake_held_transfers',
+    'gauge',
+    'Finished prefills whose KV waits for a remote decode to pull it (mock only).',
+    held.heldTransfers,
+  );
+  metric(
+    'vllm:mooncake_expired_transfers_total',
+    'counter',
+    'Held KV freed unpulled after VLLM_MOONCAKE_ABORT_REQUEST_TIMEOUT (mock only).',
+    m.mooncakeExpired,
+  );
+  const labelled = labelledCounter(labels, lines);
+  labelled(
+    'vllm:mooncake_pulls_served_total',
+    'KV pulls this prefill answered, by result (mock only).',
+    'result',
+    ['ok', 'timeout', 'aborted'],
+    m.mooncakePullsServed,
+  );
+  metric(
+    'vllm:mooncake_kv_pulls_total',
+    'counter',
+    'KV pulls this decode completed (mock only).',
+    m.mooncakePulls,
+  );
+  labelled(
+    'vllm:mooncake_transfer_failures_total',
+    'Decode requests whose KV transfer failed, by reason (mock only).',
+    'reason',
+    MOONCAKE_FAILURE_REASONS,
+    m.mooncakeFailures,
   );
 }

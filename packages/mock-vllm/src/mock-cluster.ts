@@ -40,7 +40,8 @@ export interface MockClusterOptions {
 export interface MockCluster {
   readonly prefills: readonly MockVllm[];
   readonly decodes: readonly MockVllm[];
-  /** The router's flags: `--prefill <spec> ... --decode <spec> ...`. */
+  /** The router's flags: `--prefill <spec> ... --decode <spec> ...`; in Mooncake mode vLLM's syntax,
+   * `--prefill URL BOOTSTRAP_PORT ... --decode URL ...`. */
   readonly routerArgs: readonly string[];
   close(): Promise<void>;
 }
@@ -72,10 +73,16 @@ export async function createMockCluster(options: MockClusterOptions = {}): Promi
     return {
       prefills,
       decodes,
-      routerArgs: [
-        ...prefills.flatMap((p) => ['--prefill', p.workerSpec]),
-        ...decodes.flatMap((d) => ['--decode', d.workerSpec]),
-      ],
+      routerArgs:
+        common.kvConnector === 'mooncake'
+          ? [
+              ...prefills.flatMap((p) => ['--prefill', p.url, String(p.bootstrapPort)]),
+              ...decodes.flatMap((d) => ['--decode', d.url]),
+            ]
+          : [
+              ...prefills.flatMap((p) => ['--prefill', p.workerSpec]),
+              ...decodes.flatMap((d) => ['--decode', d.workerSpec]),
+            ],
       close: async () => {
         await Promise.all(started.map((s) => s.close()));
       },

@@ -3,6 +3,7 @@ import type { FaultBook } from './fault-book.js';
 import type { KvInbox } from './kv-inbox.js';
 import type { KvTransport } from './kv-transport.js';
 import type { MockMetrics } from './metrics.js';
+import type { MooncakeState } from './mooncake-connector.js';
 import type { NixlState } from './nixl-connector.js';
 import type { ResolvedOptions } from './options.js';
 import type { PerfEngine } from './perf/engine.js';
@@ -16,6 +17,8 @@ export interface MockContext {
   readonly kv: KvTransport | undefined;
   /** NIXL connector (side channel on the KV port, held blocks); undefined in P2P NCCL mode. */
   readonly nixl: NixlState | undefined;
+  /** Mooncake connector (side channel on the KV port, bootstrap server on a prefill); undefined otherwise. */
+  readonly mooncake: MooncakeState | undefined;
   readonly inbox: KvInbox;
   readonly scheduler: SlotScheduler;
   /** The performance model (with --model-profile): queueing, batching and timing instead of the preset's. */

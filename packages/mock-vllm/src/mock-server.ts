@@ -14,6 +14,7 @@ import { KvInbox } from './kv-inbox.js';
 import { KvTransport } from './kv-transport.js';
 import { MockMetrics } from './metrics.js';
 import type { MockContext } from './mock-context.js';
+import { type MooncakeState, startMooncake, stopMooncake } from './mooncake-connector.js';
 import { type NixlState, startNixl, stopNixl } from './nixl-connector.js';
 import { type KvConnector, type MockRole, type MockVllmOptions, resolveOptions } from './options.js';
 import { PerfEngine } from './perf/engine.js';
@@ -45,8 +46,12 @@ export interface MockVllm {
   readonly model: string;
   /** The KV connector emulated ('p2p-nccl' or 'nixl'). */
   readonly kvConnector: KvConnector;
-  /** NIXL: this instance's engine id (the `remote_engine_id` its prefill answers carry). */
+  /** NIXL: this instance's engine id (the `remote_engine_id` its prefill answers carry); Mooncake: rank 0's. */
   readonly engineId: string;
+  /** Mooncake: the engine id of each DP rank, as its bootstrap server's `/query` answers them. */
+  readonly engineIds: readonly string[];
+  /** Mooncake prefill: the port of its bootstrap server (undefined otherwise). */
+  readonly bootstrapPort: number | undefined;
   /** Completion requests received, oldest first (live array; bounded by `maxReceived`). */
   readonly received: ReceivedRequest[];
   /** Conformance verdicts, one per completion request, when `fixtures` is set (live array). */
@@ -87,25 +92,29 @@ export async function createMockVllm(options: MockVllmOptions & MockVllmExtras =
   const metrics = new MockMetrics();
   const faultBook = new FaultBook();
   const inbox = new KvInbox({ maxPending: KV_PENDING_MAX, pendingTtlMs: KV_PENDING_TTL_MS });
-  // The KV port carries one connector: P2P NCCL's PULL socket, or NIXL's side-channel ROUTER.
+  // The KV port carries one connector: P2P NCCL's PULL socket, or NIXL's or Mooncake's side-channel ROUTER.
   let kv: KvTransport | undefined;
   let nixl: NixlState | undefined;
+  let mooncake: MooncakeState | undefined;
   if (o.kvConnector === 'nixl') nixl = await startNixl(o, metrics, faultBook);
+  else if (o.kvConnector === 'mooncake') mooncake = await startMooncake(o, metrics, faultBook);
   else {
     kv = await KvTransport.bind(o.host, o.kvPort, (notice) => {
       metrics.kvReceived += 1;
       inbox.deliver(notice.requestId);
     });
   }
-  const kvPort = nixl?.channel.port ?? kv?.port ?? 0;
+  const kvPort = nixl?.channel.port ?? mooncake?.channel.port ?? kv?.port ?? 0;
   const closeKv = async (): Promise<void> => {
     await kv?.close();
     if (nixl !== undefined) await stopNixl(nixl);
+    if (mooncake !== undefined) await stopMooncake(mooncake);
   };
   const ctx: MockContext = {
     options: o,
     kv,
     nixl,
+    mooncake,
     inbox,
     scheduler: new SlotScheduler(o.timing.maxConcurrency, o.timing.maxQueue),
     perf:
@@ -184,6 +193,8 @@ export async function createMockVllm(options: MockVllmOptions & MockVllmExtras =
     metrics.reset();
     inbox.clear();
     nixl?.blocks.clear();
+    mooncake?.sends.clear();
+    mooncake?.agents.clear();
     await setFaults([]);
   };
 
@@ -229,6 +240,8 @@ export async function createMockVllm(options: MockVllmOptions & MockVllmExtras =
     model: o.model,
     kvConnector: o.kvConnector,
     engineId: o.nixlEngineId,
+    engineIds: o.mooncakeEngineIds,
+    bootstrapPort: mooncake?.bootstrap?.port,
     received: ctx.received,
     verdicts: ctx.verdicts,
     get faults() {

@@ -10,10 +10,19 @@ import {
   prefillKvTransferParams,
   wantsRemoteDecode,
 } from './nixl-params.js';
-import { type NixlReadOutcome, NixlSideChannel } from './nixl-side-channel.js';
-import type { NixlReadResult, NixlRecomputeReason, NixlRecord } from './nixl-types.js';
+import {
+  NIXL_READ_RESULTS,
+  type NixlReadRequest,
+  type NixlReadResult,
+  type NixlRecomputeReason,
+  type NixlRecord,
+} from './nixl-types.js';
 import type { ResolvedOptions } from './options.js';
 import type { JsonValue } from './request-body.js';
+import { type SideChannelRead, ZmqSideChannel } from './side-channel.js';
+
+/** What a read can end with on the decode side, besides the prefill's own answer. */
+type NixlReadOutcome = NixlReadResult | 'timeout' | 'aborted';
 
 /** Requests a prefill holds blocks for at most (a router that never sends decodes cannot exhaust memory). */
 const MAX_HELD_REQUESTS = 100_000;
@@ -21,7 +30,7 @@ const MAX_HELD_REQUESTS = 100_000;
 /** One NIXL instance's connector state: its side channel and the blocks it holds. */
 export interface NixlState {
   readonly engineId: string;
-  readonly channel: NixlSideChannel;
+  readonly channel: ZmqSideChannel;
   readonly blocks: NixlBlockStore;
   /** `remote_host` and `remote_port` this instance's prefill answers carry. */
   readonly host: string;
@@ -49,8 +58,10 @@ export async function startNixl(
       metrics.nixlExpiredBlocks += count;
     },
   });
-  const channel = await NixlSideChannel.bind(o.host, o.kvPort, (read) => {
-    const result: NixlReadResult = faults.takeReadRefusal() ? 'refused' : blocks.take(read);
+  const channel = await ZmqSideChannel.bind(o.host, o.kvPort, (message) => {
+    const read = toReadRequest(message);
+    const result: NixlReadResult =
+      read === undefined ? 'not-found' : faults.takeReadRefusal() ? 'refused' : blocks.take(read);
     metrics.nixlReadsServed.set(result, (metrics.nixlReadsServed.get(result) ?? 0) + 1);
     return result;
   });
@@ -63,6 +74,19 @@ export async function startNixl(
     readTimeoutMs: o.nixlReadTimeoutMs,
     reading: 0,
   };
+}
+
+/** A read's fields as the side channel received them, or undefined when one is missing or mistyped. */
+function toReadRequest(message: SideChannelRead): NixlReadRequest | undefined {
+  const engineId = message['engine_id'];
+  const requestId = message['request_id'];
+  const blockIds = message['block_ids'];
+  const valid =
+    typeof engineId === 'string' &&
+    typeof requestId === 'string' &&
+    Array.isArray(blockIds) &&
+    blockIds.every((b) => typeof b === 'number');
+  return valid ? { engineId, requestId, blockIds: blockIds as number[] } : undefined;
 }
 
 export async function stopNixl(nixl: NixlState): Promise<void> {
@@ -175,13 +199,17 @@ export async function nixlDecodeTransfer(
   nixl.reading += 1;
   let outcome: NixlReadOutcome;
   try {
-    outcome = await nixl.channel.read(
+    const answer = await nixl.channel.read(
       host,
       remote.port,
-      { engineId: remote.engineId, requestId: remote.requestId, blockIds: remote.blockIds },
+      { engine_id: remote.engineId, request_id: remote.requestId, block_ids: remote.blockIds },
       nixl.readTimeoutMs,
       signal,
     );
+    outcome =
+      answer === 'timeout' || answer === 'aborted'
+        ? answer
+        : (NIXL_READ_RESULTS.find((r) => r === answer) ?? 'not-found');
   } finally {
     nixl.reading -= 1;
   }

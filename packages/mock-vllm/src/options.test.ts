@@ -36,7 +36,7 @@ describe('resolveOptions', () => {
     let message = '';
     try {
       resolveOptions({
-        kvConnector: 'mooncake' as 'nixl',
+        kvConnector: 'lmcache' as 'nixl',
         nixlSideChannelPort: 0,
         nixlBlockTtlMs: 0,
         nixlReadTimeoutMs: -1,
@@ -47,6 +47,17 @@ describe('resolveOptions', () => {
       expect(e).toMatchObject({ code: 'PD_ERR_MOCK_OPTION_INVALID' });
       message = (e as Error).message;
     }
+    expect(() =>
+      resolveOptions({ kvConnector: 'mooncake', mooncakeDpSize: 2, mooncakeEngineIds: ['a'] }),
+    ).toThrow(/mooncakeEngineIds: must hold one non-empty string per DP rank/);
+    const m = resolveOptions({ kvConnector: 'mooncake', mooncakeDpSize: 3, nixlEngineId: 'e' });
+    expect(m).toMatchObject({
+      kvMode: 'hang',
+      mooncakeBootstrapPort: 0,
+      mooncakeEngineIds: ['e', 'e_dp1', 'e_dp2'],
+      mooncakeAbortTimeoutMs: 480_000,
+    });
+    expect(resolveOptions({ kvConnector: 'mooncake', kvMode: 'error' }).kvMode).toBe('error');
     for (const field of [
       'kvConnector',
       'nixlSideChannelPort',

@@ -20,9 +20,11 @@ export type KvMode = 'error' | 'hang';
 
 /**
  * The KV connector emulated by prefill/decode instances: `p2p-nccl` (addresses in the request id, KV
- * pushed to the decode) or `nixl` (`kv_transfer_params` in the bodies, the decode reads from the prefill).
+ * pushed to the decode), `nixl` (`kv_transfer_params` in the bodies, the decode reads from the prefill)
+ * or `mooncake` (both legs at once, sharing a `transfer_id`; the decode finds the prefill through its
+ * bootstrap server and pulls the KV).
  */
-export type KvConnector = 'p2p-nccl' | 'nixl';
+export type KvConnector = 'p2p-nccl' | 'nixl' | 'mooncake';
 
 /** Options of `createMockVllm`. Every field is optional; defaults are listed in the README. */
 export interface MockVllmOptions {
@@ -62,8 +64,19 @@ export interface MockVllmOptions {
   readonly nixlBlockTtlMs?: number;
   /** NIXL: how long a decode waits for the prefill's side channel to answer a read. Default 5_000 ms. */
   readonly nixlReadTimeoutMs?: number;
-  /** NIXL: this instance's `remote_engine_id`. Default: a random uuid4, as vLLM's engine_id. */
+  /** NIXL: this instance's `remote_engine_id`; Mooncake: the engine id of DP rank 0 (rank r > 0 is
+   * `{id}_dp{r}`). Default: a random uuid4, as vLLM's engine_id. */
   readonly nixlEngineId?: string;
+  /** Mooncake prefill: port of its bootstrap server (`GET /query`); 0 (default) picks a free one. vLLM's is
+   * VLLM_MOONCAKE_BOOTSTRAP_PORT, 8998 by default. */
+  readonly mooncakeBootstrapPort?: number;
+  /** Mooncake: data-parallel ranks of this instance (`X-data-parallel-rank` 0..N-1), one engine id each. Default 1. */
+  readonly mooncakeDpSize?: number;
+  /** Mooncake: the engine id of each DP rank, overriding the derived ones (length = `mooncakeDpSize`). */
+  readonly mooncakeEngineIds?: readonly string[];
+  /** Mooncake: VLLM_MOONCAKE_ABORT_REQUEST_TIMEOUT: how long a prefill holds KV no decode pulled, and how
+   * long it holds a pull for a transfer it does not have. Default 480_000 ms. */
+  readonly mooncakeAbortTimeoutMs?: number;
   /**
    * Emulate vLLM >= PR #27987: each instance appends 8 random hex chars to the engine request id, so
    * prefill and decode never agree and the decode times out (or hangs). Default false.
@@ -115,6 +128,10 @@ export interface ResolvedOptions {
   readonly nixlBlockTtlMs: number;
   readonly nixlReadTimeoutMs: number;
   readonly nixlEngineId: string;
+  readonly mooncakeBootstrapPort: number;
+  /** One per DP rank (rank = index). */
+  readonly mooncakeEngineIds: readonly string[];
+  readonly mooncakeAbortTimeoutMs: number;
   readonly requestIdRandomization: boolean;
   readonly faults: readonly FaultSpec[];
   readonly fixtures: string | undefined;
@@ -141,9 +158,11 @@ export const DEFAULT_NIXL_SIDE_CHANNEL_HOST = 'localhost';
 /** vLLM's VLLM_NIXL_ABORT_REQUEST_TIMEOUT default (480 s). */
 export const DEFAULT_NIXL_BLOCK_TTL_MS = 480_000;
 export const DEFAULT_NIXL_READ_TIMEOUT_MS = 5_000;
+/** vLLM's VLLM_MOONCAKE_ABORT_REQUEST_TIMEOUT default (480 s). */
+export const DEFAULT_MOONCAKE_ABORT_TIMEOUT_MS = 480_000;
 
 const ROLES: readonly MockRole[] = ['prefill', 'decode', 'both'];
-export const KV_CONNECTORS: readonly KvConnector[] = ['p2p-nccl', 'nixl'];
+export const KV_CONNECTORS: readonly KvConnector[] = ['p2p-nccl', 'nixl', 'mooncake'];
 
 /**
  * Applies defaults and checks every option, reporting all problems at once
@@ -179,9 +198,10 @@ export function resolveOptions(o: MockVllmOptions = {}): ResolvedOptions {
   const kvHandoff = o.kvHandoff ?? role !== 'both';
   if (role === 'both' && kvHandoff)
     issues.push('kvHandoff: a "both" instance has no KV peer; use prefill/decode');
-  const kvMode = o.kvMode ?? 'error';
-  if (kvMode !== 'error' && kvMode !== 'hang') issues.push('kvMode: must be "error" or "hang"');
   const kvConnector = o.kvConnector ?? 'p2p-nccl';
+  // vLLM's Mooncake decode never gives up on a transfer that failed: it waits until the client leaves.
+  const kvMode = o.kvMode ?? (kvConnector === 'mooncake' ? 'hang' : 'error');
+  if (kvMode !== 'error' && kvMode !== 'hang') issues.push('kvMode: must be "error" or "hang"');
   if (!KV_CONNECTORS.includes(kvConnector))
     issues.push(`kvConnector: must be one of ${KV_CONNECTORS.join(', ')}`);
   const nixlSideChannelHost = o.nixlSideChannelHost ?? DEFAULT_NIXL_SIDE_CHANNEL_HOST;
@@ -196,6 +216,22 @@ export function resolveOptions(o: MockVllmOptions = {}): ResolvedOptions {
   const nixlEngineId = o.nixlEngineId ?? randomUUID();
   if (typeof nixlEngineId !== 'string' || nixlEngineId === '')
     issues.push('nixlEngineId: must be a non-empty string');
+  const mooncakeBootstrapPort = o.mooncakeBootstrapPort ?? 0;
+  if (!Number.isInteger(mooncakeBootstrapPort) || mooncakeBootstrapPort < 0 || mooncakeBootstrapPort > 65_535)
+    issues.push('mooncakeBootstrapPort: must be an integer 0-65535');
+  const dpSize = o.mooncakeDpSize ?? o.mooncakeEngineIds?.length ?? 1;
+  if (!Number.isInteger(dpSize) || dpSize < 1 || dpSize > 1024)
+    issues.push('mooncakeDpSize: must be an integer 1-1024');
+  const mooncakeEngineIds =
+    o.mooncakeEngineIds ??
+    Array.from({ length: Math.max(1, Math.min(dpSize, 1024) || 1) }, (_, r) =>
+      r === 0 ? nixlEngineId : `${nixlEngineId}_dp${r}`,
+    );
+  if (
+    mooncakeEngineIds.length !== dpSize ||
+    mooncakeEngineIds.some((id) => typeof id !== 'string' || id === '')
+  )
+    issues.push('mooncakeEngineIds: must hold one non-empty string per DP rank');
   const positive = (name: string, value: number | undefined, fallback: number): number => {
     const v = value ?? fallback;
     if (!Number.isFinite(v) || v <= 0) issues.push(`${name}: must be a number > 0`);
@@ -218,6 +254,11 @@ export function resolveOptions(o: MockVllmOptions = {}): ResolvedOptions {
   const maxBodyBytes = positive('maxBodyBytes', o.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
   const nixlBlockTtlMs = positive('nixlBlockTtlMs', o.nixlBlockTtlMs, DEFAULT_NIXL_BLOCK_TTL_MS);
   const nixlReadTimeoutMs = positive('nixlReadTimeoutMs', o.nixlReadTimeoutMs, DEFAULT_NIXL_READ_TIMEOUT_MS);
+  const mooncakeAbortTimeoutMs = positive(
+    'mooncakeAbortTimeoutMs',
+    o.mooncakeAbortTimeoutMs,
+    DEFAULT_MOONCAKE_ABORT_TIMEOUT_MS,
+  );
   if (o.proxyAddress !== undefined) {
     if (role === 'both') issues.push('proxyAddress: only prefill and decode instances register');
     const parsed = parseZmqAddress(o.proxyAddress);
@@ -258,6 +299,9 @@ export function resolveOptions(o: MockVllmOptions = {}): ResolvedOptions {
     nixlBlockTtlMs,
     nixlReadTimeoutMs,
     nixlEngineId,
+    mooncakeBootstrapPort,
+    mooncakeEngineIds: Object.freeze([...mooncakeEngineIds]),
+    mooncakeAbortTimeoutMs,
     requestIdRandomization: o.requestIdRandomization ?? false,
     faults: Object.freeze(faults),
     fixtures: o.fixtures,

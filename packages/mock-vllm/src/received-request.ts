@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { MooncakeRecord } from './mooncake-types.js';
 import type { NixlRecord } from './nixl-types.js';
 import type { MockRole } from './options.js';
 
@@ -24,6 +25,8 @@ export interface ReceivedRequest {
   outcome?: 'completed' | 'aborted';
   /** NIXL mode (prefill/decode): which connector path the request took, set before its answer ends. */
   nixl?: NixlRecord;
+  /** Mooncake mode (prefill/decode): which connector path the request took, set before its answer ends. */
+  mooncake?: MooncakeRecord;
 }
 
 /** The JSON form served by GET /_mock/received (body as UTF-8 text). */
@@ -41,5 +44,6 @@ export function summarizeReceived(r: ReceivedRequest): Record<string, unknown> {
     body: r.body.toString('utf8'),
   };
   if (r.nixl !== undefined) summary['nixl'] = r.nixl;
+  if (r.mooncake !== undefined) summary['mooncake'] = r.mooncake;
   return summary;
 }

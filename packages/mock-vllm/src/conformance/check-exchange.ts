@@ -15,8 +15,11 @@ export interface ExchangeOptions {
   readonly prefillHostHeader?: string;
   readonly decodeHostHeader?: string;
   readonly expectedZmq?: CompareOptions['expectedZmq'];
-  /** Worker indices (0-based, flag order) the router picked; compared with the capture's round robin pair. */
-  readonly routedTo?: { readonly prefill: number; readonly decode: number };
+  /** Mooncake: the decode's expected `remote_bootstrap_addr` (the run's bootstrap server). */
+  readonly bootstrapAddr?: string;
+  /** Worker indices (0-based, flag order) the router picked, and the prefill's DP rank under Mooncake;
+   * compared with the capture's pair. */
+  readonly routedTo?: { readonly prefill: number; readonly decode: number; readonly rank?: number };
 }
 
 export interface ExchangeVerdict {
@@ -25,7 +28,8 @@ export interface ExchangeVerdict {
   readonly ok: boolean;
   /** The prefill and decode verdicts, then nothing else: exchange-wide checks are in `checks`. */
   readonly verdicts: readonly [prefill: Verdict, decode: Verdict];
-  /** `same-request-id`, `prefill-before-decode`, and `round-robin-pair` when `routedTo` was given. */
+  /** `same-request-id`, `prefill-before-decode` (Mooncake: `legs-together`), and `round-robin-pair`
+   * when `routedTo` was given. */
   readonly checks: readonly Check[];
   readonly diff?: string;
 }
@@ -40,16 +44,18 @@ function requestId(req: RawRequest): string | undefined {
 function legs(round: GoldenRound, prefill: RawRequest, decode: RawRequest, opts: ExchangeOptions) {
   const zmq = opts.expectedZmq === undefined ? {} : { expectedZmq: opts.expectedZmq };
   const host = (h: string | undefined) => (h === undefined ? {} : { workerHostHeader: h });
+  const boot = opts.bootstrapAddr === undefined ? {} : { bootstrapAddr: opts.bootstrapAddr };
   return [
     compareRequest(round.prefill, prefill, { ...zmq, ...host(opts.prefillHostHeader) }),
-    compareRequest(round.decode, decode, { ...zmq, ...host(opts.decodeHostHeader) }),
+    compareRequest(round.decode, decode, { ...zmq, ...boot, ...host(opts.decodeHostHeader) }),
   ] as const;
 }
 
 /**
  * Checks one whole client request of a case: both upstream requests against the capture, the same
- * request id on both legs, the decode sent only after the prefill response was complete, and (when
- * given) the round robin pair. Pure.
+ * request id on both legs, the decode sent only after the prefill response was complete (Mooncake:
+ * the decode sent before the prefill answered, both legs at once), and (when given) the round robin
+ * pair. Pure.
  *
  * @example
  * const v = checkExchange(goldenCase, prefillReq, decodeReq, { prefillCompletedAt, decodeReceivedAt });
@@ -83,9 +89,11 @@ export function checkExchange(
   }
   // Rounds of one case may hold identical requests (round robin replays one client body), so prefer
   // a round whose legs pass and whose pair is the one the router chose, then one whose legs pass.
-  const pairOk = (r: GoldenRound): boolean =>
-    opts.routedTo === undefined ||
-    (opts.routedTo.prefill === r.pair.prefill && opts.routedTo.decode === r.pair.decode);
+  const samePair = (to: NonNullable<ExchangeOptions['routedTo']>, r: GoldenRound): boolean =>
+    to.prefill === r.pair.prefill &&
+    to.decode === r.pair.decode &&
+    (r.pair.rank === undefined || to.rank === r.pair.rank);
+  const pairOk = (r: GoldenRound): boolean => opts.routedTo === undefined || samePair(opts.routedTo, r);
   let round = first;
   let verdicts = legs(first, prefillReq, decodeReq, opts);
   let rank = (verdicts[0].ok && verdicts[1].ok ? 1 : 0) + (pairOk(first) ? 1 : 0);
@@ -114,27 +122,33 @@ export function checkExchange(
           detail: `prefill ${JSON.stringify(idP)}, decode ${JSON.stringify(idD)}`,
         },
   );
-  const ordered = order.prefillCompletedAt <= order.decodeReceivedAt;
-  checks.push(
-    ordered
-      ? { name: 'prefill-before-decode', ok: true }
+  const { decodeReceivedAt: decodeAt, prefillCompletedAt: prefillAt } = order;
+  // Mooncake's proxy sends both legs at once; the others send the decode once the prefill answered.
+  const sequence =
+    goldenCase.kind === 'mooncake'
+      ? {
+          name: 'legs-together',
+          ok: decodeAt <= prefillAt,
+          detail: `decode arrived at ${decodeAt}, after the prefill response completed at ${prefillAt}: the legs were not sent together`,
+        }
       : {
           name: 'prefill-before-decode',
-          ok: false,
-          detail: `decode arrived at ${order.decodeReceivedAt}, before the prefill response completed at ${order.prefillCompletedAt}`,
-        },
-  );
+          ok: prefillAt <= decodeAt,
+          detail: `decode arrived at ${decodeAt}, before the prefill response completed at ${prefillAt}`,
+        };
+  checks.push(sequence.ok ? { name: sequence.name, ok: true } : sequence);
   if (opts.routedTo !== undefined) {
-    const { prefill, decode } = opts.routedTo;
-    const ok = prefill === round.pair.prefill && decode === round.pair.decode;
-    const want = `P${round.pair.prefill + 1}/D${round.pair.decode + 1}`;
+    const to = opts.routedTo;
+    const ok = samePair(to, round);
+    const rank = (r: number | undefined) => (r === undefined ? '' : ` rank ${r}`);
+    const want = `P${round.pair.prefill + 1}${rank(round.pair.rank)}/D${round.pair.decode + 1}`;
     checks.push(
       ok
         ? { name: 'round-robin-pair', ok }
         : {
             name: 'round-robin-pair',
             ok,
-            detail: `routed to P${prefill + 1}/D${decode + 1}, capture chose ${want}`,
+            detail: `routed to P${to.prefill + 1}${rank(to.rank)}/D${to.decode + 1}, capture chose ${want}`,
           },
     );
   }

@@ -5,11 +5,13 @@ import { PdError } from '@pd-router/core';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createConformanceChecker } from './checker.js';
 import {
+  captureContext,
   editHeaders,
   exchangesOf,
   FIXTURES_ROOT,
   failedChecks,
   findCase,
+  MOONCAKE_DIR,
   NIXL_DIR,
   REFERENCE_DIR,
   requestFor,
@@ -19,6 +21,7 @@ import type { RawRequest } from './types.js';
 
 const reference = createConformanceChecker(REFERENCE_DIR);
 const nixl = createConformanceChecker(NIXL_DIR);
+const mooncake = createConformanceChecker(MOONCAKE_DIR);
 
 function withByte(req: RawRequest, at: number, value: number): RawRequest {
   const body = new Uint8Array(req.body);
@@ -29,6 +32,7 @@ function withByte(req: RawRequest, at: number, value: number): RawRequest {
 describe.each([
   ['reference-proxy', reference],
   ['nixl-toy-proxy', nixl],
+  ['mooncake-proxy', mooncake],
 ] as const)('%s: the checker finds the golden request by its body', (_set, checker) => {
   const bodies = new Set(
     exchangesOf(checker.cases).map((g) => `${g.role} ${Buffer.from(g.body).toString('latin1')}`),
@@ -51,7 +55,7 @@ describe.each([
       const req = requestFor(golden);
       for (const at of [0, req.body.length >> 1, req.body.length - 1]) {
         const changed = withByte(req, at, req.body[at]! ^ 0x02);
-        const v = checker.check(golden.role, changed);
+        const v = checker.check(golden.role, changed, captureContext(checker.cases, golden));
         if (bodies.has(`${golden.role} ${Buffer.from(changed.body).toString('latin1')}`)) continue;
         expect(v.ok, `${golden.case} byte ${at}`).toBe(false);
         failed++;

@@ -1,7 +1,14 @@
 import { formatDiff } from './format-diff.js';
 import { asBuffer, bytesToLatin1, headerPairs, latin1ToBytes } from './http-message.js';
 import { matchRequestId, UUID_PLACEHOLDER, UUID4 } from './request-id-rule.js';
-import type { Check, CompareOptions, GoldenExchange, RawRequest, Verdict } from './types.js';
+import {
+  BOOTSTRAP_PLACEHOLDER,
+  type Check,
+  type CompareOptions,
+  type GoldenExchange,
+  type RawRequest,
+  type Verdict,
+} from './types.js';
 
 /** Hop-by-hop headers: a client library's choice, so present or absent either way. */
 const OPTIONAL_EITHER_WAY = new Set(['connection', 'keep-alive']);
@@ -9,6 +16,18 @@ const OPTIONAL_EITHER_WAY = new Set(['connection', 'keep-alive']);
 const ALLOWED_EXTRA = new Set(['connection', 'keep-alive', 'traceparent', 'tracestate']);
 const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+):\d{1,5}$/;
 const UUID4_LENGTH = 36;
+/** A Mooncake decode body's bootstrap address, as a router writes it (`http://host:port`). */
+const BOOTSTRAP_VALUE =
+  /"remote_bootstrap_addr": "(http:\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+):\d{1,5})"/;
+
+/**
+ * The bootstrap address a Mooncake decode body must carry: the one the caller names, else the one the
+ * received body holds when it has the right shape (the rest of the body is then still compared).
+ */
+export function bootstrapAddrOf(body: Uint8Array, opts: CompareOptions): string {
+  if (opts.bootstrapAddr !== undefined) return opts.bootstrapAddr;
+  return BOOTSTRAP_VALUE.exec(bytesToLatin1(body))?.[1] ?? BOOTSTRAP_PLACEHOLDER;
+}
 
 interface Prepared {
   /** Golden body (latin1) split at `{uuid}`; a single part when the body has no placeholder. */
@@ -89,10 +108,17 @@ export function compareRequest(golden: GoldenExchange, req: RawRequest, opts: Co
   );
   const middle =
     (id.ok ? id.middle : undefined) ??
-    (golden.kind === 'nixl' && p.bodyParts.length > 1 ? idFromBody(p.bodyParts, req.body) : undefined) ??
+    (golden.kind !== 'p2p-nccl' && p.bodyParts.length > 1 ? idFromBody(p.bodyParts, req.body) : undefined) ??
     id.middle ??
     UUID_PLACEHOLDER;
-  const expectedBody = p.bodyParts.length > 1 ? latin1ToBytes(p.bodyParts.join(middle)) : golden.body;
+  let expected = p.bodyParts.length > 1 ? p.bodyParts.join(middle) : undefined;
+  if (golden.kind === 'mooncake' && golden.role === 'decode') {
+    const text = expected ?? bytesToLatin1(golden.body);
+    if (text.includes(BOOTSTRAP_PLACEHOLDER)) {
+      expected = text.split(BOOTSTRAP_PLACEHOLDER).join(bootstrapAddrOf(req.body, opts));
+    }
+  }
+  const expectedBody = expected === undefined ? golden.body : latin1ToBytes(expected);
 
   const checks: Check[] = [];
   const wantLine = `${golden.method} ${golden.target}`;

@@ -1,17 +1,19 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FixturesError } from './fixtures-error.js';
-import { parseHttpMessage, trimOws } from './http-message.js';
-import type {
-  FixtureKind,
-  GoldenCase,
-  GoldenClientRequest,
-  GoldenExchange,
-  GoldenHttpResponse,
-  GoldenRound,
-  GoldenTopology,
-  HeaderPair,
-  Role,
+import { bytesToLatin1, latin1ToBytes, parseHttpMessage, trimOws } from './http-message.js';
+import {
+  BOOTSTRAP_PLACEHOLDER,
+  type FixtureKind,
+  type GoldenBootstrap,
+  type GoldenCase,
+  type GoldenClientRequest,
+  type GoldenExchange,
+  type GoldenHttpResponse,
+  type GoldenRound,
+  type GoldenTopology,
+  type HeaderPair,
+  type Role,
 } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -65,7 +67,7 @@ function topologyOf(text: string, kind: FixtureKind, file: string): GoldenTopolo
   if (counts === null) throw new FixturesError(`${file}: topology ${JSON.stringify(text)} has no nPnD count`);
   const prefill = Number(counts[1]);
   const decode = Number(counts[2]);
-  if (kind === 'nixl') return { prefill, decode };
+  if (kind !== 'p2p-nccl') return { prefill, decode };
   const zmq: { prefill: string[]; decode: string[] } = { prefill: [], decode: [] };
   for (const m of text.matchAll(P2P_WORKER)) {
     (m[1] === 'P' ? zmq.prefill : zmq.decode).push(`${m[2] ?? '127.0.0.1'}:${m[3] ?? ''}`);
@@ -128,17 +130,88 @@ function loadClient(dir: string, suffix: string): GoldenClientRequest {
   return { method, target, headers, body: readBytes(path.join(dir, `client-request${suffix}.json`)) };
 }
 
+/** A Mooncake capture's bootstrap servers, from `case.json`'s `mooncake.prefills` and the `/query` answers. */
+function mooncakeBootstraps(dir: string, c: Json): GoldenBootstrap[] {
+  const file = path.join(dir, 'case.json');
+  const m = c['mooncake'];
+  const prefills = isObject(m) ? m['prefills'] : undefined;
+  if (!Array.isArray(prefills)) throw new FixturesError(`${file}: a Mooncake case needs mooncake.prefills`);
+  return prefills.map((p: unknown, i) => {
+    if (
+      !isObject(p) ||
+      typeof p['bootstrap_addr'] !== 'string' ||
+      typeof p['query_response_file'] !== 'string'
+    )
+      throw new FixturesError(
+        `${file}: mooncake.prefills[${i}] needs bootstrap_addr and query_response_file`,
+      );
+    const answer = loadResponse(path.join(dir, p['query_response_file']));
+    let ranks: unknown;
+    try {
+      ranks = JSON.parse(new TextDecoder().decode(answer.body));
+    } catch (cause) {
+      throw new FixturesError(`${file}: ${p['query_response_file']} is not JSON`, { cause });
+    }
+    const entries = isObject(ranks) ? ranks : {};
+    const engineIds = Object.keys(entries).map((_, r) => {
+      const entry = entries[String(r)];
+      const id = isObject(entry) ? entry['engine_id'] : undefined;
+      if (typeof id !== 'string')
+        throw new FixturesError(`${file}: /query answer has no engine_id for rank ${r}`);
+      return id;
+    });
+    const arg = p['bootstrap_port_arg'];
+    return {
+      portArg: typeof arg === 'string' ? Number(arg) : null,
+      addr: p['bootstrap_addr'],
+      engineIds,
+      queryBody: answer.body,
+    };
+  });
+}
+
+/** The pair (and DP rank) the Mooncake proxy chose for request k, from `case.json`'s `rounds`. */
+function mooncakePair(c: Json, k: number): GoldenRound['pair'] {
+  const rounds = c['rounds'];
+  const round = Array.isArray(rounds) ? (rounds[k - 1] as unknown) : undefined;
+  const p = isObject(round) ? round['prefill'] : undefined;
+  const d = isObject(round) ? round['decode'] : undefined;
+  if (!isObject(p) || !isObject(d)) throw new FixturesError(`case.json has no rounds[${k - 1}]`);
+  return {
+    prefill: Number(p['index']) - 1,
+    decode: Number(d['index']) - 1,
+    rank: Number(p['x_data_parallel_rank']),
+  };
+}
+
+/** A Mooncake decode body with its capture's bootstrap address (`"remote_bootstrap_addr": "..."`) as `{bootstrap}`. */
+function withBootstrapPlaceholder(exchange: GoldenExchange, addr: string | undefined): GoldenExchange {
+  if (addr === undefined) return exchange;
+  const key = `"remote_bootstrap_addr": ${JSON.stringify(addr)}`;
+  const body = bytesToLatin1(exchange.body)
+    .split(key)
+    .join(`"remote_bootstrap_addr": "${BOOTSTRAP_PLACEHOLDER}"`);
+  return { ...exchange, body: latin1ToBytes(body) };
+}
+
 function loadCase(dir: string, name: string, fixtureSet: string): GoldenCase {
   const c = readCaseJson(path.join(dir, 'case.json'));
   const has = (f: string): boolean => existsSync(path.join(dir, f));
+  // Mooncake captures hold the prefill's answers too, but the proxy never reads them.
   const kind: FixtureKind =
-    has('prefill.response.normalized.http') || has('prefill-1.response.normalized.http')
-      ? 'nixl'
-      : 'p2p-nccl';
+    c['connector'] === 'mooncake'
+      ? 'mooncake'
+      : has('prefill.response.normalized.http') || has('prefill-1.response.normalized.http')
+        ? 'nixl'
+        : 'p2p-nccl';
   const env = c['proxy_env'];
   const key = isObject(env) ? env['OPENAI_API_KEY'] : undefined;
   const apiKey = typeof key === 'string' ? key : null;
-  const topology = topologyOf(String(c['topology'] ?? ''), kind, path.join(dir, 'case.json'));
+  const bootstraps = kind === 'mooncake' ? mooncakeBootstraps(dir, c) : undefined;
+  const topology: GoldenTopology = {
+    ...topologyOf(String(c['topology'] ?? ''), kind, path.join(dir, 'case.json')),
+    ...(bootstraps === undefined ? {} : { mooncake: { prefills: bootstraps } }),
+  };
   const numbered = !has('prefill.normalized.http');
   const shared = has('client-request.json') ? loadClient(dir, '') : undefined;
   const rounds: GoldenRound[] = [];
@@ -148,12 +221,20 @@ function loadCase(dir: string, name: string, fixtureSet: string): GoldenCase {
     const index = numbered ? k : undefined;
     const meta = { case: name, kind, index, apiKey };
     const responseFile = `prefill${suffix}.response.normalized.http`;
+    const pair =
+      kind === 'mooncake'
+        ? mooncakePair(c, k)
+        : { prefill: (k - 1) % topology.prefill, decode: (k - 1) % topology.decode };
+    const decode = loadExchange(path.join(dir, `decode${suffix}.normalized.http`), {
+      ...meta,
+      role: 'decode',
+    });
     rounds.push({
       index,
-      pair: { prefill: (k - 1) % topology.prefill, decode: (k - 1) % topology.decode },
+      pair,
       client: shared ?? loadClient(dir, suffix),
       prefill: loadExchange(path.join(dir, `prefill${suffix}.normalized.http`), { ...meta, role: 'prefill' }),
-      decode: loadExchange(path.join(dir, `decode${suffix}.normalized.http`), { ...meta, role: 'decode' }),
+      decode: withBootstrapPlaceholder(decode, bootstraps?.[pair.prefill]?.addr),
       ...(kind === 'nixl' ? { prefillResponse: loadResponse(path.join(dir, responseFile)) } : {}),
     });
     if (!numbered) break;

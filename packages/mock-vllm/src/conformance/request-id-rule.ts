@@ -33,11 +33,14 @@ function middleOf(template: string, actual: string): string | undefined {
   return actual.slice(pre.length, actual.length - post.length);
 }
 
-function shapeOf(kind: FixtureKind): RegExp {
+/** What `{uuid}` may stand for: the Mooncake rules accept both forms of a uuid4 (`str()` and `.hex`). */
+function shapeOf(kind: FixtureKind): { test(text: string): boolean } {
+  if (kind === 'mooncake') return { test: (text) => UUID4.test(text) || HEX32.test(text) };
   return kind === 'nixl' ? UUID4 : HEX32;
 }
 
 function describe(kind: FixtureKind): string {
+  if (kind === 'mooncake') return 'a lower-case uuid4, 8-4-4-4-12, or 32 lower-case hex digits';
   return kind === 'nixl' ? 'a lower-case uuid4, 8-4-4-4-12' : '32 lower-case hex digits';
 }
 

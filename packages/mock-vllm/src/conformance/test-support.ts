@@ -4,14 +4,16 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { rawRequestFromCapture } from './capture-request.js';
 import { loadGoldenCases } from './load-golden.js';
-import type { FixtureKind, GoldenCase, GoldenExchange, RawRequest } from './types.js';
+import type { CheckContext, FixtureKind, GoldenCase, GoldenExchange, RawRequest } from './types.js';
 
 export const FIXTURES_ROOT = fileURLToPath(new URL('../../../../fixtures/', import.meta.url));
 export const REFERENCE_DIR = `${FIXTURES_ROOT}reference-proxy`;
 export const NIXL_DIR = `${FIXTURES_ROOT}nixl-toy-proxy`;
+export const MOONCAKE_DIR = `${FIXTURES_ROOT}mooncake-proxy`;
 
 export const referenceCases: readonly GoldenCase[] = loadGoldenCases(REFERENCE_DIR);
 export const nixlCases: readonly GoldenCase[] = loadGoldenCases(NIXL_DIR);
+export const mooncakeCases: readonly GoldenCase[] = loadGoldenCases(MOONCAKE_DIR);
 
 export function exchangesOf(cases: readonly GoldenCase[]): GoldenExchange[] {
   return cases.flatMap((c) => c.rounds.flatMap((r) => [r.prefill, r.decode]));
@@ -23,9 +25,9 @@ export function findCase(cases: readonly GoldenCase[], name: string): GoldenCase
   return c;
 }
 
-/** A fresh value for `{uuid}`: 32 hex for the reference proxy, a uuid4 for NIXL. */
+/** A fresh value for `{uuid}`: 32 hex for the reference proxy, a uuid4 for NIXL and Mooncake. */
 export function randomId(kind: FixtureKind): string {
-  return kind === 'nixl' ? randomUUID() : randomBytes(16).toString('hex');
+  return kind === 'p2p-nccl' ? randomBytes(16).toString('hex') : randomUUID();
 }
 
 /** The request the golden exchange describes, as a mock server would receive it. */
@@ -58,4 +60,13 @@ export function headerOf(req: RawRequest, name: string): string | undefined {
 
 export function failedChecks(v: { checks: readonly { name: string; ok: boolean }[] }): string[] {
   return v.checks.filter((c) => !c.ok).map((c) => c.name);
+}
+
+/** What a run knows besides the request: a Mooncake decode's bootstrap address is the capture's own here. */
+export function captureContext(cases: readonly GoldenCase[], golden: GoldenExchange): CheckContext {
+  if (golden.kind !== 'mooncake' || golden.role !== 'decode') return {};
+  const c = findCase(cases, golden.case);
+  const round = c.rounds.find((r) => r.decode === golden);
+  const addr = c.topology.mooncake?.prefills[round?.pair.prefill ?? 0]?.addr;
+  return addr === undefined ? {} : { bootstrapAddr: addr };
 }

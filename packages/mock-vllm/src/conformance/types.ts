@@ -29,8 +29,15 @@ export interface Verdict {
   readonly diff?: string;
 }
 
-/** `p2p-nccl`: vLLM's xPyD reference proxy (ids name ZMQ addresses); `nixl`: the NIXL toy proxy (uuid4 ids). */
-export type FixtureKind = 'p2p-nccl' | 'nixl';
+/**
+ * `p2p-nccl`: vLLM's xPyD reference proxy (ids name ZMQ addresses); `nixl`: the NIXL toy proxy (uuid4 ids);
+ * `mooncake`: vLLM's Mooncake connector proxy (uuid4 ids, `transfer_id` and the prefill's bootstrap
+ * address in the bodies, both legs at once).
+ */
+export type FixtureKind = 'p2p-nccl' | 'nixl' | 'mooncake';
+
+/** In a Mooncake decode body, where the capture's `remote_bootstrap_addr` value stood. */
+export const BOOTSTRAP_PLACEHOLDER = '{bootstrap}';
 
 export type HeaderPair = readonly [name: string, value: string];
 
@@ -48,7 +55,8 @@ export interface GoldenExchange {
   readonly httpVersion: string;
   /** Headers in wire order and case; values trimmed of surrounding blanks as HTTP parsers do. */
   readonly headers: readonly HeaderPair[];
-  /** Normalized body: the request id is `{uuid}` wherever it occurred (NIXL decode bodies). */
+  /** Normalized body: the request id is `{uuid}` wherever it occurred (NIXL decode bodies, Mooncake
+   * bodies), and a Mooncake decode's `remote_bootstrap_addr` value is `{bootstrap}`. */
   readonly body: Uint8Array;
   /** The capture's `X-Request-Id` value with its placeholder, e.g. `___prefill_addr_...___decode_addr_..._{uuid}`. */
   readonly requestIdTemplate: string;
@@ -75,8 +83,9 @@ export interface GoldenClientRequest {
 export interface GoldenRound {
   /** 1-based in multi-request cases, undefined in single-request ones. */
   readonly index: number | undefined;
-  /** Worker indices (0-based, in flag order) the reference picked: round robin pair k = (P[k mod nP], D[k mod nD]). */
-  readonly pair: { readonly prefill: number; readonly decode: number };
+  /** Worker indices (0-based, in flag order) the reference picked: round robin pair k = (P[k mod nP], D[k mod nD]);
+   * Mooncake: as the capture's `rounds` say, with the prefill's DP rank. */
+  readonly pair: { readonly prefill: number; readonly decode: number; readonly rank?: number };
   readonly client: GoldenClientRequest;
   readonly prefill: GoldenExchange;
   readonly decode: GoldenExchange;
@@ -89,6 +98,20 @@ export interface GoldenTopology {
   readonly decode: number;
   /** P2P NCCL only: the ZMQ addresses of the capture, in flag order. */
   readonly zmq?: { readonly prefill: readonly string[]; readonly decode: readonly string[] };
+  /** Mooncake only: the prefills' bootstrap servers, in flag order. */
+  readonly mooncake?: { readonly prefills: readonly GoldenBootstrap[] };
+}
+
+/** A Mooncake prefill of a capture and what its bootstrap server answered the proxy at start. */
+export interface GoldenBootstrap {
+  /** The port given after the prefill URL, or null when none was (the proxy used 8998). */
+  readonly portArg: number | null;
+  /** `http://host:port`, as the proxy put it into `remote_bootstrap_addr`. */
+  readonly addr: string;
+  /** Engine id per DP rank, from the captured `/query` answer. */
+  readonly engineIds: readonly string[];
+  /** The exact `/query` answer body. */
+  readonly queryBody: Uint8Array;
 }
 
 export interface GoldenCase {
@@ -114,6 +137,9 @@ export interface CompareOptions {
   /** P2P NCCL: the ZMQ addresses the router was configured with for this pair (`host:port`). Without them the
    * addresses in the id are checked by shape only, because a run's ports differ from the capture's. */
   readonly expectedZmq?: { readonly prefill: string; readonly decode: string };
+  /** Mooncake decode: the `remote_bootstrap_addr` the router must send (`http://127.0.0.1:PORT`), the
+   * run's own in place of the capture's. Without it, any `http://host:port`. */
+  readonly bootstrapAddr?: string;
 }
 
 export interface CheckContext extends CompareOptions {

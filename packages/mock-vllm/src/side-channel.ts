@@ -1,14 +1,19 @@
 import { decode, encode } from '@msgpack/msgpack';
 import * as zmq from 'zeromq';
 import { MockVllmError } from './errors.js';
-import { NIXL_READ_RESULTS, type NixlReadRequest, type NixlReadResult } from './nixl-types.js';
 
-/** What a read can end with on the decode side, besides the prefill's own answer. */
-export type NixlReadOutcome = NixlReadResult | 'timeout' | 'aborted';
+/** A read's fields besides `type` and `seq` (msgpack-encodable). */
+export type SideChannelRead = Readonly<Record<string, unknown>>;
+
+/** Answers one read with a result word; may wait (a Mooncake prefill holds a pull until its KV is ready). */
+export type SideChannelServe = (read: SideChannelRead) => string | Promise<string>;
+
+/** What a read ends with on the reading side: the serving side's result word, `timeout` or `aborted`. */
+export type SideChannelOutcome = string;
 
 interface Pending {
   readonly peer: string;
-  readonly finish: (outcome: NixlReadOutcome) => void;
+  readonly finish: (outcome: SideChannelOutcome) => void;
 }
 
 interface Peer {
@@ -21,16 +26,17 @@ interface Peer {
 const MAX_PEERS = 64;
 
 /**
- * The stand-in for NIXL's side channel and block reads, over real ZeroMQ. Each NIXL instance binds a
- * ROUTER on its KV port (as vLLM's handshake listener binds VLLM_NIXL_SIDE_CHANNEL_PORT). A decode
- * connects a DEALER to the prefill's `remote_host:remote_port` and sends `["", msgpack {type: "read",
- * seq, engine_id, request_id, block_ids}]`; the prefill answers `["", msgpack {type: "read_reply", seq,
- * result}]` with `ok` (the blocks are freed) or why not. One DEALER per peer, kept; replies are matched
- * by `seq`, so reads from many requests share it.
+ * The stand-in for a KV connector's side channel, over real ZeroMQ: NIXL's block reads and Mooncake's
+ * KV pulls. Each instance binds a ROUTER on its KV port (as vLLM's handshake listener binds
+ * VLLM_NIXL_SIDE_CHANNEL_PORT, or Mooncake's sender binds its worker address). A decode connects a
+ * DEALER to the prefill's address and sends `["", msgpack {type: "read", seq, ...fields}]`; the
+ * prefill answers `["", msgpack {type: "read_reply", seq, result}]` with `ok` or why not. One DEALER
+ * per peer, kept; replies are matched by `seq`, so reads from many requests share it, and a read that
+ * waits on the serving side does not hold up the others.
  */
-export class NixlSideChannel {
+export class ZmqSideChannel {
   readonly #router: zmq.Router;
-  readonly #serve: (read: NixlReadRequest) => NixlReadResult;
+  readonly #serve: SideChannelServe;
   readonly #peers = new Map<string, Peer>();
   readonly #pending = new Map<number, Pending>();
   readonly #loop: Promise<void>;
@@ -38,7 +44,7 @@ export class NixlSideChannel {
   #seq = 0;
   #closed = false;
 
-  private constructor(router: zmq.Router, port: number, serve: (read: NixlReadRequest) => NixlReadResult) {
+  private constructor(router: zmq.Router, port: number, serve: SideChannelServe) {
     this.#router = router;
     this.port = port;
     this.#serve = serve;
@@ -49,13 +55,9 @@ export class NixlSideChannel {
    * Binds the ROUTER on `host:port` (0 picks a free port); `serve` answers each read.
    *
    * @example
-   * const channel = await NixlSideChannel.bind('127.0.0.1', 0, (read) => store.take(read));
+   * const channel = await ZmqSideChannel.bind('127.0.0.1', 0, (read) => store.take(read));
    */
-  static async bind(
-    host: string,
-    port: number,
-    serve: (read: NixlReadRequest) => NixlReadResult,
-  ): Promise<NixlSideChannel> {
+  static async bind(host: string, port: number, serve: SideChannelServe): Promise<ZmqSideChannel> {
     // sendTimeout 0: a reply to a decode that stopped reading is dropped, never blocks the loop.
     const router = new zmq.Router({ linger: 0, sendTimeout: 0 });
     try {
@@ -64,12 +66,12 @@ export class NixlSideChannel {
       router.close();
       throw new MockVllmError(
         'PD_ERR_MOCK_LISTEN_FAILED',
-        `cannot bind the NIXL side channel on ${host}:${port}`,
+        `cannot bind the KV side channel on ${host}:${port}`,
         { cause },
       );
     }
     const endpoint = router.lastEndpoint ?? '';
-    return new NixlSideChannel(router, Number(endpoint.slice(endpoint.lastIndexOf(':') + 1)), serve);
+    return new ZmqSideChannel(router, Number(endpoint.slice(endpoint.lastIndexOf(':') + 1)), serve);
   }
 
   async #answerReads(): Promise<void> {
@@ -78,20 +80,7 @@ export class NixlSideChannel {
         const identity = frames[0];
         const read = parseMessage(frames.at(-1), 'read');
         if (identity === undefined || read === undefined) continue;
-        const engineId = read['engine_id'];
-        const requestId = read['request_id'];
-        const blockIds = read['block_ids'];
-        const valid =
-          typeof engineId === 'string' &&
-          typeof requestId === 'string' &&
-          Array.isArray(blockIds) &&
-          blockIds.every((b) => typeof b === 'number');
-        const result: NixlReadResult = valid
-          ? this.#serve({ engineId, requestId, blockIds: blockIds as number[] })
-          : 'not-found';
-        await this.#router
-          .send([identity, '', encode({ type: 'read_reply', seq: read['seq'], result })])
-          .catch(() => undefined);
+        void this.#answer(identity, read);
       }
     } catch (error) {
       // Closing the socket ends the loop with an error on some versions; anything else is a bug.
@@ -99,24 +88,37 @@ export class NixlSideChannel {
     }
   }
 
+  async #answer(identity: Buffer, read: Record<string, unknown>): Promise<void> {
+    let result: string;
+    try {
+      result = await this.#serve(read);
+    } catch {
+      result = 'error';
+    }
+    if (this.#closed) return;
+    await this.#router
+      .send([identity, '', encode({ type: 'read_reply', seq: read['seq'], result })])
+      .catch(() => undefined);
+  }
+
   /**
-   * Reads the blocks of `read` from the side channel at `host:port` (a loopback address: the caller
-   * checks). Resolves with the prefill's answer, `timeout` after `timeoutMs`, or `aborted`.
+   * Sends `read` to the side channel at `host:port` (a loopback address: the caller checks).
+   * Resolves with the serving side's result word, `timeout` after `timeoutMs`, or `aborted`.
    */
   read(
     host: string,
     port: number,
-    read: NixlReadRequest,
+    read: SideChannelRead,
     timeoutMs: number,
     signal: AbortSignal,
-  ): Promise<NixlReadOutcome> {
+  ): Promise<SideChannelOutcome> {
     if (this.#closed || signal.aborted) return Promise.resolve('aborted');
     const address = `${host}:${port}`;
     const peer = this.#peer(address);
     this.#seq = this.#seq >= Number.MAX_SAFE_INTEGER ? 1 : this.#seq + 1;
     const seq = this.#seq;
-    return new Promise<NixlReadOutcome>((resolve) => {
-      const finish = (outcome: NixlReadOutcome): void => {
+    return new Promise<SideChannelOutcome>((resolve) => {
+      const finish = (outcome: SideChannelOutcome): void => {
         if (!this.#pending.delete(seq)) return;
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
@@ -129,9 +131,8 @@ export class NixlSideChannel {
       const timer = setTimeout(() => finish('timeout'), timeoutMs);
       signal.addEventListener('abort', onAbort, { once: true });
       this.#pending.set(seq, { peer: address, finish });
-      const message = { type: 'read', seq, engine_id: read.engineId, request_id: read.requestId };
       // A full queue (a peer that never connects) is a read that will not be answered: time out.
-      peer.dealer.send(['', encode({ ...message, block_ids: read.blockIds })]).catch(() => undefined);
+      peer.dealer.send(['', encode({ ...read, type: 'read', seq })]).catch(() => undefined);
     });
   }
 
@@ -161,8 +162,7 @@ export class NixlSideChannel {
         const result = reply['result'];
         const pending = typeof reply['seq'] === 'number' ? this.#pending.get(reply['seq']) : undefined;
         if (pending === undefined) continue;
-        const known = NIXL_READ_RESULTS.find((r) => r === result);
-        pending.finish(known ?? 'not-found');
+        pending.finish(typeof result === 'string' ? result : 'error');
       }
     } catch {
       // The dealer was closed (peer dropped or channel closed): its reads are finished by their timers.
