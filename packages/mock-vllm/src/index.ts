@@ -9,6 +9,7 @@ export type {
   GoldenAnswer,
 } from './conformance/index.js';
 export {
+  BOOTSTRAP_PLACEHOLDER,
   checkExchange,
   compareRequest,
   createConformanceChecker,
@@ -31,6 +32,8 @@ export type { MockCluster, MockClusterOptions } from './mock-cluster.js';
 export { createDecodeServer, createMockCluster, createPrefillServer } from './mock-cluster.js';
 export type { MockVllm, MockVllmExtras } from './mock-server.js';
 export { createMockVllm } from './mock-server.js';
+export type { MooncakePath, MooncakeReason, MooncakeRecord } from './mooncake-types.js';
+export { MOONCAKE_FAILURE_REASONS } from './mooncake-types.js';
 export type { MswHandlerOptions, MswHttpLike } from './msw-handlers.js';
 export { createMswHandlers } from './msw-handlers.js';
 export { NIXL_BLOCK_SIZE } from './nixl-params.js';
@@ -41,6 +44,7 @@ export {
   DEFAULT_KV_WAIT_TIMEOUT_MS,
   DEFAULT_MAX_TOKENS,
   DEFAULT_MODEL,
+  DEFAULT_MOONCAKE_ABORT_TIMEOUT_MS,
   DEFAULT_NIXL_BLOCK_TTL_MS,
   DEFAULT_NIXL_SIDE_CHANNEL_HOST,
 } from './options.js';

@@ -11,3 +11,4 @@ export type { GoldenAnswer } from './golden-answer.js';
 export { goldenPrefillAnswer } from './golden-answer.js';
 export { loadGoldenCases } from './load-golden.js';
 export type * from './types.js';
+export { BOOTSTRAP_PLACEHOLDER } from './types.js';
