@@ -50,6 +50,7 @@ const CODE_INFO = {
   PD_ERR_KV_PARAMS_MISSING: { status: 502, type: 'upstream_error' },
   PD_ERR_KV_PARAMS_INVALID: { status: 502, type: 'upstream_error' },
   PD_ERR_NIXL_BATCH_UNSUPPORTED: { status: 400, type: 'invalid_request_error' },
+  PD_ERR_MOONCAKE_BATCH_UNSUPPORTED: { status: 400, type: 'invalid_request_error' },
   // A prefill's 503: the client may retry later (Retry-After), as it would against vLLM itself.
   PD_ERR_PREFILL_OVERLOADED: { status: 503, type: 'service_unavailable' },
   // A prefill that answered 200, then an error event or no finish: no KV to hand over.

@@ -1,16 +1,8 @@
-import {
-  canonicalRequest,
-  err,
-  ok,
-  PyNumber,
-  type PyObject,
-  type PyValue,
-  parsePyJson,
-  serializePyJson,
-} from '@pd-router/core';
+import { canonicalRequest, err, ok, type PyObject, parsePyJson, serializePyJson } from '@pd-router/core';
 import type { NixlConfig } from '../config/types.js';
 import { ServerError } from '../errors.js';
 import { NIXL_TOY_PROXY_HEADER_ORDER } from '../upstream/headers.js';
+import { batchedParam } from './batch.js';
 import { hostOf, isLocalHost } from './local-host.js';
 import { checkPrefillParams } from './nixl-params.js';
 import { runSequential } from './sequential.js';
@@ -74,26 +66,16 @@ class NixlPreparedRequest implements PreparedRequest {
   }
 }
 
-/** Python's `n > 1` for a parsed value (a number only; anything else is the decode's to reject). */
-function moreThanOne(value: PyValue | undefined): boolean {
-  return value instanceof PyNumber && Number(value.text) > 1;
-}
-
-/** A completions `prompt` holding several prompts: a list of strings or of token-id lists. */
-function isBatchedPrompt(value: PyValue | undefined): boolean {
-  if (!Array.isArray(value) || value.length < 2) return false;
-  return value.some((item) => typeof item === 'string' || Array.isArray(item));
-}
-
 function batchError(body: PyObject): ServerError | undefined {
-  if (moreThanOne(body.get('n'))) {
+  const param = batchedParam(body);
+  if (param === 'n') {
     return new ServerError(
       'PD_ERR_NIXL_BATCH_UNSUPPORTED',
       'n > 1 is not supported with the NIXL connector: vLLM hands over the KV of one sequence only. Send n separate requests.',
       { param: 'n' },
     );
   }
-  if (isBatchedPrompt(body.get('prompt'))) {
+  if (param === 'prompt') {
     return new ServerError(
       'PD_ERR_NIXL_BATCH_UNSUPPORTED',
       'a list of prompts is not supported with the NIXL connector: vLLM returns the kv_transfer_params of the first prompt only. Send one request per prompt.',
