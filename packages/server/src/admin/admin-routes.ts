@@ -136,6 +136,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         );
         return reply;
       }
+      if (bootstrapPort !== undefined) ctx.mooncake?.setPort(address.url, bootstrapPort);
       const worker = registry.add({ role, spec: url, address, source: 'admin', pending: true });
       const warnings: string[] = [];
       if (address.zmqFromHttp && ctx.config.kvConnector === 'p2p-nccl') {

@@ -13,6 +13,8 @@ export interface AdminWorkerView {
   readonly healthy: boolean;
   /** Added by discovery or the admin API and not yet answered a health check: no traffic yet. */
   readonly pending: boolean;
+  /** The KV connector can use it (false: a Mooncake prefill whose engine ids are not known yet). */
+  readonly kvReady: boolean;
   readonly circuit: Worker['circuit'];
   readonly failureStreak: number;
   readonly draining: boolean;
@@ -32,6 +34,7 @@ export function adminWorkerView(worker: Worker): AdminWorkerView {
     available: worker.available,
     healthy: worker.health.checkHealthy,
     pending: worker.health.pending,
+    kvReady: worker.health.kvReady,
     circuit: worker.health.circuit,
     failureStreak: worker.health.failureStreak,
     draining: worker.draining,
@@ -52,6 +55,7 @@ export const adminWorkerSchema = {
     available: { type: 'boolean' },
     healthy: { type: 'boolean' },
     pending: { type: 'boolean' },
+    kvReady: { type: 'boolean' },
     circuit: { type: 'string' },
     failureStreak: { type: 'integer' },
     draining: { type: 'boolean' },

@@ -65,7 +65,7 @@ export function configurationMarkdown(): string {
     'host and port are used, and pd-router warns at startup (with `--kv-connector p2p-nccl`). A',
     'worker may not be listed twice in one pool. In a config file a worker is such a string or an',
     "object `{ url, bootstrapPort }`. vllm-router's `--prefill URL BOOTSTRAP_PORT` and",
-    '`--prefill URL none` are accepted; the bootstrap port is not used by P2P NCCL.',
+    '`--prefill URL none` are accepted; the bootstrap port is used by Mooncake only (8998 when absent).',
     '',
     '## Choices that differ from vllm-router',
     '',

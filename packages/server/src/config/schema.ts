@@ -120,7 +120,7 @@ const POLICY_NAMES = [
   'pd_aware',
 ] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-const KV_CONNECTORS = ['p2p-nccl', 'nixl'] as const;
+const KV_CONNECTORS = ['p2p-nccl', 'nixl', 'mooncake'] as const;
 const NIXL_ON_MISSING_PARAMS = ['recompute', 'fail'] as const;
 
 const workerSpec = {
@@ -138,7 +138,8 @@ const workerSpec = {
           type: ['integer', 'null'],
           minimum: 1,
           maximum: 65_535,
-          description: "vllm-router's prefill bootstrap port; accepted for compatibility, unused.",
+          description:
+            "The prefill's Mooncake bootstrap port (vllm-router's `--prefill URL PORT`); with kvConnector mooncake, 8998 when absent or null; unused by the other connectors.",
         },
       },
       required: ['url'],
@@ -387,7 +388,7 @@ export const configSchema = {
       enum: KV_CONNECTORS,
       default: 'p2p-nccl',
       description:
-        "KV transfer contract of the workers: p2p-nccl (vLLM's P2pNcclConnector; request ids carry ZMQ addresses) or nixl (vLLM's NixlConnector; kv_transfer_params go from the prefill's answer to the decode). vllm-router defaults to nixl; pd-router keeps p2p-nccl, the reference proxy's. See docs/kv-connectors.md.",
+        "KV transfer contract of the workers: p2p-nccl (vLLM's P2pNcclConnector; request ids carry ZMQ addresses), nixl (vLLM's NixlConnector; kv_transfer_params go from the prefill's answer to the decode) or mooncake (vLLM's MooncakeConnector; both legs at once with a transfer_id, the prefill's engine ids from its bootstrap server). vllm-router defaults to nixl; pd-router keeps p2p-nccl, the reference proxy's. See docs/kv-connectors.md.",
     },
     nixlOnMissingParams: {
       type: 'string',

@@ -10,7 +10,7 @@ export type PolicyName =
   | 'rendezvous_hash'
   | 'pd_aware';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-export type KvConnectorName = 'p2p-nccl' | 'nixl';
+export type KvConnectorName = 'p2p-nccl' | 'nixl' | 'mooncake';
 /** What a NIXL request does when the prefill's answer has no usable `kv_transfer_params`. */
 export type NixlOnMissingParams = 'recompute' | 'fail';
 

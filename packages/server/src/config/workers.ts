@@ -31,7 +31,8 @@ export function parseWorkers(
   const issues: ConfigIssue[] = [];
   const warnings: string[] = [];
   const firstIndex = new Map<string, number>();
-  const nixl = kvConnector === 'nixl';
+  // Only P2P NCCL puts a ZMQ address into the request id.
+  const nixl = kvConnector !== 'p2p-nccl';
   raw.forEach((item, index) => {
     const spec = typeof item === 'string' ? item : item.url;
     const bootstrapPort = typeof item === 'string' ? undefined : (item.bootstrapPort ?? undefined);

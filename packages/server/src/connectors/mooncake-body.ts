@@ -10,6 +10,7 @@ import {
 } from '@pd-router/core';
 import { ServerError } from '../errors.js';
 import { batchedParam } from './batch.js';
+import type { PreparedRequest } from './types.js';
 
 const PYTHON_BYTES = { encoding: 'python-bytes' } as const;
 const KV_TRANSFER_PARAMS = 'kv_transfer_params';
@@ -25,8 +26,12 @@ const KV_SLOT = '\u0000kv';
  * mooncake_connector_proxy.py`) shapes it, parsed once: the client's members serialized once, and
  * the prefill body as a template that only lacks the `transfer_id`.
  */
-export class MooncakeRequest {
+export class MooncakeRequest implements PreparedRequest {
   readonly body: PyObject;
+  /** Unused: the prefill body holds the request id (`prefillBody`). */
+  readonly prefill = '';
+  /** Unused: the decode body names the prefill's engine (`decodeBody`). */
+  readonly decode = undefined;
   /** `"key": value` of every client member, in dict order. */
   readonly #members: readonly string[];
   /** Index of the client's own `kv_transfer_params` in `members`, or -1. */

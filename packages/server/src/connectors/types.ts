@@ -54,12 +54,16 @@ export interface LegRun {
    * --prefill-timeout-ms. `keepBytes` > 0 keeps the 2xx body (a larger one fails the leg).
    * At most once per request.
    */
-  collect(body: string, keepBytes: number): Leg<CollectResult>;
+  collect(
+    body: string,
+    keepBytes: number,
+    header?: readonly [name: string, value: string],
+  ): Leg<CollectResult>;
   /**
    * Starts the decode as a relay leg: sends `body` and relays the answer to the client as it
    * arrives (first-byte, idle and client-stall budgets). At most once per request.
    */
-  relay(body: string): Leg<RelayResult>;
+  relay(body: string): Leg<RelayResult> & { readonly started: boolean };
   /** The prefill's 2xx answer was unusable: counted against it (`bad_response`). */
   prefillBadAnswer(): void;
   /** Logs a note about the request at warn, with its id (what must not be silent). */

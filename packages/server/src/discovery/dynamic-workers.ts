@@ -155,7 +155,7 @@ export async function installDynamicWorkers(
           prefillSelector: labels(k8s.prefillSelector),
           decodeSelector: labels(k8s.decodeSelector),
           port: k8s.port,
-          zmqUnused: config.kvConnector === 'nixl',
+          zmqUnused: config.kvConnector !== 'p2p-nccl',
         },
         metrics,
         log,

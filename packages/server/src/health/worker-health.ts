@@ -84,6 +84,8 @@ export class WorkerHealth {
   #probeTaken = false;
   #timer: NodeJS.Timeout | undefined;
   #draining = false;
+  /** The KV connector can use the worker (false: a Mooncake prefill whose engine ids are unknown). */
+  #kvReady = true;
   #healthy: boolean;
   #routable: boolean;
   #heldOut = false;
@@ -118,6 +120,10 @@ export class WorkerHealth {
 
   get draining(): boolean {
     return this.#draining;
+  }
+
+  get kvReady(): boolean {
+    return this.#kvReady;
   }
 
   /** Checks, admission and circuit let requests through (draining aside). */
@@ -220,6 +226,12 @@ export class WorkerHealth {
     this.#update();
   }
 
+  /** Whether the KV connector can use the worker yet (Mooncake: its engine ids are known). */
+  setKvReady(ready: boolean): void {
+    this.#kvReady = ready;
+    this.#update();
+  }
+
   /** A request was routed here: a half-open circuit's probe is now out (no second one). */
   acquired(): void {
     if (this.#circuit === 'half_open' && !this.#probeTaken) {
@@ -248,6 +260,7 @@ export class WorkerHealth {
     this.#probeSuccesses = 0;
     this.#probeTaken = false;
     this.#draining = false;
+    this.#kvReady = true;
     this.#healthy = true;
     this.#routable = true;
     this.#heldOut = false;
@@ -312,10 +325,15 @@ export class WorkerHealth {
   /** Recomputes the derived flags; tells the registry when routability changed. */
   #update(): void {
     const circuitLets = this.#circuit === 'closed' || (this.#circuit === 'half_open' && !this.#probeTaken);
-    this.#healthy = this.#checkHealthy && !this.#pending && circuitLets;
+    this.#healthy = this.#checkHealthy && !this.#pending && this.#kvReady && circuitLets;
     const routable = this.#healthy && !this.#draining;
     const heldOut =
-      !routable && this.#circuit !== 'closed' && this.#checkHealthy && !this.#pending && !this.#draining;
+      !routable &&
+      this.#circuit !== 'closed' &&
+      this.#checkHealthy &&
+      !this.#pending &&
+      this.#kvReady &&
+      !this.#draining;
     const heldOutChanged = heldOut !== this.#heldOut;
     this.#heldOut = heldOut;
     if (routable !== this.#routable) {

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { Config } from '../config/types.js';
+import type { MooncakeEngines } from '../connectors/mooncake.js';
 import type { KvConnector } from '../connectors/types.js';
 import { errorReply } from '../errors.js';
 import type { RouterMetrics } from '../metrics.js';
@@ -18,6 +19,8 @@ export interface RouterContext {
   readonly connector: KvConnector;
   /** What every upstream leg shares: the registry, the leg budgets, the debug flag. */
   readonly legs: LegEnv;
+  /** Mooncake: each prefill's bootstrap server and engine ids (undefined with the other connectors). */
+  readonly mooncake: MooncakeEngines | undefined;
   readonly metrics: RouterMetrics;
   /** Retry counters (they read 0 with retries off). */
   readonly retryMetrics: RetryMetrics;

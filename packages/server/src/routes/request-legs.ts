@@ -58,11 +58,15 @@ export class RequestLegs implements LegRun {
       : undefined;
   }
 
-  collect(body: string, keepBytes: number): Leg<CollectResult> {
+  collect(
+    body: string,
+    keepBytes: number,
+    header?: readonly [name: string, value: string],
+  ): Leg<CollectResult> {
     if (this.collectLeg !== undefined) throw new Error('the prefill leg was already started');
     const leg = new CollectLeg(
       this.#env,
-      { worker: this.prefill, path: this.#path, requestId: this.requestId, body },
+      { worker: this.prefill, path: this.#path, requestId: this.requestId, body, header },
       keepBytes,
     );
     this.collectLeg = leg;
@@ -72,7 +76,7 @@ export class RequestLegs implements LegRun {
     return leg;
   }
 
-  relay(body: string): Leg<RelayResult> {
+  relay(body: string): Relay {
     if (this.relayLeg !== undefined) throw new Error('the decode leg was already started');
     const leg = new Relay(this.#env, this.#reply, {
       worker: this.decode,

@@ -11,6 +11,7 @@ const workerSchema = {
     zmq: { type: 'string' },
     source: { type: 'string' },
     healthy: { type: 'boolean' },
+    kvReady: { type: 'boolean' },
     draining: { type: 'boolean' },
     inFlight: { type: 'integer' },
   },
@@ -47,6 +48,7 @@ export async function workersRoutes(app: FastifyInstance): Promise<void> {
       zmq: w.address.zmq.text,
       source: w.source,
       healthy: w.healthy,
+      kvReady: w.health.kvReady,
       draining: w.draining,
       inFlight: w.inFlight,
     }));

@@ -107,6 +107,11 @@ export class Relay extends UpstreamHandler {
   #headerList: string[] = [];
   #decoder: Transform | undefined;
   #started = false;
+
+  /** Whether the first byte has gone to the client (from then on a failure cannot be answered). */
+  get started(): boolean {
+    return this.#started;
+  }
   #settled = false;
   #sse = false;
   #paused = false;

@@ -45,6 +45,8 @@ export interface LegRequest {
   readonly body: string;
   /** Relay legs: whether an answer with this status is dropped unrelayed, for a retry to replace. */
   readonly retryStatus?: ((status: number) => boolean) | undefined;
+  /** One more header, right after `X-Request-Id` (Mooncake's prefill: `X-data-parallel-rank`). */
+  readonly header?: readonly [name: string, value: string] | undefined;
 }
 
 /**
@@ -125,12 +127,14 @@ export abstract class UpstreamHandler implements Dispatcher.DispatchHandler {
 
   /** Sends the request with this handler; `headersTimeoutMs` and `bodyTimeoutMs` are undici's backstops. */
   protected dispatch(request: LegRequest, headersTimeoutMs: number, bodyTimeoutMs: number): void {
-    const { worker, body } = request;
+    const { worker, body, header } = request;
+    const headers = withRequest(worker.headers, request.requestId, body.length);
+    if (header !== undefined) headers.splice(worker.headers.requestIdIndex + 1, 0, header[0], header[1]);
     worker.pool.dispatch(
       {
         method: 'POST',
         path: request.path,
-        headers: withRequest(worker.headers, request.requestId, body.length),
+        headers,
         body,
         headersTimeout: headersTimeoutMs,
         bodyTimeout: bodyTimeoutMs,

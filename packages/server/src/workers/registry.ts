@@ -212,6 +212,11 @@ export class WorkerRegistry {
     this.#workers.get(id)?.health.setCheckHealthy(healthy);
   }
 
+  /** Whether the KV connector can use a worker yet (Mooncake: engine ids learnt); it leaves the pools while false. */
+  setKvReady(id: string, ready: boolean): void {
+    this.#workers.get(id)?.health.setKvReady(ready);
+  }
+
   /** Stops sending new requests to the worker; in-flight ones finish. */
   drain(id: string, draining = true): void {
     const worker = this.#workers.get(id);
