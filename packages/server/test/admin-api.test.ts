@@ -105,6 +105,7 @@ describe('the admin API', () => {
           available: true,
           healthy: true,
           pending: false,
+          kvReady: true,
           circuit: 'closed',
           failureStreak: 0,
           draining: false,
