@@ -16,8 +16,9 @@ options:
   --verbose             print progress and the router's output
   -h, --help            this text
 
-The router gets: --vllm-pd-disaggregation --policy round_robin [--kv-connector nixl]
-  --prefill URL ... --decode URL ... --host 127.0.0.1 --port N, with OPENAI_API_KEY as captured.
+The router gets: --vllm-pd-disaggregation --policy round_robin [--kv-connector nixl|mooncake]
+  --prefill URL [BOOTSTRAP_PORT] ... --decode URL ... --host 127.0.0.1 --port N, with OPENAI_API_KEY
+  as captured (Mooncake: one router per case, started once its prefills' engine ids are known).
 Exit status: 0 when every case passes, 1 when any fails, 2 on a usage error.`;
 
 export interface CliOptions extends ConformanceOptions {

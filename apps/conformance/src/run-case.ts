@@ -80,6 +80,7 @@ function checkLeg(
   expectedZmq: { readonly prefill: string; readonly decode: string } | undefined,
   rec: CaseRecorder,
   label: string,
+  bootstrapAddr?: string,
 ): void {
   const worker = (leg.role === 'prefill' ? run.cluster.prefill : run.cluster.decode)[leg.worker];
   const verdict = run.checker.check(leg.role, leg.request, {
@@ -88,6 +89,7 @@ function checkLeg(
     ...(round.index === undefined ? {} : { index: round.index }),
     ...(worker === undefined ? {} : { workerHostHeader: worker.tap.hostPort }),
     ...(expectedZmq === undefined ? {} : { expectedZmq }),
+    ...(bootstrapAddr === undefined || leg.role !== 'decode' ? {} : { bootstrapAddr }),
   });
   recordVerdict(rec, verdict, `${label}${leg.role} request (worker ${leg.worker + 1}):`, false);
 }
@@ -118,7 +120,10 @@ async function runRound(run: CaseRun, c: GoldenCase, round: GoldenRound, rec: Ca
   const pKv = run.cluster.prefill[p.worker]?.kvAddress;
   const dKv = run.cluster.decode[d.worker]?.kvAddress;
   const zmq = pKv === undefined || dKv === undefined ? undefined : { prefill: pKv, decode: dKv };
-  for (const leg of [p, d]) checkLeg(run, c, round, leg, zmq, rec, label);
+  // Mooncake: the decode must name the bootstrap server of the prefill it was paired with.
+  const bootstrapPort = run.cluster.prefill[p.worker]?.bootstrapPort;
+  const bootstrap = bootstrapPort === undefined ? undefined : `http://127.0.0.1:${bootstrapPort}`;
+  for (const leg of [p, d]) checkLeg(run, c, round, leg, zmq, rec, label, bootstrap);
 
   if (p.requestId === undefined || p.requestId !== d.requestId) {
     rec.fail(
@@ -129,7 +134,15 @@ async function runRound(run: CaseRun, c: GoldenCase, round: GoldenRound, rec: Ca
   // P2P NCCL: the mocks' clocks; NIXL (the tap plays the prefill): the taps' clock. Never mixed.
   const prefillDone = nixl ? p.exchange?.response?.at : p.completedAt;
   const decodeArrived = nixl ? d.exchange?.requestAt : d.receivedAt;
-  if (prefillDone === undefined || decodeArrived === undefined || prefillDone > decodeArrived) {
+  if (c.kind === 'mooncake') {
+    // Mooncake's legs go out together: the decode arrives while the (slow) prefill still runs.
+    if (prefillDone === undefined || decodeArrived === undefined || decodeArrived > prefillDone) {
+      rec.fail(
+        'prefill-before-decode',
+        `${label}the decode request arrived after the prefill answer was complete: the legs were not sent together`,
+      );
+    }
+  } else if (prefillDone === undefined || decodeArrived === undefined || prefillDone > decodeArrived) {
     rec.fail(
       'prefill-before-decode',
       prefillDone === undefined

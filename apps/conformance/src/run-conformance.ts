@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   type ConformanceChecker,
   createConformanceChecker,
@@ -6,7 +7,7 @@ import {
   type GoldenRound,
   goldenPrefillAnswer,
 } from '@pd-router/mock-vllm';
-import { Client } from 'undici';
+import { Client, request } from 'undici';
 import { type CaseResult, failedCase, skippedCase } from './case-result.js';
 import { startTappedCluster } from './mock-cluster.js';
 import { RouterStartError, startRouter } from './router-process.js';
@@ -30,6 +31,10 @@ export interface ConformanceOptions {
 
 /** Per client request: from sending its headers to reading the last byte of the answer. */
 const CLIENT_TIMEOUT_MS = 15_000;
+/** Mooncake prefills take this long, so a decode sent together with its prefill arrives well before it ends. */
+const MOONCAKE_PREFILL_TTFT_MS = 300;
+/** How long a Mooncake router may take to learn its prefills' engine ids (it answers 503 until then). */
+const MOONCAKE_READY_TIMEOUT_MS = 15_000;
 
 interface Group {
   readonly checker: ConformanceChecker;
@@ -62,8 +67,11 @@ function groupCases(options: ConformanceOptions): Group[] {
       const displayName = many ? `${golden.fixtureSet}/${golden.name}` : golden.name;
       if (options.caseFilters.length > 0 && !options.caseFilters.some((f) => displayName.includes(f)))
         continue;
-      const own = prefill > 1 || decode > 1 ? golden.name : '';
-      const key = JSON.stringify([fixtures, golden.kind, golden.apiKey, prefill, decode, own]);
+      // Mooncake: the mocks answer the capture's engine ids, and a prefill with several DP ranks
+      // cycles them, so such a case starts at rank 0 on its own router.
+      const engines = golden.topology.mooncake?.prefills.map((p) => p.engineIds) ?? [];
+      const own = prefill > 1 || decode > 1 || engines.some((ids) => ids.length > 1) ? golden.name : '';
+      const key = JSON.stringify([fixtures, golden.kind, golden.apiKey, prefill, decode, own, engines]);
       let group = groups.get(key);
       if (group === undefined) {
         group = { checker, fixtures, kind: golden.kind, apiKey: golden.apiKey, prefill, decode, cases: [] };
@@ -75,6 +83,22 @@ function groupCases(options: ConformanceOptions): Group[] {
   return [...groups.values()];
 }
 
+/** Mooncake: whether `GET /workers` lists every prefill with its engine ids known, within `budgetMs`. */
+async function prefillsReady(url: string, budgetMs: number): Promise<boolean> {
+  const deadline = Date.now() + budgetMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await request(`${url}/workers`);
+      const { workers } = (await res.body.json()) as { workers?: { role: string; kvReady?: boolean }[] };
+      if ((workers ?? []).every((w) => w.role !== 'prefill' || w.kvReady === true)) return true;
+    } catch {
+      // Not answering yet: try again.
+    }
+    await delay(50);
+  }
+  return false;
+}
+
 function refusesNixl(e: RouterStartError): boolean {
   return e.exitCode !== null && /nixl|kv[-_ ]connector/i.test(e.output);
 }
@@ -83,15 +107,19 @@ async function runGroup(group: Group, options: ConformanceOptions): Promise<Case
   const log = options.log ?? (() => {});
   let round: GoldenRound | undefined;
   const nixl = group.kind === 'nixl';
+  const mooncake = group.kind === 'mooncake';
+  const engineIds = group.cases[0]?.golden.topology.mooncake?.prefills.map((p) => p.engineIds);
   const cluster = await startTappedCluster({
     prefill: group.prefill,
     decode: group.decode,
     connector: group.kind,
     fixtures: group.fixtures,
     apiKey: group.apiKey,
-    // A prefill that takes a moment: a router that does not wait for it shows in the prefill-before-decode column.
-    prefillTtftMs: 15,
+    // A prefill that takes a moment: a router that does not wait for it shows in the prefill-before-decode
+    // column; under Mooncake, one that waits for it before sending the decode shows there too.
+    prefillTtftMs: mooncake ? MOONCAKE_PREFILL_TTFT_MS : 15,
     prefillAnswer: nixlPrefillAnswer(() => round),
+    ...(engineIds === undefined ? {} : { engineIds }),
   });
   try {
     const flags = [
@@ -99,6 +127,7 @@ async function runGroup(group: Group, options: ConformanceOptions): Promise<Case
       '--policy',
       'round_robin',
       ...(nixl ? ['--kv-connector', 'nixl'] : []),
+      ...(mooncake ? ['--kv-connector', 'mooncake'] : []),
       ...cluster.workerFlags,
     ];
     let router: Awaited<ReturnType<typeof startRouter>>;
@@ -122,6 +151,10 @@ async function runGroup(group: Group, options: ConformanceOptions): Promise<Case
       bodyTimeout: CLIENT_TIMEOUT_MS,
     });
     try {
+      if (mooncake && !(await prefillsReady(router.url, MOONCAKE_READY_TIMEOUT_MS))) {
+        const why = `the router did not learn its prefills' engine ids within ${MOONCAKE_READY_TIMEOUT_MS} ms\nrouter output:\n${router.output().trimEnd() || '(none)'}`;
+        return group.cases.map((c) => failedCase(c.displayName, why));
+      }
       const results: CaseResult[] = [];
       for (const c of group.cases) {
         log(`running ${c.displayName}`);

@@ -10,6 +10,7 @@ export const APP_MAIN = path.join(APP_DIR, 'dist', 'main.js');
 export const ROUTER_CLI = path.join(REPO_ROOT, 'packages', 'server', 'dist', 'cli.js');
 export const REFERENCE_FIXTURES = path.join(REPO_ROOT, 'fixtures', 'reference-proxy');
 export const NIXL_FIXTURES = path.join(REPO_ROOT, 'fixtures', 'nixl-toy-proxy');
+export const MOONCAKE_FIXTURES = path.join(REPO_ROOT, 'fixtures', 'mooncake-proxy');
 
 /** The built app and router are what CI runs (turbo builds them before `test`): say so when missing. */
 export function requireBuilt(): void {

@@ -75,9 +75,22 @@ describe('Mooncake captures: byte-for-byte checks', () => {
     expect(failedChecks(other)).toContain('body');
   });
 
+  test("Content-Length must be the length of the body with the run's bootstrap address", () => {
+    const dflt = findCase(mooncakeCases, '09-bootstrap-port-default-chat').rounds[0]!.decode;
+    const moved = replaceInBody(
+      requestFor(dflt, randomId('mooncake')),
+      'http://127.0.0.1:8998',
+      RUN_BOOTSTRAP,
+    );
+    const context = { case: '09-bootstrap-port-default-chat', bootstrapAddr: RUN_BOOTSTRAP };
+    expect(failedChecks(checker.check('decode', moved, context))).toEqual(['header:content-length']);
+    const fixed = setHeader(moved, 'Content-Length', String(moved.body.length));
+    expect(checker.check('decode', fixed, context).ok).toBe(true);
+  });
+
   test('32-hex ids pass as uuid4s do; the transfer_id must be xfer- and the same id', () => {
-    const hex = randomId('p2p-nccl');
-    expect(checker.check('prefill', requestFor(round.prefill, hex)).ok).toBe(true);
+    const hex = requestFor(round.prefill, randomId('p2p-nccl'));
+    expect(checker.check('prefill', setHeader(hex, 'Content-Length', String(hex.body.length))).ok).toBe(true);
     const id = randomId('mooncake');
     const prefill = requestFor(round.prefill, id);
     const wrong = replaceInBody(prefill, `xfer-${id}`, `xfer-${randomId('mooncake')}`);
