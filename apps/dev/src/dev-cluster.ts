@@ -26,7 +26,7 @@ const ROUTER_LISTENING = /pd-router listening on (http:\/\/[^\s"]+)/;
 const QUIET_LOG_LEVELS: ReadonlySet<string> = new Set(['warn', 'error', 'fatal', 'silent']);
 
 /** mock-vllm's one line once listening (its CLI contract). */
-const MOCK_READY_LINE = /^mock-vllm role=(\S+) url=(\S+) kv=(\S+) model=(\S+)$/;
+const MOCK_READY_LINE = /^mock-vllm role=(\S+) url=(\S+) kv=(\S+) model=(\S+)(?: bootstrap=\S+:(\d+))?$/;
 
 /** A mock vLLM instance that printed its ready line. */
 export interface RunningMock {
@@ -38,6 +38,8 @@ export interface RunningMock {
   readonly model: string;
   /** The router's worker spec: "http://H:P:zmq://H:KVP". */
   readonly workerSpec: string;
+  /** A Mooncake prefill's bootstrap port, given to the router after its URL. */
+  readonly bootstrapPort: string | undefined;
 }
 
 /** The whole stack, ready to take requests. */
@@ -71,26 +73,31 @@ async function startMock(
   args.push('--kv-port', String(plan.kvPort), '--preset', o.preset);
   // The mocks must speak the router's connector: NIXL mocks answer kv_transfer_params and serve
   // block reads on their KV port (the NIXL side channel) instead of P2P NCCL's ZMQ hand-off.
+  // Mooncake prefills also serve the bootstrap /query the router asks for their engine ids.
   if (o.kvConnector !== undefined) args.push('--kv-connector', o.kvConnector);
+  if (o.kvConnector === 'mooncake' && plan.role === 'prefill') args.push('--mooncake-bootstrap-port', '0');
   const child = group.add(ManagedChild.spawn(plan.name, process.execPath, args));
   const match = await child.waitForLine(MOCK_READY_LINE, MOCK_READY_TIMEOUT_MS, signal);
-  const [, , url = '', kvAddress = '', model = ''] = match;
+  const [, , url = '', kvAddress = '', model = '', bootstrapPort] = match;
   return {
     plan,
     child,
     url,
     kvAddress,
     model,
-    // NIXL workers need no ZMQ address (everything travels in kv_transfer_params).
-    workerSpec: o.kvConnector === 'nixl' ? url : `${url}:zmq://${kvAddress}`,
+    // NIXL and Mooncake workers need no ZMQ address (everything travels in kv_transfer_params).
+    workerSpec: o.kvConnector === 'nixl' || o.kvConnector === 'mooncake' ? url : `${url}:zmq://${kvAddress}`,
+    bootstrapPort,
   } satisfies RunningMock;
 }
 
 /** The router's command line: the documented vllm-router-compatible flags, as a user would type them. */
 export function routerArgs(o: DevOptions, port: number, mocks: readonly RunningMock[]): string[] {
   const args = ['--vllm-pd-disaggregation', '--policy', o.policy];
-  for (const mock of mocks)
+  for (const mock of mocks) {
     args.push(mock.plan.role === 'prefill' ? '--prefill' : '--decode', mock.workerSpec);
+    if (mock.bootstrapPort !== undefined) args.push(mock.bootstrapPort);
+  }
   args.push('--host', LOOPBACK, '--port', String(port));
   args.push('--shutdown-timeout-ms', String(ROUTER_SHUTDOWN_TIMEOUT_MS));
   if (o.kvConnector !== undefined) args.push('--kv-connector', o.kvConnector);

@@ -40,7 +40,7 @@ Usage: pnpm dev [options]        (or: node apps/dev/dist/main.js [options])
   --base-port N       first mock HTTP port; the mocks use N, N+1, ... and
                       their KV ports N+${KV_PORT_OFFSET}, N+${KV_PORT_OFFSET + 1}, ...; 0 = free ones       (default: ${DEFAULT_BASE_PORT})
   --preset NAME       mock timing preset: instant | realistic | bench-fast (default: ${DEFAULT_PRESET})
-  --kv-connector NAME passed to the router (p2p-nccl | nixl)              (default: router's)
+  --kv-connector NAME passed to the router (p2p-nccl | nixl | mooncake)   (default: router's)
   --log-level LEVEL   router log level (fatal ... trace, silent)          (default: router's)
   --help              print this help
 
