@@ -60,10 +60,10 @@ async function routerFor(
 }
 
 /** Waits until the router lists every prefill as healthy, its engine ids known. */
-async function untilRoutable(router: Router, budgetMs = 10_000): Promise<void> {
-  const deadline = Date.now() + budgetMs;
+async function untilRoutable(router: Router, headers: Record<string, string> = {}): Promise<void> {
+  const deadline = Date.now() + 10_000;
   for (;;) {
-    const res = await request(`${router.url}/workers`);
+    const res = await request(`${router.url}/workers`, { headers });
     const { workers } = (await res.body.json()) as {
       workers: { role: string; healthy: boolean; kvReady: boolean }[];
     };
@@ -130,6 +130,21 @@ describe('Mooncake flow with mock-vllm', () => {
     await prefill.setFaults([]);
     await untilRoutable(router);
     expect((await post(router, '/v1/completions', completionsBody())).status).toBe(200);
+  });
+
+  it("learns an admin-added prefill's engine ids from the bootstrap_port it was given", async () => {
+    const router = await routerFor([], [mooncakeDecode(decode.url)], { adminApiKey: 'admin-key' });
+    const added = await request(`${router.url}/admin/workers`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer admin-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ role: 'prefill', url: prefill.url, bootstrap_port: prefill.bootstrapPort }),
+    });
+    expect(added.statusCode).toBe(201);
+    expect(await added.body.json()).toMatchObject({ worker: { role: 'prefill', kvReady: false } });
+    await untilRoutable(router, { authorization: 'Bearer admin-key' });
+    const res = await post(router, '/v1/completions', completionsBody());
+    expect(res.status).toBe(200);
+    expect(decode.received.at(-1)?.mooncake?.path).toBe('decode-pulled');
   });
 
   it('refuses a batch of prompts with a coded 400 and sends nothing', async () => {
