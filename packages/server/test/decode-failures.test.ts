@@ -1,6 +1,7 @@
 import { SseParser } from '@pd-router/core';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { P2P_KV_HINT } from '../src/routes/exchange.js';
 import {
   breaksOff,
   e2eKit,
@@ -63,7 +64,11 @@ describe('decode failures', () => {
     const res = await postCompletion(router);
     expect(res.statusCode).toBe(504);
     expect(await res.body.json()).toEqual(
-      error('PD_ERR_DECODE_TIMEOUT', 'timeout_error', 'decode worker #1 sent no first byte within 300 ms'),
+      error(
+        'PD_ERR_DECODE_TIMEOUT',
+        'timeout_error',
+        `decode worker #1 sent no first byte within 300 ms; ${P2P_KV_HINT}`,
+      ),
     );
     await waitFor(() => d.aborted.length === 1, 15_000, 'the decode to see the abort');
   });

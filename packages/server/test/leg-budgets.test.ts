@@ -5,6 +5,7 @@ import type { FaultSpec } from '@pd-router/mock-vllm';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/types.js';
+import { P2P_KV_HINT } from '../src/routes/exchange.js';
 import { e2eKit, type Router, sleep } from './helpers.js';
 import { mockVllmWorkersForFile } from './mock-vllm-pair.js';
 
@@ -85,7 +86,7 @@ describe('decode time-to-first-token budget', () => {
     expect(answer.status).toBe(504);
     expect(JSON.parse(answer.text)).toEqual({
       error: {
-        message: 'decode worker #1 sent no first byte within 800 ms',
+        message: `decode worker #1 sent no first byte within 800 ms; ${P2P_KV_HINT}`,
         type: 'timeout_error',
         param: null,
         code: 'PD_ERR_DECODE_TIMEOUT',

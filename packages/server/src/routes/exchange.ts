@@ -25,6 +25,9 @@ interface End {
 }
 
 const CLIENT_LEFT = new Error('client closed the connection');
+/** What a P2P NCCL decode timeout most often means, and the fix (docs/kv-connectors.md). */
+export const P2P_KV_HINT =
+  'the decode may not have received the KV cache: on vLLM >= 0.14 set VLLM_DISABLE_REQUEST_ID_RANDOMIZATION=1 on every instance';
 
 function onRequestTimeout(exchange: Exchange): void {
   exchange.requestTimeout();
@@ -303,7 +306,7 @@ export class Exchange {
           return { status: CLIENT_CLOSED_STATUS, outcome: 'client_stalled' };
         case 'failed':
           if (failure !== undefined && legs.abortReason === undefined)
-            return this.#answer(failure.error, 'decode_failed');
+            return this.#answer(this.#withKvHint(legs, failure.error), 'decode_failed');
           break;
         case 'aborted':
           if (decode.ttfbMs >= 0) return this.#clientAbort('stream');
@@ -315,6 +318,20 @@ export class Exchange {
     if (error === undefined)
       throw new Error(`connector ${this.#ctx.connector.name} sent no decode and gave no reason`);
     return this.#answer(error, 'prefill_failed');
+  }
+
+  /**
+   * A P2P NCCL decode that sent nothing within its budget is most often one whose KV never came
+   * under the id it waits for (vLLM >= 0.14 randomizes request ids unless told not to, vllm#27987):
+   * the error and a log line say so, instead of a bare timeout.
+   */
+  #withKvHint(legs: RequestLegs, error: ServerError): ServerError {
+    if (error.code !== 'PD_ERR_DECODE_TIMEOUT' || this.#ctx.connector.name !== 'p2p-nccl') return error;
+    legs.warn(
+      { decode: legs.decode.url, prefill: legs.prefill.url, hint: P2P_KV_HINT },
+      'P2P NCCL decode sent no first byte: its KV cache may never have arrived',
+    );
+    return new ServerError(error.code, `${error.message}; ${P2P_KV_HINT}`, { cause: error.cause });
   }
 
   /** Answers an error (nothing was sent yet). */
