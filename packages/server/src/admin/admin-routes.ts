@@ -47,6 +47,7 @@ interface WorkerParams {
 interface AddBody {
   readonly role: WorkerRole;
   readonly url: string;
+  readonly bootstrap_port?: number;
 }
 
 /**
@@ -107,14 +108,19 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         body: {
           type: 'object',
           required: ['role', 'url'],
-          properties: { role: { type: 'string', enum: ROLES }, url: { type: 'string', minLength: 1 } },
+          properties: {
+            role: { type: 'string', enum: ROLES },
+            url: { type: 'string', minLength: 1 },
+            // Mooncake prefills: their bootstrap server's port (8998 when absent).
+            bootstrap_port: { type: 'integer', minimum: 1, maximum: 65_535 },
+          },
           additionalProperties: false,
         },
         response: { 201: addedWorker },
       },
     },
     (request, reply) => {
-      const { role, url } = request.body;
+      const { role, url, bootstrap_port: bootstrapPort } = request.body;
       // NIXL needs no ZMQ address, so `http://[::1]:8000` is a whole worker there (as on the CLI).
       const parsed = parseWorkerUrl(url, ctx.config.kvConnector === 'nixl' ? ZMQ_UNUSED : undefined);
       if (!parsed.ok) {
