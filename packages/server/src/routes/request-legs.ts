@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Leg, LegRun } from '../connectors/types.js';
 import type { ServerError } from '../errors.js';
 import type { RouterMetrics } from '../metrics.js';
-import { Relay, type RelayResult } from '../stream/relay.js';
+import { Relay } from '../stream/relay.js';
 import { CollectLeg, type CollectResult } from '../upstream/collect-leg.js';
 import type { LegEnv } from '../upstream/leg.js';
 import type { Worker } from '../workers/worker.js';
