@@ -116,7 +116,8 @@ describe('against mock-vllm (real P2P NCCL hand-off over ZeroMQ)', () => {
         'prefill worker #1 ended its stream with an error: engine step failed',
       ],
       [
-        'data: {"id":"cmpl-1","choices":[{"index":0,"text":" tok0","logprobs":null,"finish_reason":null}]}\n\ndata: [DONE]\n\n',
+        // Cut short: no finished choice and no [DONE].
+        'data: {"id":"cmpl-1","choices":[{"index":0,"text":" tok0","logprobs":null,"finish_reason":null}]}\n\n',
         'prefill worker #1 ended its stream without finishing',
       ],
     ] as const;

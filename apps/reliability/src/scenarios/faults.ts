@@ -67,7 +67,7 @@ const PREFILL_ERROR_EVENT =
   'data: {"error": {"message": "engine step failed", "type": "InternalServerError", "param": null, "code": 500}}\n\ndata: [DONE]\n\n';
 /** A stream cut short by a broken proxy: events, `[DONE]`, but no choice ever finished. */
 const PREFILL_UNFINISHED =
-  'data: {"id":"cmpl-1","choices":[{"index":0,"text":" tok0","logprobs":null,"finish_reason":null}]}\n\ndata: [DONE]\n\n';
+  'data: {"id":"cmpl-1","choices":[{"index":0,"text":" tok0","logprobs":null,"finish_reason":null}]}\n\n';
 
 function err(status: number, code: string): ClientOutcome {
   return { status, code, end: 'body' };

@@ -3,6 +3,8 @@ import { upstreamMessage } from '../upstream/error-text.js';
 /** vLLM's in-stream error event (`create_streaming_error_response`), with or without the space. */
 const ERROR_EVENTS = ['data: {"error"', 'data:{"error"'] as const;
 const FINISH_REASON = '"finish_reason"';
+/** The OpenAI stream's own end marker: a stream that carries it was not cut short. */
+const DONE = 'data: [DONE]';
 const QUOTE = 0x22;
 
 /** Whether some `"finish_reason"` in the bytes has a string value (a choice that finished). */
@@ -19,7 +21,8 @@ function hasFinish(body: Buffer): boolean {
 /**
  * Checks the tail of a drained 2xx event stream (a prefill's): vLLM answers an error met while
  * generating with a 200 stream carrying `data: {"error": {...}}` (then `[DONE]`), and a stream cut
- * short by a broken proxy ends without any choice finishing. Either way the prefill computed no
+ * short by a broken proxy ends with neither a finished choice nor `data: [DONE]`. A stream that
+ * ends with `[DONE]` but names no finish reason (servers that omit the field) is complete. Either way the prefill computed no
  * KV to hand over: the result says why (worded after the worker's name), or undefined when fine.
  * Byte searches only, no parse: the check runs on every streamed request.
  *
@@ -34,5 +37,5 @@ export function checkDrainedStream(body: Buffer): string | undefined {
     const message = upstreamMessage(data);
     return `ended its stream with an error${message === '' ? '' : `: ${message}`}`;
   }
-  return hasFinish(body) ? undefined : 'ended its stream without finishing';
+  return hasFinish(body) || body.lastIndexOf(DONE) >= 0 ? undefined : 'ended its stream without finishing';
 }
