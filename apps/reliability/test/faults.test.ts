@@ -39,7 +39,10 @@ beforeAll(async () => {
   stacks.set('nixl', await startStack({ ...nixl, router: { ...router, kvConnector: 'nixl' } }));
   stacks.set(
     'nixl-fail',
-    await startStack({ ...nixl, router: { ...router, kvConnector: 'nixl', nixlOnMissingParams: 'fail' } }),
+    await startStack({
+      ...nixl,
+      router: { ...router, kvConnector: 'nixl', nixl: { onMissingParams: 'fail' } },
+    }),
   );
 });
 

@@ -22,8 +22,7 @@ afterAll(async () => {
 async function discoveryStack(allow: string): Promise<Stack> {
   const stack = await startStack({
     router: {
-      vllmDiscoveryAddress: '127.0.0.1:0',
-      discoveryAllow: [allow],
+      discovery: { address: '127.0.0.1:0', allow: [allow] },
       upstreamApiKey: SECURITY_KEYS.upstream,
       adminApiKey: SECURITY_KEYS.admin,
     },

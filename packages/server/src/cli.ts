@@ -8,10 +8,9 @@
 import { exitWithParent } from '@pd-router/core';
 import type { FastifyInstance } from 'fastify';
 import { formatConfigIssue } from './config/config-error.js';
-import { helpText } from './config/help.js';
 import { loadConfigFromArgs } from './config/load.js';
 import { parseArgv } from './config/parse-argv.js';
-import { DEFAULT_INTAKE_CONFIG } from './config/schema.js';
+import { helpText } from './config/render.js';
 import type { Config } from './config/types.js';
 import { VERSION } from './version.js';
 
@@ -60,11 +59,7 @@ async function main(): Promise<number | undefined> {
   handleSignals(app, config.shutdownTimeoutMs);
   exitWithParent();
   try {
-    await app.listen({
-      host: config.host,
-      port: config.port,
-      backlog: (config.intake ?? DEFAULT_INTAKE_CONFIG).backlog,
-    });
+    await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     say(listenErrorMessage(error, config));
     await app.close().catch(() => undefined);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OPTIONS } from '../src/config/options.js';
+import { OPTIONS } from '../src/config/flags.js';
 import { VERSION } from '../src/version.js';
 
 // The built CLI as a real process: `pnpm --filter @pd-router/server build` first (turbo's test

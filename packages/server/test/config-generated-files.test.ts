@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configurationMarkdown } from '../src/config/docs.js';
+import { configurationMarkdown } from '../src/config/render.js';
 import { configSchemaJson } from '../src/config/schema.js';
 
 // Generated files must match their source: `pnpm --filter @pd-router/server gen:docs` rewrites them

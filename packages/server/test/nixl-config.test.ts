@@ -45,8 +45,8 @@ describe('NIXL configuration', () => {
     }
   });
 
-  it('reads nixlOnMissingParams and nixlRewriteRemoteHost from a config file; flags win', () => {
-    const file = 'kvConnector: nixl\nnixlOnMissingParams: fail\nnixlRewriteRemoteHost: false\n';
+  it('reads nixl.onMissingParams and nixl.rewriteRemoteHost from a config file; flags win', () => {
+    const file = 'kvConnector: nixl\nnixl: {onMissingParams: fail, rewriteRemoteHost: false}\n';
     expect(nixlOf(WORKERS, file).nixl).toEqual({ onMissingParams: 'fail', rewriteRemoteHost: false });
     expect(nixlOf([...WORKERS, '--nixl-rewrite-remote-host'], file).nixl?.rewriteRemoteHost).toBe(true);
   });
@@ -68,7 +68,7 @@ describe('NIXL configuration', () => {
 
   it('does not take the next token as the boolean value, and suggests the right spelling of a typo', () => {
     const parsed = parseArgv(['--nixl-rewrite-remote-host', 'false']);
-    expect(parsed.values).toEqual({ nixlRewriteRemoteHost: true });
+    expect(parsed.values).toEqual({ nixl: { rewriteRemoteHost: true } });
     expect(parsed.issues.map((i) => i.path)).toEqual(['false']);
     expect(parseArgv(['--no-nixl-rewrite-remote-hots']).issues[0]?.message).toBe(
       'unknown flag (did you mean --no-nixl-rewrite-remote-host?)',

@@ -26,9 +26,8 @@ export const BASE_ROUTER_SETTINGS = {
   prefillTimeoutMs: 10_000,
   decodeTtftTimeoutMs: 10_000,
   streamIdleTimeoutMs: 10_000,
-  healthCheckIntervalMs: 0,
-  circuitFailureThreshold: 0,
-  disableRetries: true,
+  health: { checkIntervalMs: 0, circuitFailureThreshold: 0 },
+  retry: { disabled: true },
 } as const;
 
 export interface StackOptions {
@@ -72,7 +71,7 @@ export interface Stack {
   readonly apiKey: string | undefined;
   workers(): Promise<WorkerState[]>;
   census(): SocketCensus;
-  /** The bound `host:port` of the router's ZMQ registration ROUTER (`vllmDiscoveryAddress` with port 0). */
+  /** The bound `host:port` of the router's ZMQ registration ROUTER (`discovery.address` with port 0). */
   discoveryAddress(): string;
   /** Waits (up to `timeoutMs`) until nothing is in flight and no socket is half-open; returns the counters. */
   settle(timeoutMs?: number): Promise<Counters>;

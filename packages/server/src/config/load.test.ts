@@ -277,6 +277,23 @@ describe('loadConfig', () => {
   });
 });
 
+describe('the nested config file', () => {
+  it('points a flat key from before the sections to its new place', () => {
+    const result = resolveConfig({
+      prefill: [P],
+      decode: [D],
+      nixlOnMissingParams: 'fail',
+      healthCheckIntervalMs: 0,
+    });
+    expect(result.ok ? [] : result.error.issues.map(formatConfigIssue)).toEqual([
+      "nixlOnMissingParams: unknown key (did you mean 'nixl.onMissingParams'?)",
+      "healthCheckIntervalMs: unknown key (did you mean 'health.checkIntervalMs'?)",
+    ]);
+    const nested = resolveConfig({ prefill: [P], decode: [D], health: { checkIntervalMs: 0 } });
+    expect(nested.ok && nested.value.health).toMatchObject({ checkIntervalMs: 0, checkTimeoutMs: 5_000 });
+  });
+});
+
 describe('resolveConfig', () => {
   it('validates a config object in the file shape', () => {
     const result = resolveConfig({ prefill: [P], decode: [D], port: 0 });

@@ -1,19 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { parseWorkerUrl } from '@pd-router/core';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { type ReadFile, readConfigFile } from './config-file.js';
-import { deepFreeze } from './deep-freeze.js';
-import { resolveDynamicSettings } from './dynamic.js';
 import { type ParsedArgv, parseArgv } from './parse-argv.js';
-import type {
-  CacheAwareConfig,
-  Config,
-  KvConnectorName,
-  LogLevel,
-  NixlOnMissingParams,
-  PolicyName,
-} from './types.js';
-import { type ConfigPath, type Locate, validateConfigObject } from './validate.js';
-import { parseWorkers, type RawWorker } from './workers.js';
+import type { ConfigValues } from './schema.js';
+import type { Config, WorkerConfig } from './types.js';
+import { type ConfigPath, type Locate, parseBindAddress, validateConfigObject } from './validate.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -30,6 +22,12 @@ export interface LoadConfigOptions {
 export type LoadConfigResult =
   | { readonly ok: true; readonly value: Readonly<Config>; readonly warnings: readonly string[] }
   | { readonly ok: false; readonly error: ConfigError; readonly warnings: readonly string[] };
+
+const failure = (message: string): LoadConfigResult => ({
+  ok: false,
+  error: new ConfigError([{ path: '', message }]),
+  warnings: [],
+});
 
 /**
  * Builds the router configuration from defaults < `--config FILE` < command-line flags, validates
@@ -50,22 +48,20 @@ export function loadConfigFromArgs(
   options: { readonly env?: Env; readonly readFile?: ReadFile } = {},
 ): LoadConfigResult {
   const issues: ConfigIssue[] = [...parsed.issues];
-  let fileValues: Record<string, unknown> = {};
   const file = parsed.configFile;
-  if (file !== undefined) {
-    const read = readConfigFile(file, options.readFile ?? ((path) => readFileSync(path, 'utf8')));
-    if (read.ok) fileValues = read.value;
-    else issues.push(...read.issues);
+  const read = file === undefined ? undefined : readConfigFile(file, options.readFile ?? readUtf8);
+  if (read?.ok === false) issues.push(...read.issues);
+  // Command-line values over file values; sections merge key by key, lists are replaced.
+  const merged: Record<string, unknown> = structuredClone(read?.ok ? read.value : {});
+  for (const [key, value] of Object.entries(structuredClone(parsed.values))) {
+    const base = merged[key];
+    merged[key] = isObject(value) && isObject(base) ? { ...base, ...value } : value;
   }
   // An unreadable file may well have held the workers: don't also call them missing.
-  const fileFailed = issues.length > parsed.issues.length;
-  const merged = mergeLayers(fileValues, parsed.values);
+  const skipKeys =
+    read?.ok === false ? new Set([...parsed.failedKeys, 'prefill', 'decode']) : parsed.failedKeys;
   const locate: Locate = (path) => locateIn(path, parsed.sources, file);
-  const skipKeys = fileFailed ? new Set([...parsed.failedKeys, 'prefill', 'decode']) : parsed.failedKeys;
-  return finish(merged, locate, issues, skipKeys, {
-    env: options.env ?? {},
-    apiKeyFromFlag: parsed.sources.has('apiKeys'),
-  });
+  return finish(merged, locate, issues, skipKeys, options.env ?? {}, parsed.sources.has('apiKeys'));
 }
 
 /**
@@ -76,171 +72,156 @@ export function loadConfigFromArgs(
  * const result = resolveConfig({ prefill: ['http://127.0.0.1:20003'], decode: ['http://127.0.0.1:20005'] });
  */
 export function resolveConfig(input: unknown): LoadConfigResult {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return {
-      ok: false,
-      error: new ConfigError([{ path: '', message: 'the configuration must be an object' }]),
-      warnings: [],
-    };
-  }
+  if (!isObject(input)) return failure('the configuration must be an object');
   let copy: Record<string, unknown>;
   try {
-    copy = structuredClone(input) as Record<string, unknown>;
+    copy = structuredClone(input);
   } catch {
-    const issue = {
-      path: '',
-      message: 'the configuration must be plain data (no functions or class instances)',
-    };
-    return { ok: false, error: new ConfigError([issue]), warnings: [] };
+    return failure('the configuration must be plain data (no functions or class instances)');
   }
-  const locate: Locate = (path) => locateIn(path, new Map(), undefined);
-  return finish(copy, locate, [], new Set(), {
-    env: {},
-    apiKeyFromFlag: false,
-  });
+  return finish(copy, (path) => locateIn(path, new Map(), undefined), [], new Set(), {}, false);
 }
 
+function readUtf8(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Validates the merged layers, checks what spans several keys, and resolves the runtime Config. */
 function finish(
   merged: Record<string, unknown>,
   locate: Locate,
   issues: ConfigIssue[],
   skipKeys: ReadonlySet<string>,
-  context: { readonly env: Env; readonly apiKeyFromFlag: boolean },
+  env: Env,
+  apiKeyFromFlag: boolean,
 ): LoadConfigResult {
   const warnings: string[] = [];
   const schema = validateConfigObject(merged, locate, skipKeys);
   issues.push(...schema.issues);
-  // Worker specs are only parsed once the lists themselves have the right shape.
   const shapeOk = (key: string) => !schema.invalidKeys.has(key) && !skipKeys.has(key);
-  const kvConnector = merged['kvConnector'] as KvConnectorName;
-  const pools = { prefill: [] as Config['prefill'], decode: [] as Config['decode'] };
+  const values = merged as ConfigValues;
+  const pools = { prefill: [] as WorkerConfig[], decode: [] as WorkerConfig[] };
+  // Worker specs are only parsed once the lists themselves have the right shape.
   for (const role of ['prefill', 'decode'] as const) {
-    const raw = merged[role];
-    if (!Array.isArray(raw) || !shapeOk(role)) continue;
-    const result = parseWorkers(role, raw as RawWorker[], kvConnector, locate);
-    pools[role] = result.workers;
-    issues.push(...result.issues);
-    warnings.push(...result.warnings);
+    if (shapeOk(role) && values[role] !== undefined)
+      pools[role] = parseWorkers(role, values, locate, issues, warnings);
   }
-  const dynamic = resolveDynamicSettings(merged, locate, shapeOk);
-  issues.push(...dynamic.issues);
-  warnings.push(...dynamic.warnings);
+  const { discovery, kubernetes } = values;
+  if (shapeOk('discovery') && discovery.address === undefined && discovery.allow.length > 0) {
+    warnings.push(`${locate(['discovery', 'allow'])}: has no effect without --vllm-discovery-address`);
+  }
+  if (shapeOk('kubernetes') && kubernetes.enabled) {
+    if (kubernetes.prefillSelector.length === 0 && kubernetes.decodeSelector.length === 0) {
+      issues.push({
+        path: locate(['kubernetes', 'enabled']),
+        message:
+          'needs --prefill-selector and/or --decode-selector (KEY=VALUE labels telling prefill and decode pods apart)',
+      });
+    }
+  } else if (shapeOk('kubernetes')) {
+    for (const key of ['selector', 'prefillSelector', 'decodeSelector', 'namespace', 'kubeconfig'] as const) {
+      const value = kubernetes[key];
+      if (value !== undefined && value.length > 0) {
+        warnings.push(`${locate(['kubernetes', key])}: has no effect without --service-discovery`);
+      }
+    }
+  }
   if (issues.length > 0) return { ok: false, error: new ConfigError(issues), warnings };
 
-  const apiKeys = merged['apiKeys'] as readonly string[];
-  const upstreamApiKey = merged['upstreamApiKey'] as string | undefined;
-  if (context.apiKeyFromFlag && apiKeys.length > 0 && upstreamApiKey === undefined) {
+  if (apiKeyFromFlag && values.apiKeys.length > 0 && values.upstreamApiKey === undefined) {
     warnings.push(
       "--api-key: in pd-router this key guards inbound requests (clients must send it). vllm-router's --api-key was the key sent to workers: for that, use --upstream-api-key" +
-        (context.env['OPENAI_API_KEY'] === undefined
-          ? ' (workers now get "Authorization: Bearer None").'
-          : '.'),
+        (env['OPENAI_API_KEY'] === undefined ? ' (workers now get "Authorization: Bearer None").' : '.'),
     );
   }
-  const policy = merged['policy'] as PolicyName;
+  const { $schema: _schema, discovery: _discovery, kubernetes: _kubernetes, ...rest } = values;
+  // The schema checked the address's format, so it splits.
+  const bind = discovery.address === undefined ? undefined : parseBindAddress(discovery.address);
+  const { enabled, namespace, kubeconfig, ...selectors } = kubernetes;
   const config: Config = {
-    host: merged['host'] as string,
-    port: merged['port'] as number,
+    ...rest,
+    upstreamApiKey: values.upstreamApiKey,
+    adminApiKey: values.adminApiKey,
     prefill: pools.prefill,
     decode: pools.decode,
-    policy,
-    prefillPolicy: (merged['prefillPolicy'] as PolicyName | undefined) ?? policy,
-    decodePolicy: (merged['decodePolicy'] as PolicyName | undefined) ?? policy,
-    cacheAware: merged['cacheAware'] as CacheAwareConfig,
-    decodeFirstTokens: merged['decodeFirstTokens'] as number,
-    kvConnector,
-    nixl: {
-      onMissingParams: merged['nixlOnMissingParams'] as NixlOnMissingParams,
-      rewriteRemoteHost: merged['nixlRewriteRemoteHost'] as boolean,
-    },
-    keepVllmResponseId: merged['keepVllmResponseId'] as boolean,
-    intraNodeDataParallelSize: merged['intraNodeDataParallelSize'] as number,
-    retry: {
-      maxAttempts: (merged['disableRetries'] as boolean)
-        ? 1
-        : Math.max(1, merged['retryMaxRetries'] as number),
-      initialBackoffMs: merged['retryInitialBackoffMs'] as number,
-      maxBackoffMs: merged['retryMaxBackoffMs'] as number,
-      backoffMultiplier: merged['retryBackoffMultiplier'] as number,
-      jitterFactor: merged['retryJitterFactor'] as number,
-    },
-    requestTimeoutMs: (merged['requestTimeoutSecs'] as number) * 1_000,
-    admission: {
-      maxConcurrentRequests: merged['maxConcurrentRequests'] as number,
-      queueSize: merged['queueSize'] as number,
-      queueTimeoutMs: (merged['queueTimeoutSecs'] as number) * 1_000,
-      rateLimitTokensPerSecond: merged['rateLimitTokensPerSecond'] as number | undefined,
-    },
-    maxPayloadSize: merged['maxPayloadSize'] as number,
-    prefillTimeoutMs: merged['prefillTimeoutMs'] as number,
-    decodeTtftTimeoutMs: merged['decodeTtftTimeoutMs'] as number,
-    streamIdleTimeoutMs: merged['streamIdleTimeoutMs'] as number,
-    upstreamApiKey,
-    apiKeys,
-    adminApiKey: merged['adminApiKey'] as string | undefined,
-    logLevel: merged['logLevel'] as LogLevel,
-    prometheusPort: merged['prometheusPort'] as number,
-    prometheusHost: merged['prometheusHost'] as string,
-    upstreamConnections: merged['upstreamConnections'] as number,
-    shutdownTimeoutMs: merged['shutdownTimeoutMs'] as number,
-    intake: {
-      maxConnections: merged['maxConnections'] as number,
-      backlog: merged['backlog'] as number,
-      keepAliveTimeoutMs: merged['keepAliveTimeoutMs'] as number,
-      bodyTimeoutMs: merged['bodyTimeoutMs'] as number,
-      bodyMinRate: merged['bodyMinRate'] as number,
-      maxJsonElements: merged['maxJsonElements'] as number,
-      parseBudgetBytes: merged['parseBudgetBytes'] as number,
-    },
-    ...(dynamic.discovery === undefined ? {} : { discovery: dynamic.discovery }),
-    discoveryMaxWorkers: merged['discoveryMaxWorkers'] as number,
-    ...(dynamic.kubernetes === undefined ? {} : { kubernetes: dynamic.kubernetes }),
-    health: dynamic.health,
+    prefillPolicy: values.prefillPolicy ?? values.policy,
+    decodePolicy: values.decodePolicy ?? values.policy,
+    ...(typeof bind === 'object'
+      ? { discovery: { ...bind, ttlMs: discovery.ttlMs, allow: discovery.allow } }
+      : {}),
+    ...(enabled ? { kubernetes: { ...selectors, namespace, kubeconfig } } : {}),
   };
   return { ok: true, value: deepFreeze(config), warnings };
 }
 
 /**
- * Command-line values over file values. Nested objects (cacheAware) merge key by key; lists are
- * replaced, not appended: `--prefill` on the command line means "these prefill workers".
+ * Parses one pool's worker specs with core's parseWorkerUrl: one issue per bad spec (named by its
+ * flag occurrence or file index), duplicates rejected (a worker listed twice would get twice the
+ * traffic under round_robin and break the unique worker ids), and a warning for P2P NCCL workers
+ * whose ZMQ address had to be guessed from their HTTP address (NIXL workers need none: with
+ * `kvConnector: 'nixl'` a plain `http://[::1]:8000` is fine too).
  */
-function mergeLayers(
-  file: Record<string, unknown>,
-  cli: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
-  const merged: Record<string, unknown> = structuredClone(file);
-  for (const [key, value] of Object.entries(cli)) {
-    const base = merged[key];
-    if (isPlainObject(value) && isPlainObject(base)) merged[key] = { ...base, ...structuredClone(value) };
-    else merged[key] = structuredClone(value);
+function parseWorkers(
+  role: 'prefill' | 'decode',
+  values: ConfigValues,
+  locate: Locate,
+  issues: ConfigIssue[],
+  warnings: string[],
+): WorkerConfig[] {
+  const workers: WorkerConfig[] = [];
+  const firstIndex = new Map<string, number>();
+  for (const [index, item] of (values[role] ?? []).entries()) {
+    const spec = typeof item === 'string' ? item : item.url;
+    const bootstrapPort = typeof item === 'string' ? undefined : (item.bootstrapPort ?? undefined);
+    const where = locate([role, index]);
+    // NIXL never uses the ZMQ address, so IPv6 workers need no `:zmq://` there.
+    const parsed = parseWorkerUrl(spec, values.kvConnector === 'nixl' ? { zmqUnused: true } : undefined);
+    const previous = parsed.ok ? firstIndex.get(parsed.value.url) : undefined;
+    if (!parsed.ok) issues.push({ path: where, message: parsed.error.message });
+    else if (previous !== undefined) {
+      issues.push({
+        path: where,
+        message: `${parsed.value.url} is already listed at ${locate([role, previous])}`,
+      });
+    } else {
+      const address = parsed.value;
+      firstIndex.set(address.url, index);
+      if (address.zmqFromHttp && values.kvConnector === 'p2p-nccl') {
+        warnings.push(
+          `${where}: ${spec} has no :zmq://HOST:PORT, so request ids will name ${address.zmq.text} (its HTTP address) as its P2P NCCL ZMQ address; KV transfers fail or hang unless that is right: give URL:zmq://HOST:KV_PORT.`,
+        );
+      }
+      workers.push(bootstrapPort === undefined ? { spec, address } : { spec, address, bootstrapPort });
+    }
   }
-  return merged;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return workers;
 }
 
 /** Names a config location as the user wrote it: `--prefill[1]` for a flag, `pd.yaml: cacheAware.x` for a file. */
 function locateIn(path: ConfigPath, sources: ReadonlyMap<string, string>, file: string | undefined): string {
-  for (let length = path.length; length > 0; length--) {
-    const head = path.slice(0, length);
-    if (head.some((segment) => typeof segment === 'number')) continue;
-    const flag = sources.get(head.join('.'));
+  const format = (segments: ConfigPath) =>
+    segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+  const keys = path.findIndex((segment) => typeof segment === 'number');
+  for (let length = keys === -1 ? path.length : keys; length > 0; length--) {
+    const flag = sources.get(path.slice(0, length).join('.'));
     if (flag === undefined) continue;
     const rest = path.slice(length);
     const index = typeof rest[0] === 'number' ? `[${rest[0]}]` : '';
-    const tail = formatPath(typeof rest[0] === 'number' ? rest.slice(1) : rest);
+    const tail = format(typeof rest[0] === 'number' ? rest.slice(1) : rest);
     return tail === '' ? `${flag}${index}` : `${flag}${index} ${tail}`;
   }
-  const dotted = formatPath(path);
-  return file === undefined ? dotted : `${file}: ${dotted}`;
+  return file === undefined ? format(path) : `${file}: ${format(path)}`;
 }
 
-function formatPath(path: ConfigPath): string {
-  let text = '';
-  for (const segment of path) {
-    text += typeof segment === 'number' ? `[${segment}]` : text === '' ? segment : `.${segment}`;
+/** Freezes `value` and everything reachable from it, so a loaded config can never be changed. */
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
   }
-  return text;
+  return value;
 }

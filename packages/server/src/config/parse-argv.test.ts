@@ -128,10 +128,12 @@ describe('parseArgv', () => {
     ]);
     expect(parsed.issues).toEqual([]);
     expect(parsed.values).toEqual({
-      serviceDiscovery: true,
-      prefillSelector: ['app=vllm', 'role=prefill'],
-      decodeSelector: ['app=vllm', 'role=decode'],
-      selector: ['team=a'],
+      kubernetes: {
+        enabled: true,
+        prefillSelector: ['app=vllm', 'role=prefill'],
+        decodeSelector: ['app=vllm', 'role=decode'],
+        selector: ['team=a'],
+      },
       port: 1,
     });
     expect(parseArgv(['--service-discovery=yes']).issues).toEqual([

@@ -1,0 +1,141 @@
+import type { TSchema } from '@sinclair/typebox';
+import { annotatedProperties, type CliAnnotation, type OptionGroup } from './schema.js';
+
+/**
+ * How a flag reads its value: `flag` (none), `boolean` (`--x`, `--x=true|false`, `--no-x`),
+ * `string`, `integer`, `number`, `enum` (the schema's values), `worker` (a worker spec;
+ * `--prefill` also takes vllm-router's bootstrap-port token), `list` (repeatable, comma-separated).
+ */
+export type OptionKind = 'flag' | 'boolean' | 'string' | 'integer' | 'number' | 'enum' | 'worker' | 'list';
+
+/** One flag: read from its schema property's `x-cli`, or one of the few flags with no config key. */
+export interface OptionSpec extends Omit<CliAnnotation, 'switch'> {
+  readonly alias?: `-${string}`;
+  readonly kind: OptionKind;
+  /** Dotted path in the config file (`cacheAware.cacheThreshold`); absent: command line only. */
+  readonly key?: string;
+  /** The schema property behind the flag. */
+  readonly schema?: TSchema;
+  readonly repeatable?: boolean;
+  /** Accepted for vllm-router compatibility and otherwise ignored. */
+  readonly ignored?: boolean;
+  readonly description: string;
+}
+
+function kindOf(schema: TSchema, cli: CliAnnotation): OptionKind {
+  if (schema['type'] === 'boolean') return cli.switch ? 'flag' : 'boolean';
+  if (schema['enum'] !== undefined) return 'enum';
+  if (schema['type'] === 'array') return Array.isArray(schema['items']?.['type']) ? 'worker' : 'list';
+  return schema['type'] as 'string' | 'integer' | 'number';
+}
+
+const FLAG_ONLY: readonly OptionSpec[] = [
+  {
+    flag: '--vllm-pd-disaggregation',
+    kind: 'flag',
+    group: 'Workers',
+    description:
+      "Accepted for vllm-router compatibility: prefill/decode disaggregation is pd-router's only mode, with or without it.",
+  },
+  {
+    flag: '--eviction-interval',
+    kind: 'integer',
+    group: 'cache_aware policy',
+    valueName: 'SECS',
+    ignored: true,
+    description:
+      'Accepted for vllm-router compatibility and ignored: pd-router evicts as it inserts, so a tree never exceeds --max-tree-size.',
+    defaultText: 'none',
+  },
+  {
+    flag: '--config',
+    kind: 'string',
+    group: 'General',
+    valueName: 'FILE',
+    description:
+      'JSON or YAML file of settings (keys: see config.schema.json); flags given on the command line override it.',
+    defaultText: 'none',
+  },
+  { flag: '--help', alias: '-h', kind: 'flag', group: 'General', description: 'Print this help and exit.' },
+  {
+    flag: '--version',
+    alias: '-V',
+    kind: 'flag',
+    group: 'General',
+    description: 'Print the version and exit.',
+  },
+];
+
+/** Every flag of pd-router, in schema order, the flag-only ones placed by group in `--help`. */
+export const OPTIONS: readonly OptionSpec[] = [
+  ...annotatedProperties().map(({ key, schema, cli }): OptionSpec => {
+    const kind = kindOf(schema, cli);
+    const { switch: _switch, ...rest } = cli;
+    return {
+      ...rest,
+      key,
+      schema,
+      kind,
+      repeatable: kind === 'list' || kind === 'worker',
+      description: String(schema['description'] ?? ''),
+    };
+  }),
+  ...FLAG_ONLY,
+];
+
+/**
+ * vllm-router flags that pd-router deliberately lacks, with what to do instead: a drop-in user
+ * gets a reason, not just "unknown flag".
+ */
+export const UNSUPPORTED_VLLM_ROUTER_FLAGS: ReadonlyMap<string, string> = new Map([
+  ['--worker-urls', 'pd-router routes prefill/decode pairs only: use --prefill and --decode'],
+  [
+    '--request-timeout-secs',
+    'use --prefill-timeout-ms, --decode-ttft-timeout-ms and --stream-idle-timeout-ms (no total cap)',
+  ],
+  ['--disable-retries', 'pd-router does not retry: a failed request is reported, never replayed'],
+  ['--retry-max-retries', 'pd-router does not retry: a failed request is reported, never replayed'],
+  ['--health-check-interval-secs', 'use --health-check-interval-ms'],
+  ['--health-check-timeout-secs', 'use --health-check-timeout-ms'],
+  ['--health-check-endpoint', 'workers are checked with GET /health, the route vLLM serves'],
+  ['--cb-failure-threshold', 'use --circuit-failure-threshold'],
+  ['--cb-timeout-duration-secs', 'use --circuit-open-ms'],
+  ['--cb-success-threshold', 'one successful half-open probe closes the circuit; see --circuit-open-ms'],
+  ['--cb-window-duration-secs', 'the circuit counts consecutive failures, not failures per window'],
+  ['--disable-circuit-breaker', 'use --circuit-failure-threshold 0'],
+]);
+
+const byName = new Map<string, OptionSpec>();
+for (const option of OPTIONS) {
+  byName.set(option.flag, option);
+  if (option.alias !== undefined) byName.set(option.alias, option);
+}
+
+/** The option named `name` (`--port`, `-h`, or `--no-x` for a boolean `--x`), and whether it was negated. */
+export function findOption(name: string): { option: OptionSpec; negated: boolean } | undefined {
+  const option = byName.get(name);
+  if (option !== undefined) return { option, negated: false };
+  const positive = name.startsWith('--no-') ? byName.get(`--${name.slice(5)}`) : undefined;
+  return positive?.kind === 'boolean' ? { option: positive, negated: true } : undefined;
+}
+
+/** Every spelling a user may type, for "did you mean". */
+export const ALL_FLAG_NAMES = OPTIONS.flatMap((o) =>
+  o.kind === 'boolean' ? [o.flag, `--no-${o.flag.slice(2)}`] : [o.flag],
+);
+
+/**
+ * The config key of a flat key from before the schema was nested (`nixlOnMissingParams` →
+ * `nixl.onMissingParams`): such keys were the camel case of their flag.
+ */
+export function movedKey(flatKey: string): string | undefined {
+  return OPTIONS.find(
+    (o) =>
+      o.key?.includes('.') &&
+      o.flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) === flatKey,
+  )?.key;
+}
+
+export const SECRET_KEYS: ReadonlySet<string> = new Set(
+  OPTIONS.filter((o) => o.secret === true && o.key !== undefined).map((o) => o.key as string),
+);
