@@ -10,10 +10,13 @@ import Fastify, {
 import { DEFAULT_DECODE_FIRST_TOKENS, DEFAULT_INTAKE_CONFIG } from './config/schema.js';
 import type { Config } from './config/types.js';
 import { createConnector } from './connectors/index.js';
-import { MooncakeEngines } from './connectors/mooncake.js';
 import { createRandom16 } from './connectors/random16.js';
 import type { KvConnector } from './connectors/types.js';
 import { installDynamicWorkers } from './discovery/dynamic-workers.js';
+import { installClientRequestId, requestLogger } from './http/client-request-id.js';
+import { installCors } from './http/cors.js';
+import { createKeyValidator } from './http/key-validator.js';
+import { createLogOutput } from './log-output.js';
 import { ServerError } from './errors.js';
 import { ConnectionGuard, resolveMaxConnections } from './intake/connections.js';
 import { RouterMetrics } from './metrics.js';
@@ -46,9 +49,10 @@ export interface BuildServerDeps {
   readonly selector?: PairSelector;
   /** Replaces the configured KV connector (tests: a NIXL connector whose loopback prefill looks remote). */
   readonly connector?: KvConnector;
-  /** Mooncake bootstrap retry pacing (tests: short waits). */
-  readonly mooncakeRetry?: { readonly retryInitialMs?: number; readonly retryMaxMs?: number };
 }
+
+/** Client tokens whose validation answer is remembered: bounded, so made-up tokens cannot grow it. */
+const KEY_CACHE_ENTRIES = 10_000;
 
 /**
  * Builds the router: a Fastify instance with the proxied completion routes, health, models,
@@ -61,17 +65,8 @@ export interface BuildServerDeps {
  * await app.listen({ host: config.host, port: config.port });
  */
 export async function buildServer(config: Config, deps: BuildServerDeps = {}): Promise<FastifyInstance> {
-  // Mooncake: a prefill is routable once its bootstrap server has named its engine ids. The
-  // callbacks run later, once `app` and `registry` below exist.
-  const mooncake =
-    config.kvConnector === 'mooncake'
-      ? new MooncakeEngines({
-          log: { warn: (obj, msg) => app.log.warn(obj, msg), info: (obj, msg) => app.log.info(obj, msg) },
-          onReady: (id) => registry.setKvReady(id, true),
-          ...(deps.mooncakeRetry ?? {}),
-        })
-      : undefined;
-  const connector = deps.connector ?? createConnector(config, mooncake);
+  const requestIdHeaders = (config.requestIdHeaders ?? []).map((name) => name.toLowerCase());
+  const connector = deps.connector ?? createConnector(config);
   const intake = config.intake ?? DEFAULT_INTAKE_CONFIG;
   const options: FastifyServerOptions = {
     keepAliveTimeout: intake.keepAliveTimeoutMs,
@@ -82,7 +77,7 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
     // One log line per proxied request, written by the exchange; Fastify's two per request are noise.
     logController: new LogController({ disableRequestLogging: true }),
     // No per-request child logger: that one line carries its own request id.
-    childLoggerFactory: (logger) => logger,
+    childLoggerFactory: requestLogger(requestIdHeaders),
     bodyLimit: config.maxPayloadSize,
     // Shutting down is answered by our own hook below, in the OpenAI error shape.
     return503OnClosing: false,
@@ -100,7 +95,9 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
   let logDestination: BatchedLogDestination | undefined;
   if (deps.logger !== undefined) options.loggerInstance = deps.logger;
   else {
-    logDestination = new BatchedLogDestination(process.stdout);
+    logDestination = new BatchedLogDestination(
+      createLogOutput({ format: config.logFormat ?? 'json', dir: config.logDir }),
+    );
     options.logger = { level: config.logLevel, stream: logDestination };
   }
   const app: FastifyInstance = Fastify(options);
@@ -139,21 +136,10 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
     headerOrder: connector.headerOrder,
   });
   metrics.setWorkerSource(registry);
-  if (mooncake !== undefined) {
-    for (const w of config.prefill)
-      if (w.bootstrapPort !== undefined) mooncake.setPort(w.address.url, w.bootstrapPort);
-    // Every source (static, ZMQ registration, Kubernetes, admin API) adds prefills through the registry.
-    registry.onChange((event, worker) => {
-      if (worker.role !== 'prefill') return;
-      if (event === 'removed') mooncake.forget(worker.id);
-      if (event !== 'added') return;
-      registry.setKvReady(worker.id, false);
-      mooncake.track(worker.id, worker.url, worker.address);
-    });
-  }
   addStaticWorkers(registry, config);
 
   const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
+  const validation = config.keyValidation;
   const ctx: RouterContext = {
     config,
     registry,
@@ -173,18 +159,23 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
         stallMs: config.streamIdleTimeoutMs,
       },
     },
-    mooncake,
     metrics,
     random16: deps.random16 ?? createRandom16(),
     authorization,
     userAgent,
     debug,
+    keyValidator:
+      validation !== undefined && validation.urls.length > 0
+        ? createKeyValidator({ ...validation, maxEntries: KEY_CACHE_ENTRIES })
+        : undefined,
     closing: false,
   };
   app.decorate('pd', ctx);
 
   countResponses(app, metrics);
   installFallbacks(app);
+  installCors(app, config.corsAllowedOrigins ?? []);
+  installClientRequestId(app, requestIdHeaders);
   // Before any route: a request that arrives on a kept-alive connection after close() began, or
   // on a connection refused beyond --max-connections (its 503 is already written).
   const guard = new ConnectionGuard(resolveMaxConnections(intake.maxConnections));
@@ -223,7 +214,6 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
     for (const socket of guard.open) if (socket.bytesRead === 0) socket.destroy();
   });
   app.addHook('onClose', async () => {
-    mooncake?.close();
     await pools.close();
     logDestination?.close();
   });

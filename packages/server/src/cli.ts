@@ -72,10 +72,52 @@ async function main(): Promise<number | undefined> {
     config.prefillPolicy === config.decodePolicy
       ? config.prefillPolicy
       : `${config.prefillPolicy} (prefill) / ${config.decodePolicy} (decode)`;
+  const metricsAt =
+    config.prometheusPort === 0
+      ? `http://${host}:${port}/metrics`
+      : `http://${config.prometheusHost.includes(':') ? `[${config.prometheusHost}]` : config.prometheusHost}:${config.prometheusPort}/metrics`;
+  const urls = (workers: Config['prefill']) => workers.map((w) => w.address.url).join(' ') || 'none yet';
   app.log.info(
-    `pd-router listening on http://${host}:${port} (prefill: ${config.prefill.length}, decode: ${config.decode.length}, policy: ${policy})`,
+    `pd-router listening on http://${host}:${port} (prefill: ${config.prefill.length}, decode: ${config.decode.length}, policy: ${policy}, connector: ${config.kvConnector}, metrics: ${metricsAt}; prefill workers: ${urls(config.prefill)}; decode workers: ${urls(config.decode)})`,
   );
+  void awaitWorkers(app, config);
   return undefined;
+}
+
+/**
+ * `--worker-startup-timeout-secs`: /readiness answers 503 until every static worker has answered
+ * GET /health 200 once (requests are served meanwhile, as the health checks allow); when the time
+ * runs out first, the process stops with status 1, naming the workers still down.
+ */
+async function awaitWorkers(app: FastifyInstance, config: Config): Promise<void> {
+  const timeoutSecs = config.startup?.timeoutSecs ?? 0;
+  const urls = [...config.prefill, ...config.decode].map((w) => w.address.url);
+  if (timeoutSecs === 0 || urls.length === 0) return;
+  const stop = new AbortController();
+  app.server.once('close', () => stop.abort());
+  const waiting = (down: readonly string[]) =>
+    `waiting for workers to answer /health (${urls.length - down.length} of ${urls.length}; down: ${down.join(' ')})`;
+  app.pd.startup = waiting(urls);
+  const { waitForWorkers } = await import('./startup-wait.js');
+  const down = await waitForWorkers({
+    urls,
+    timeoutMs: timeoutSecs * 1_000,
+    intervalMs: (config.startup?.checkIntervalSecs ?? 1) * 1_000,
+    signal: stop.signal,
+    onRound: (down) => {
+      if (down.length > 0) app.pd.startup = waiting(down);
+    },
+  });
+  if (stop.signal.aborted) return;
+  if (down.length === 0) {
+    app.pd.startup = undefined;
+    app.log.info(`all ${urls.length} workers answer /health: ready`);
+    return;
+  }
+  say(`workers still down after --worker-startup-timeout-secs ${timeoutSecs}: ${down.join(' ')}`);
+  await app.close().catch(() => undefined);
+  flushLogs(app);
+  process.exit(EXIT_FAILURE);
 }
 
 /**

@@ -67,7 +67,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 20_000): Pr
 async function listening(args: readonly string[]): Promise<{ run: Run; port: number }> {
   const run = start(['--prefill', P, '--decode', D, '--port', '0', ...args]);
   const pattern =
-    /pd-router listening on http:\/\/127\.0\.0\.1:(\d+) \(prefill: 1, decode: 1, policy: round_robin\)/;
+    /pd-router listening on http:\/\/127\.0\.0\.1:(\d+) \(prefill: 1, decode: 1, policy: round_robin, connector: p2p-nccl, metrics: http:\/\/127\.0\.0\.1:\d+\/metrics; prefill workers: http:\/\/127\.0\.0\.1:20003; decode workers: http:\/\/127\.0\.0\.1:20005\)/;
   await until(() => pattern.test(run.stdout) || run.child.exitCode !== null, 'the listening line');
   const match = pattern.exec(run.stdout);
   if (match === null) throw new Error(`router did not start:\n${run.stdout}\n${run.stderr}`);

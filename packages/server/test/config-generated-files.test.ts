@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { configurationMarkdown } from '../src/config/render.js';
+import { configurationMarkdown, migrationMarkdown, type VllmRouterFlag } from '../src/config/render.js';
 import { configSchemaJson } from '../src/config/schema.js';
 
 // Generated files must match their source: `pnpm --filter @pd-router/server gen:docs` rewrites them
@@ -11,5 +12,14 @@ describe('generated configuration files', () => {
 
   it('docs/configuration.md is generated from the option table and the schema', async () => {
     await expect(configurationMarkdown()).toMatchFileSnapshot('../../../docs/configuration.md');
+  });
+
+  it('docs/migration-vllm-router.md is generated from the schema and the vllm-router flag fixture', async () => {
+    const fixture = JSON.parse(
+      readFileSync(new URL('../../../fixtures/vllm-router/flags.json', import.meta.url), 'utf8'),
+    ) as { flags: VllmRouterFlag[] };
+    await expect(migrationMarkdown(fixture.flags)).toMatchFileSnapshot(
+      '../../../docs/migration-vllm-router.md',
+    );
   });
 });

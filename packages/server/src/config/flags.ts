@@ -42,10 +42,11 @@ const FLAG_ONLY: readonly OptionSpec[] = [
     kind: 'integer',
     group: 'cache_aware policy',
     valueName: 'SECS',
+    aliases: ['--eviction-interval-secs'],
     ignored: true,
     description:
       'Accepted for vllm-router compatibility and ignored: pd-router evicts as it inserts, so a tree never exceeds --max-tree-size.',
-    defaultText: 'none',
+    defaultText: 'none (ignored)',
   },
   {
     flag: '--config',
@@ -84,31 +85,48 @@ export const OPTIONS: readonly OptionSpec[] = [
 ];
 
 /**
- * vllm-router flags that pd-router deliberately lacks, with what to do instead: a drop-in user
- * gets a reason, not just "unknown flag".
+ * vllm-router flags that have no meaning in pd-router, with why, and how many value tokens they
+ * take (skipped, so they are not reported again): a drop-in user gets a reason, not "unknown flag".
  */
-export const UNSUPPORTED_VLLM_ROUTER_FLAGS: ReadonlyMap<string, string> = new Map([
-  ['--worker-urls', 'pd-router routes prefill/decode pairs only: use --prefill and --decode'],
+export const UNSUPPORTED_VLLM_ROUTER_FLAGS: ReadonlyMap<
+  string,
+  { reason: string; takes: 'none' | 'value' | 'values' }
+> = new Map([
   [
-    '--request-timeout-secs',
-    'use --prefill-timeout-ms, --decode-ttft-timeout-ms and --stream-idle-timeout-ms (no total cap)',
+    '--worker-urls',
+    { reason: 'pd-router routes prefill/decode pairs only: use --prefill and --decode', takes: 'values' },
   ],
-  ['--disable-retries', 'pd-router does not retry: a failed request is reported, never replayed'],
-  ['--retry-max-retries', 'pd-router does not retry: a failed request is reported, never replayed'],
-  ['--health-check-interval-secs', 'use --health-check-interval-ms'],
-  ['--health-check-timeout-secs', 'use --health-check-timeout-ms'],
-  ['--health-check-endpoint', 'workers are checked with GET /health, the route vLLM serves'],
-  ['--cb-failure-threshold', 'use --circuit-failure-threshold'],
-  ['--cb-timeout-duration-secs', 'use --circuit-open-ms'],
-  ['--cb-success-threshold', 'one successful half-open probe closes the circuit; see --circuit-open-ms'],
-  ['--cb-window-duration-secs', 'the circuit counts consecutive failures, not failures per window'],
-  ['--disable-circuit-breaker', 'use --circuit-failure-threshold 0'],
+  [
+    '--enable-igw',
+    {
+      reason: "meaningless in PD mode: the Inference Gateway's multi-model routing is not PD routing",
+      takes: 'none',
+    },
+  ],
+  [
+    '--history-backend',
+    { reason: 'meaningless in PD mode: pd-router keeps no conversation history', takes: 'value' },
+  ],
+  [
+    '--profile',
+    {
+      reason: "meaningless in PD mode: vllm-router's profiling calls to workers are not part of pd-router",
+      takes: 'none',
+    },
+  ],
+  [
+    '--mini-lb',
+    {
+      reason: "meaningless in PD mode: the Python launcher's MiniLB is the load balancer pd-router replaces",
+      takes: 'none',
+    },
+  ],
 ]);
 
 const byName = new Map<string, OptionSpec>();
 for (const option of OPTIONS) {
-  byName.set(option.flag, option);
-  if (option.alias !== undefined) byName.set(option.alias, option);
+  for (const name of [option.flag, option.alias, ...(option.aliases ?? [])])
+    if (name) byName.set(name, option);
 }
 
 /** The option named `name` (`--port`, `-h`, or `--no-x` for a boolean `--x`), and whether it was negated. */
@@ -120,9 +138,11 @@ export function findOption(name: string): { option: OptionSpec; negated: boolean
 }
 
 /** Every spelling a user may type, for "did you mean". */
-export const ALL_FLAG_NAMES = OPTIONS.flatMap((o) =>
-  o.kind === 'boolean' ? [o.flag, `--no-${o.flag.slice(2)}`] : [o.flag],
-);
+export const ALL_FLAG_NAMES = OPTIONS.flatMap((o) => [
+  o.flag,
+  ...(o.aliases ?? []),
+  ...(o.kind === 'boolean' ? [`--no-${o.flag.slice(2)}`] : []),
+]);
 
 /**
  * The config key of a flat key from before the schema was nested (`nixlOnMissingParams` →
@@ -135,6 +155,11 @@ export function movedKey(flatKey: string): string | undefined {
       o.flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) === flatKey,
   )?.key;
 }
+
+/** The option that sets a dotted config key. */
+export const OPTION_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(
+  OPTIONS.filter((o) => o.key !== undefined).map((o) => [o.key as string, o]),
+);
 
 export const SECRET_KEYS: ReadonlySet<string> = new Set(
   OPTIONS.filter((o) => o.secret === true && o.key !== undefined).map((o) => o.key as string),

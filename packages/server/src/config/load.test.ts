@@ -100,6 +100,33 @@ describe('loadConfig', () => {
         circuitOpenMs: 60_000,
         circuitWindowMs: 120_000,
       },
+      // vllm-router's flags and defaults (some refused until their behaviour lands).
+      backend: 'vllm',
+      logFormat: 'json',
+      requestIdHeaders: [],
+      corsAllowedOrigins: [],
+      keyValidation: { urls: [], cacheTtlMs: 60_000, timeoutMs: 5_000 },
+      startup: { timeoutSecs: 600, checkIntervalSecs: 30 },
+      healthCheck: { intervalSecs: 60, timeoutSecs: 5, endpoint: '/health' },
+      circuitBreaker: {
+        failureThreshold: 10,
+        successThreshold: 3,
+        timeoutDurationSecs: 60,
+        windowDurationSecs: 120,
+        disabled: false,
+      },
+      retry: {
+        maxRetries: 5,
+        initialBackoffMs: 50,
+        maxBackoffMs: 30_000,
+        backoffMultiplier: 1.5,
+        jitterFactor: 0.2,
+        disabled: false,
+      },
+      admission: { maxConcurrentRequests: 32_768, queueSize: 100, queueTimeoutSecs: 60 },
+      requestTimeoutSecs: 1_800,
+      intraNodeDataParallelSize: 1,
+      tracing: { enabled: false, samplingRatio: 1, excludedPaths: [] },
     });
     expect(result.value.upstreamApiKey).toBeUndefined();
     expect(result.value.adminApiKey).toBeUndefined();
@@ -251,29 +278,64 @@ describe('loadConfig', () => {
     ).toEqual(['list.yaml: the top level must be a mapping of settings (an object)']);
   });
 
-  it('warns about P2P NCCL workers without a ZMQ address, but not with NIXL', () => {
+  it('refuses P2P NCCL workers without a ZMQ address, naming both fixes, but not with NIXL', () => {
     const bare = ['--prefill', 'http://127.0.0.1:20003', '--decode', D];
-    const p2p = loadConfig({ argv: bare });
-    expect(p2p.ok).toBe(true);
-    expect(p2p.warnings).toEqual([
-      expect.stringMatching(/^--prefill\[0\]: http:\/\/127\.0\.0\.1:20003 has no :zmq:\/\/HOST:PORT/),
+    expect(issues(loadConfig({ argv: bare }))).toEqual([
+      expect.stringMatching(
+        /^--prefill\[0\]: http:\/\/127\.0\.0\.1:20003 has no :zmq:\/\/HOST:PORT.*give URL:zmq:\/\/HOST:KV_PORT, or --kv-connector nixl/,
+      ),
     ]);
-    expect(loadConfig({ argv: [...bare, '--kv-connector', 'nixl'] }).warnings).toEqual([]);
+    const nixl = loadConfig({ argv: [...bare, '--kv-connector', 'nixl'] });
+    expect(nixl.ok && nixl.warnings).toEqual([]);
   });
 
-  it("warns that --api-key is inbound (vllm-router's was the worker key), never echoing secrets", () => {
-    const result = loadConfig({ argv: [...WORKERS, '--api-key', 'sekrit'], env: {} });
-    expect(result.ok && result.value.apiKeys).toEqual(['sekrit']);
-    expect(result.warnings).toEqual([expect.stringContaining('use --upstream-api-key')]);
-    expect(result.warnings.join()).not.toContain('sekrit');
-    expect(loadConfig({ argv: [...WORKERS, '--api-key', 'k', '--upstream-api-key', 'u'] }).warnings).toEqual(
-      [],
-    );
+  it('picks the connector from the worker specs: P2P NCCL with :zmq:// or ZMQ registration, else NIXL', () => {
+    const connector = (argv: string[]) => {
+      const result = loadConfig({ argv });
+      if (!result.ok) throw result.error;
+      return result.value.kvConnector;
+    };
+    expect(connector(WORKERS)).toBe('p2p-nccl');
+    expect(connector(['--prefill', 'http://127.0.0.1:1', '--decode', 'http://127.0.0.1:2'])).toBe('nixl');
+    expect(connector(['--vllm-discovery-address', '127.0.0.1:0'])).toBe('p2p-nccl');
+    expect(connector([...WORKERS, '--kv-connector', 'nixl'])).toBe('nixl');
+  });
+
+  it("sends --api-key to the workers (vllm-router's meaning); clients use --client-api-key; secrets never echoed", () => {
+    const result = loadConfig({
+      argv: [...WORKERS, '--api-key', 'sekrit', '--client-api-key', 'c1,c2'],
+      env: {},
+    });
+    if (!result.ok) throw result.error;
+    expect([result.value.upstreamApiKey, result.value.apiKeys]).toEqual(['sekrit', ['c1', 'c2']]);
+    expect(result.warnings).toEqual([]);
+    const alias = loadConfig({ argv: [...WORKERS, '--upstream-api-key', 'u'] });
+    expect(alias.ok && alias.value.upstreamApiKey).toBe('u');
     const bad = loadConfig({
       argv: ['--config', 'k.yaml'],
       readFile: files({ 'k.yaml': 'upstreamApiKey: 12345\n' }),
     });
     expect(issues(bad).join('\n')).not.toContain('12345');
+    expect(issues(loadConfig({ argv: [...WORKERS, '--api-key', '--client-api-key', 'k'] }))).toEqual([
+      '--api-key: requires a value (KEY)',
+    ]);
+  });
+
+  it('takes the key validation URLs from the flag, or from $API_KEY_VALIDATION_URLS as vllm-router', () => {
+    const urls = (argv: string[], env = {}) => {
+      const result = loadConfig({ argv: [...WORKERS, ...argv], env });
+      if (!result.ok) throw result.error;
+      return result.value.keyValidation?.urls;
+    };
+    expect(urls(['--api-key-validation-urls', 'http://a/x', 'http://b/y', '--port', '1'])).toEqual([
+      'http://a/x',
+      'http://b/y',
+    ]);
+    expect(urls([], { API_KEY_VALIDATION_URLS: 'http://c/z, http://d/w' })).toEqual([
+      'http://c/z',
+      'http://d/w',
+    ]);
+    expect(urls([])).toEqual([]);
   });
 });
 

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { parseWorkerUrl } from '@pd-router/core';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { type ReadFile, readConfigFile } from './config-file.js';
+import { OPTIONS } from './flags.js';
 import { type ParsedArgv, parseArgv } from './parse-argv.js';
 import type { ConfigValues } from './schema.js';
-import type { Config, WorkerConfig } from './types.js';
+import type { Config, KvConnectorName, WorkerConfig } from './types.js';
 import { type ConfigPath, type Locate, parseBindAddress, validateConfigObject } from './validate.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -61,7 +62,7 @@ export function loadConfigFromArgs(
   const skipKeys =
     read?.ok === false ? new Set([...parsed.failedKeys, 'prefill', 'decode']) : parsed.failedKeys;
   const locate: Locate = (path) => locateIn(path, parsed.sources, file);
-  return finish(merged, locate, issues, skipKeys, options.env ?? {}, parsed.sources.has('apiKeys'));
+  return finish(merged, locate, issues, skipKeys, options.env ?? {});
 }
 
 /**
@@ -79,7 +80,7 @@ export function resolveConfig(input: unknown): LoadConfigResult {
   } catch {
     return failure('the configuration must be plain data (no functions or class instances)');
   }
-  return finish(copy, (path) => locateIn(path, new Map(), undefined), [], new Set(), {}, false);
+  return finish(copy, (path) => locateIn(path, new Map(), undefined), [], new Set(), {});
 }
 
 function readUtf8(path: string): string {
@@ -97,18 +98,35 @@ function finish(
   issues: ConfigIssue[],
   skipKeys: ReadonlySet<string>,
   env: Env,
-  apiKeyFromFlag: boolean,
 ): LoadConfigResult {
   const warnings: string[] = [];
+  for (const option of OPTIONS) {
+    const path = option.key?.split('.') ?? [];
+    const parent = path
+      .slice(0, -1)
+      .reduce<unknown>((node, key) => (isObject(node) ? node[key] : undefined), merged);
+    if (option.pending === undefined || !isObject(parent) || !((path.at(-1) as string) in parent)) continue;
+    // Refused, never accepted and ignored; dropped so that validation says nothing more about it.
+    delete parent[path.at(-1) as string];
+    if (!skipKeys.has(option.key as string))
+      issues.push({ path: locate(path), message: `not yet supported: ${option.pending}` });
+  }
   const schema = validateConfigObject(merged, locate, skipKeys);
   issues.push(...schema.issues);
   const shapeOk = (key: string) => !schema.invalidKeys.has(key) && !skipKeys.has(key);
   const values = merged as ConfigValues;
+  // vllm-router's NIXL unless the worker specs (or ZMQ registration) say P2P NCCL.
+  const specs = (['prefill', 'decode'] as const).flatMap((role) =>
+    shapeOk(role) ? (values[role] ?? []) : [],
+  );
+  const zmq = specs.some((item) => (typeof item === 'string' ? item : item.url).includes(':zmq://'));
+  const kvConnector =
+    values.kvConnector ?? (zmq || values.discovery?.address !== undefined ? 'p2p-nccl' : 'nixl');
   const pools = { prefill: [] as WorkerConfig[], decode: [] as WorkerConfig[] };
   // Worker specs are only parsed once the lists themselves have the right shape.
   for (const role of ['prefill', 'decode'] as const) {
     if (shapeOk(role) && values[role] !== undefined)
-      pools[role] = parseWorkers(role, values, locate, issues, warnings);
+      pools[role] = parseWorkers(role, values, kvConnector, locate, issues);
   }
   const { discovery, kubernetes } = values;
   if (shapeOk('discovery') && discovery.address === undefined && discovery.allow.length > 0) {
@@ -132,12 +150,15 @@ function finish(
   }
   if (issues.length > 0) return { ok: false, error: new ConfigError(issues), warnings };
 
-  if (apiKeyFromFlag && values.apiKeys.length > 0 && values.upstreamApiKey === undefined) {
-    warnings.push(
-      "--api-key: in pd-router this key guards inbound requests (clients must send it). vllm-router's --api-key was the key sent to workers: for that, use --upstream-api-key" +
-        (env['OPENAI_API_KEY'] === undefined ? ' (workers now get "Authorization: Bearer None").' : '.'),
-    );
-  }
+  // As vllm-router: the validation URLs may come from the environment.
+  const fromEnv = env['API_KEY_VALIDATION_URLS']
+    ?.split(',')
+    .map((url) => url.trim())
+    .filter((url) => url !== '');
+  const keyValidation =
+    values.keyValidation.urls.length === 0 && fromEnv !== undefined
+      ? { ...values.keyValidation, urls: fromEnv }
+      : values.keyValidation;
   const { $schema: _schema, discovery: _discovery, kubernetes: _kubernetes, ...rest } = values;
   // The schema checked the address's format, so it splits.
   const bind = discovery.address === undefined ? undefined : parseBindAddress(discovery.address);
@@ -146,6 +167,8 @@ function finish(
     ...rest,
     upstreamApiKey: values.upstreamApiKey,
     adminApiKey: values.adminApiKey,
+    kvConnector,
+    keyValidation,
     prefill: pools.prefill,
     decode: pools.decode,
     prefillPolicy: values.prefillPolicy ?? values.policy,
@@ -168,9 +191,9 @@ function finish(
 function parseWorkers(
   role: 'prefill' | 'decode',
   values: ConfigValues,
+  kvConnector: KvConnectorName,
   locate: Locate,
   issues: ConfigIssue[],
-  warnings: string[],
 ): WorkerConfig[] {
   const workers: WorkerConfig[] = [];
   const firstIndex = new Map<string, number>();
@@ -179,7 +202,7 @@ function parseWorkers(
     const bootstrapPort = typeof item === 'string' ? undefined : (item.bootstrapPort ?? undefined);
     const where = locate([role, index]);
     // NIXL never uses the ZMQ address, so IPv6 workers need no `:zmq://` there.
-    const parsed = parseWorkerUrl(spec, values.kvConnector === 'nixl' ? { zmqUnused: true } : undefined);
+    const parsed = parseWorkerUrl(spec, kvConnector === 'nixl' ? { zmqUnused: true } : undefined);
     const previous = parsed.ok ? firstIndex.get(parsed.value.url) : undefined;
     if (!parsed.ok) issues.push({ path: where, message: parsed.error.message });
     else if (previous !== undefined) {
@@ -190,10 +213,11 @@ function parseWorkers(
     } else {
       const address = parsed.value;
       firstIndex.set(address.url, index);
-      if (address.zmqFromHttp && values.kvConnector === 'p2p-nccl') {
-        warnings.push(
-          `${where}: ${spec} has no :zmq://HOST:PORT, so request ids will name ${address.zmq.text} (its HTTP address) as its P2P NCCL ZMQ address; KV transfers fail or hang unless that is right: give URL:zmq://HOST:KV_PORT.`,
-        );
+      if (address.zmqFromHttp && kvConnector === 'p2p-nccl') {
+        issues.push({
+          path: where,
+          message: `${spec} has no :zmq://HOST:PORT, which P2P NCCL needs (its request ids carry each worker's ZMQ address): give URL:zmq://HOST:KV_PORT, or --kv-connector nixl for NIXL workers`,
+        });
       }
       workers.push(bootstrapPort === undefined ? { spec, address } : { spec, address, bootstrapPort });
     }

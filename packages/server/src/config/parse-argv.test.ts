@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from './load.js';
 import { parseArgv } from './parse-argv.js';
 
 describe('parseArgv', () => {
@@ -46,8 +47,10 @@ describe('parseArgv', () => {
     });
   });
 
-  it('takes --api-key repeated and comma-separated', () => {
-    expect(parseArgv(['--api-key', 'a,b', '--api-key=c']).values).toEqual({ apiKeys: ['a', 'b', 'c'] });
+  it('takes --client-api-key repeated and comma-separated', () => {
+    expect(parseArgv(['--client-api-key', 'a,b', '--client-api-key=c']).values).toEqual({
+      apiKeys: ['a', 'b', 'c'],
+    });
   });
 
   it('recognises --help/-h, --version/-V and --config', () => {
@@ -82,7 +85,7 @@ describe('parseArgv', () => {
       '--vllm-pd-disaggregation=yes',
       '--port',
       '1',
-      '--api-key',
+      '--client-api-key',
       'a,,b',
       '--upstream-api-key',
     ]);
@@ -102,7 +105,7 @@ describe('parseArgv', () => {
         path: '--port',
         message: 'given more than once (give it once; the last-wins rule would hide mistakes)',
       },
-      { path: '--api-key', message: 'contains an empty item' },
+      { path: '--client-api-key', message: 'contains an empty item' },
       { path: '--upstream-api-key', message: 'requires a value (KEY)' },
     ]);
     expect([...parsed.failedKeys].sort()).toEqual([
@@ -161,14 +164,14 @@ describe('parseArgv', () => {
     ]);
     expect(parsed.issues).toEqual([]);
     expect(parsed.values).toEqual({
-      cbFailureThreshold: 3,
-      cbSuccessThreshold: 2,
-      cbTimeoutDurationSecs: 30,
-      cbWindowDurationSecs: 90,
-      disableCircuitBreaker: true,
-      healthCheckIntervalSecs: 60,
-      healthCheckTimeoutSecs: 4,
-      healthCheckEndpoint: '/ping',
+      circuitBreaker: {
+        failureThreshold: 3,
+        successThreshold: 2,
+        timeoutDurationSecs: 30,
+        windowDurationSecs: 90,
+        disabled: true,
+      },
+      healthCheck: { intervalSecs: 60, timeoutSecs: 4, endpoint: '/ping' },
     });
   });
 

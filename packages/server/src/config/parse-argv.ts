@@ -74,10 +74,12 @@ function prePass(argv: readonly string[], issues: Issue[], strays: string[], fai
     const name = eq === -1 ? token : token.slice(0, eq);
     const found = findOption(name);
     if (found === undefined) {
+      const refused = UNSUPPORTED_VLLM_ROUTER_FLAGS.get(name);
       issues.push({ at: i, path: name, message: unknownFlagMessage(name) });
-      // Its value, if it has one, is part of the same mistake: don't report it again.
-      const next = argv[i + 1];
-      if (eq === -1 && next !== undefined && !next.startsWith('-')) i += 1;
+      // Its values, if it has any, are part of the same mistake: don't report them again.
+      const values = eq !== -1 || refused?.takes === 'none' ? 0 : refused?.takes === 'values' ? Infinity : 1;
+      for (let k = 0; k < values && i + 1 < argv.length && !(argv[i + 1] as string).startsWith('-'); k++)
+        i += 1;
       continue;
     }
     const { option } = found;
@@ -86,7 +88,7 @@ function prePass(argv: readonly string[], issues: Issue[], strays: string[], fai
     if (takesValue(option) && value === undefined) {
       const next = argv[i + 1];
       if (next === undefined || next.startsWith('--')) {
-        issues.push({ at, path: option.flag, message: `requires a value (${option.valueName ?? 'VALUE'})` });
+        issues.push({ at, path: name, message: `requires a value (${option.valueName ?? 'VALUE'})` });
         if (option.key !== undefined) failed.add(option.key);
         continue;
       }
@@ -104,7 +106,12 @@ function prePass(argv: readonly string[], issues: Issue[], strays: string[], fai
       if (bootstrap.has(args.length)) i += 1;
       afterPrefill = i + 1;
     }
-    while (option.greedy && value !== undefined && i + 1 < argv.length && isKeyValue(argv[i + 1] as string)) {
+    while (
+      option.greedy &&
+      value !== undefined &&
+      i + 1 < argv.length &&
+      takes(option, argv[i + 1] as string)
+    ) {
       value = `${value},${argv[i + 1]}`;
       i += 1;
     }
@@ -196,7 +203,7 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
         fail(option.flag, `expected an integer, got ${quote(text)}`);
       continue;
     }
-    sources.set(option.key, option.flag);
+    sources.set(option.key, token.rawName);
     switch (option.kind) {
       case 'worker': {
         const port = bootstrap.get(token.index);
@@ -230,13 +237,14 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
   return { help, version, configFile, values, sources, failedKeys, issues: sorted, strays };
 }
 
-function isKeyValue(token: string): boolean {
-  return !token.startsWith('-') && token.includes('=');
+/** Whether a greedy list takes `token` too: a `key=value` for label lists, anything but a flag otherwise. */
+function takes(option: OptionSpec, token: string): boolean {
+  return !token.startsWith('-') && (option.greedy === 'all' || token.includes('='));
 }
 
 function unknownFlagMessage(name: string): string {
-  const reason = UNSUPPORTED_VLLM_ROUTER_FLAGS.get(name);
-  if (reason !== undefined) return `a vllm-router flag that pd-router does not support: ${reason}`;
+  const refused = UNSUPPORTED_VLLM_ROUTER_FLAGS.get(name);
+  if (refused !== undefined) return `a vllm-router flag that pd-router does not support: ${refused.reason}`;
   const suggestion = closestName(name, ALL_FLAG_NAMES);
   return suggestion === undefined ? 'unknown flag' : `unknown flag (did you mean ${suggestion}?)`;
 }

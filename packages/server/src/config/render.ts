@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { OPTIONS, type OptionSpec } from './flags.js';
+import { findOption, OPTIONS, type OptionSpec, UNSUPPORTED_VLLM_ROUTER_FLAGS } from './flags.js';
 import { OPTION_GROUPS } from './schema.js';
 
 const WIDTH = 80;
@@ -136,4 +136,57 @@ function wrap(text: string, width: number): string[] {
   }
   if (line !== '') lines.push(line);
   return lines;
+}
+
+/** One flag of vllm-router's command line, as fixtures/vllm-router/flags.json lists it. */
+export interface VllmRouterFlag {
+  readonly flag: `--${string}`;
+  readonly takes: 'none' | 'value' | 'values' | 'prefill';
+  readonly default: string | null;
+  readonly values?: readonly string[];
+  readonly source: 'rust' | 'python' | 'both';
+}
+
+/** What pd-router does with a vllm-router flag: takes it, refuses it until its behaviour lands, or refuses it for good. */
+export type FlagStatus =
+  | { readonly status: 'accepted'; readonly option: OptionSpec }
+  | { readonly status: 'pending' | 'refused'; readonly reason: string; readonly option?: OptionSpec };
+
+export function vllmRouterFlagStatus(flag: string): FlagStatus {
+  const option = findOption(flag)?.option;
+  if (option?.pending !== undefined) return { status: 'pending', reason: option.pending, option };
+  if (option !== undefined) return { status: 'accepted', option };
+  const refused = UNSUPPORTED_VLLM_ROUTER_FLAGS.get(flag);
+  return { status: 'refused', reason: refused?.reason ?? 'unknown to pd-router' };
+}
+
+/**
+ * docs/migration-vllm-router.md: the prose of migration.template.md with, in place of its
+ * `<!-- FLAGS -->` line, one row per flag of vllm-router (the fixture) saying what pd-router does
+ * with it, from the schema: its pd-router name and default, or why it is refused.
+ */
+export function migrationMarkdown(flags: readonly VllmRouterFlag[]): string {
+  const rows = [
+    '| vllm-router flag | default there | pd-router | default here | notes |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const entry of flags) {
+    const found = vllmRouterFlagStatus(entry.flag);
+    const theirs = entry.default ?? 'none';
+    const refusedValues = Object.entries(found.option?.refusedValues ?? {})
+      .map(([value, why]) => `\`${value}\`: ${why}`)
+      .join('; ');
+    let cells: string[];
+    if (found.status === 'accepted') {
+      const doc = describeOption(found.option);
+      const same = found.option.flag === entry.flag ? 'same' : `\`${found.option.flag}\``;
+      cells = [same, doc.defaultText, refusedValues === '' ? '' : `Refused values: ${refusedValues}.`];
+    } else if (found.status === 'pending') {
+      cells = ['refused: not yet supported', '', found.reason];
+    } else cells = ['refused', '', found.reason];
+    const row = [`\`${entry.flag}\``, theirs, ...cells].map((c) => c.replaceAll('|', '\\|'));
+    rows.push(`| ${row.join(' | ')} |`);
+  }
+  const template = readFileSync(new URL('./migration.template.md', import.meta.url), 'utf8');
+  return template.replace('<!-- FLAGS -->\n', `${rows.join('\n')}\n`);
 }

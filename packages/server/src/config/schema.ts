@@ -17,9 +17,11 @@ export const OPTION_GROUPS = [
   'cache_aware policy',
   'Server',
   'Timeouts',
+  'Retries and admission',
   'Health checks',
   'Authentication',
   'Observability',
+  'Tracing',
   'General',
 ] as const;
 export type OptionGroup = (typeof OPTION_GROUPS)[number];
@@ -28,6 +30,8 @@ export type OptionGroup = (typeof OPTION_GROUPS)[number];
 export interface CliAnnotation {
   readonly flag: `--${string}`;
   readonly group: OptionGroup;
+  /** Other names of the flag (vllm-router's spellings). */
+  readonly aliases?: readonly `--${string}`[];
   /** Placeholder of the value in `--help` (`URL`, `N`, `MS`). */
   readonly valueName?: string;
   /** A boolean written as a bare switch (`--service-discovery`), with no `=false` and no `--no-` form. */
@@ -36,12 +40,45 @@ export interface CliAnnotation {
   readonly secret?: true;
   /** Shown instead of the schema default when the default is computed (`same as --policy`). */
   readonly defaultText?: string;
-  /** A list that also takes the following `key=value` tokens, as vllm-router's `--selector a=b c=d`. */
-  readonly greedy?: true;
+  /**
+   * A list that also takes the following tokens, as vllm-router's `--selector a=b c=d`: `labels`
+   * takes `key=value` tokens, `all` every token up to the next flag.
+   */
+  readonly greedy?: 'labels' | 'all';
+  /**
+   * Refused with "not yet supported: REASON" until its behaviour lands: the owner of that
+   * behaviour deletes this one line. Never accepted and ignored.
+   */
+  readonly pending?: string;
+  /** Values outside the schema's `enum` that vllm-router takes, each with why pd-router refuses it. */
+  readonly refusedValues?: Readonly<Record<string, string>>;
 }
 
 /** setTimeout clamps larger delays to 1 ms, so no timeout may exceed this. */
 const MAX_TIMER_MS = 2_147_483_647;
+/** What pending flags wait for (issue 15): the owner of each behaviour removes its flags' marker. */
+const RETRIES = 'retries arrive with issue #15 item 3; until then a failed leg is reported, never retried';
+const ADMISSION = 'admission control arrives with issue #15 item 5; until then no cap, queue or rate limit';
+const CIRCUIT =
+  "vllm-router's circuit-breaker flags arrive with issue #15 item 4; until then use --circuit-failure-threshold and --circuit-open-ms";
+const HEALTH =
+  'arrives with issue #15 item 4; until then use --health-check-interval-ms and --health-check-timeout-ms';
+const TRACING = 'tracing arrives with the observability issue';
+const POLICY_VALUES = {
+  sticky_least_loaded: 'not yet supported: arrives with issue #15 item 8',
+  rendezvous_hash: 'not yet supported: arrives with issue #15 item 8',
+  sticky_round_robin: "a policy of vllm-router's Python launcher only, not of its router",
+};
+const CLI_KEYS = [
+  'group',
+  'aliases',
+  'switch',
+  'secret',
+  'defaultText',
+  'greedy',
+  'pending',
+  'refusedValues',
+];
 
 type Usage = `--${string}`;
 /** A property's help text and CLI extras; any other key is a JSON Schema keyword of the property. */
@@ -51,20 +88,18 @@ type Options = Partial<Omit<CliAnnotation, 'flag' | 'valueName'>> & { readonly h
   >;
 
 /** The schema keywords and `x-cli` of a property, from its usage line (`--port PORT`) and options. */
-function annotate(usage: Usage, options: Options) {
-  const { help, group = 'General', switch: isSwitch, secret, defaultText, greedy, ...keywords } = options;
+function annotate(usage: Usage, { help, ...options }: Options) {
   const space = usage.indexOf(' ');
-  const cli = {
-    flag: (space === -1 ? usage : usage.slice(0, space)) as Usage,
-    group,
-    ...(space === -1 ? {} : { valueName: usage.slice(space + 1) }),
-    ...(isSwitch ? { switch: true } : {}),
-    ...(secret ? { secret: true } : {}),
-    ...(defaultText === undefined ? {} : { defaultText }),
-    ...(greedy ? { greedy: true } : {}),
-  } as CliAnnotation;
-  const defined = Object.fromEntries(Object.entries(keywords).filter(([, value]) => value !== undefined));
-  return { ...defined, description: help, 'x-cli': cli };
+  const cli: Record<string, unknown> = {
+    flag: space === -1 ? usage : usage.slice(0, space),
+    group: 'General',
+  };
+  if (space !== -1) cli['valueName'] = usage.slice(space + 1);
+  const keywords: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) (CLI_KEYS.includes(key) ? cli : keywords)[key] = value;
+  }
+  return { ...keywords, description: help, 'x-cli': cli as unknown as CliAnnotation };
 }
 
 /** Stamps a help group on every property of `properties`. */
@@ -97,7 +132,7 @@ const list = (usage: Usage, format: string | undefined, options: Options) =>
     ...annotate(usage, options),
   });
 const labels = (usage: Usage, help: string) =>
-  list(`${usage} KEY=VALUE[,KEY=VALUE...]`, 'label', { help, greedy: true, defaultText: 'none' });
+  list(`${usage} KEY=VALUE[,KEY=VALUE...]`, 'label', { help, greedy: 'labels', defaultText: 'none' });
 /** A nested section of the file, every flag of it in one help group. */
 const section = <T extends Record<string, TSchema>>(group: OptionGroup, description: string, properties: T) =>
   Type.Object(inGroup(group, properties), { default: {}, additionalProperties: false, description });
@@ -108,6 +143,7 @@ const poolPolicy = (role: string) =>
     oneOf(POLICY_NAMES, `--${role}-policy NAME`, {
       help: `Policy for the ${role} pool (default: the general policy).`,
       defaultText: 'same as --policy',
+      refusedValues: POLICY_VALUES,
     }),
   );
 
@@ -276,6 +312,7 @@ export const configSchema = Type.Object(
     ...inGroup('Routing policies', {
       policy: oneOf(POLICY_NAMES, '--policy NAME', {
         default: 'round_robin',
+        refusedValues: POLICY_VALUES,
         help: "Policy for both pools unless overridden. Default round_robin, the reference proxy's (vllm-router's is cache_aware).",
       }),
       prefillPolicy: poolPolicy('prefill'),
@@ -286,10 +323,18 @@ export const configSchema = Type.Object(
     kubernetes: kubernetesSchema,
     health: healthSchema,
     ...inGroup('Workers', {
-      kvConnector: oneOf(['p2p-nccl', 'nixl'], '--kv-connector NAME', {
-        default: 'p2p-nccl',
-        help: "KV transfer contract of the workers: p2p-nccl (vLLM's P2pNcclConnector; request ids carry ZMQ addresses) or nixl (vLLM's NixlConnector; kv_transfer_params go from the prefill's answer to the decode). vllm-router defaults to nixl; pd-router keeps p2p-nccl, the reference proxy's. See docs/kv-connectors.md.",
-      }),
+      // vllm-router's default is nixl, the reference proxy's p2p-nccl: the worker specs tell which.
+      kvConnector: Type.Optional(
+        oneOf(['p2p-nccl', 'nixl'], '--kv-connector NAME', {
+          defaultText:
+            'p2p-nccl when a worker spec has :zmq:// or --vllm-discovery-address is set, else nixl',
+          refusedValues: {
+            mooncake: 'not yet supported: the Mooncake connector arrives with issue #16',
+            moriio: 'pd-router has no MoRI-IO connector',
+          },
+          help: "KV transfer contract of the workers: p2p-nccl (vLLM's P2pNcclConnector; request ids carry the workers' ZMQ addresses, so every worker spec needs :zmq://HOST:PORT) or nixl (vLLM's NixlConnector; kv_transfer_params go from the prefill's answer to the decode). See docs/kv-connectors.md.",
+        }),
+      ),
     }),
     nixl: nixlSchema,
     ...inGroup('Server', {
@@ -315,17 +360,32 @@ export const configSchema = Type.Object(
     ...inGroup('Authentication', {
       upstreamApiKey: Type.Optional(
         Type.String(
-          annotate('--upstream-api-key KEY', {
+          annotate('--api-key KEY', {
+            aliases: ['--upstream-api-key'],
             secret: true,
             defaultText: '$OPENAI_API_KEY if set, else the literal None',
-            help: 'Key sent upstream as "Authorization: Bearer KEY" (default: $OPENAI_API_KEY when set, else the literal None, as the reference proxy).',
+            help: 'Key sent to the workers as "Authorization: Bearer KEY", as vllm-router\'s --api-key (default: $OPENAI_API_KEY when set, else the literal None, as the reference proxy).',
           }),
         ),
       ),
-      apiKeys: list('--api-key KEY[,KEY...]', undefined, {
+      apiKeys: list('--client-api-key KEY[,KEY...]', undefined, {
         secret: true,
-        defaultText: 'none (no inbound auth)',
-        help: 'Keys clients must send as "Authorization: Bearer KEY"; none: no inbound auth. Unlike vllm-router, whose --api-key is sent to workers (that is --upstream-api-key / upstreamApiKey here).',
+        defaultText: 'none (no inbound auth unless --api-key-validation-urls)',
+        help: 'Keys clients must send as "Authorization: Bearer KEY" (pd-router\'s own flag: vllm-router\'s --api-key is the worker key).',
+      }),
+      keyValidation: section('Authentication', "vllm-router's API key validation URLs.", {
+        urls: list('--api-key-validation-urls URL...', undefined, {
+          greedy: 'all',
+          defaultText: '$API_KEY_VALIDATION_URLS (comma-separated) if set, else none',
+          help: 'A client bearer token not among --client-api-key is valid when a GET to one of these URLs, carrying it, answers 200; an error or a timeout says no (fail closed).',
+        }),
+        // vllm-router caches answers forever, so a revoked key stays valid until a restart.
+        cacheTtlMs: ms('--api-key-validation-cache-ms', 60_000, {
+          help: 'How long a validation answer (yes or no) is trusted before the URLs are asked again.',
+        }),
+        timeoutMs: ms('--api-key-validation-timeout-ms', 5_000, {
+          help: 'Budget of one validation GET; a URL that does not answer within it says no.',
+        }),
       }),
       adminApiKey: text('--admin-api-key KEY', {
         secret: true,
@@ -336,10 +396,24 @@ export const configSchema = Type.Object(
     ...inGroup('Observability', {
       logLevel: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], '--log-level LEVEL', {
         default: 'info',
-        help: 'Log level (pino).',
+        help: "Log level (pino); vllm-router's and Python's warning and critical are read as warn and fatal.",
       }),
+      logFormat: oneOf(['json', 'text'], '--log-format FORMAT', {
+        default: 'json',
+        help: 'json: one JSON object a line (pino); text: one plain line a record (time, level, message, then key=value fields), for a human or grep.',
+      }),
+      logDir: text('--log-dir DIR', {
+        defaultText: 'none (standard output only)',
+        help: 'Also append every log line to DIR/pd-router.log (the directory is created if missing).',
+      }),
+      requestIdHeaders: list('--request-id-headers HEADER...', undefined, {
+        greedy: 'all',
+        defaultText: 'none',
+        help: "Client headers that carry the client's own request id, tried in order: the first present is echoed back as x-request-id and logged with the request, never sent to the workers.",
+      }),
+      // vllm-router's 29000 would make every router take a second port, and collide when two share a host.
       prometheusPort: port('--prometheus-port', 0, {
-        help: 'Port of a separate /metrics listener; 0: /metrics on the main port (vllm-router: 29000).',
+        help: "Port of a separate /metrics listener; 0: /metrics on the main port. vllm-router's default is 29000: give --prometheus-port 29000 for its layout.",
       }),
       prometheusHost: Type.String({
         minLength: 1,
@@ -358,6 +432,158 @@ export const configSchema = Type.Object(
       shutdownTimeoutMs: ms('--shutdown-timeout-ms', 25_000, {
         minimum: 0,
         help: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits.',
+      }),
+    }),
+    ...inGroup('Server', {
+      corsAllowedOrigins: list('--cors-allowed-origins ORIGIN...', undefined, {
+        greedy: 'all',
+        defaultText: 'none (no CORS headers)',
+        help: 'Browser origins (scheme://host[:port], or *) allowed to call the API: their requests get Access-Control-Allow-Origin, and OPTIONS preflights are answered.',
+      }),
+      backend: oneOf(['vllm'], '--backend NAME', {
+        aliases: ['--runtime'],
+        default: 'vllm',
+        refusedValues: {
+          openai:
+            'meaningless in PD mode: pd-router routes to vLLM prefill/decode workers, not to an OpenAI API',
+          trtllm: "meaningless in PD mode: pd-router speaks vLLM's disaggregated protocol only",
+          anthropic: "meaningless in PD mode: pd-router speaks vLLM's disaggregated protocol only",
+        },
+        help: "vllm-router's backend: vllm, the only one PD mode has.",
+      }),
+    }),
+    startup: section('Health checks', 'Waiting for the static workers before serving.', {
+      timeoutSecs: int('--worker-startup-timeout-secs SECS', 600, {
+        minimum: 0,
+        help: 'At start, how long to wait for every static worker to answer GET /health 200; /readiness answers 503 meanwhile, and the process exits 1 naming the workers still down when it runs out. 0: no wait.',
+      }),
+      checkIntervalSecs: int('--worker-startup-check-interval SECS', 30, {
+        help: 'Pause between two rounds of startup health checks (the first round starts at once).',
+      }),
+    }),
+    healthCheck: section('Health checks', "vllm-router's health-check spellings.", {
+      intervalSecs: int('--health-check-interval-secs SECS', 60, {
+        pending: HEALTH,
+        help: "vllm-router's period of the active health check.",
+      }),
+      timeoutSecs: int('--health-check-timeout-secs SECS', 5, {
+        pending: HEALTH,
+        help: "vllm-router's budget of one health check.",
+      }),
+      endpoint: Type.String({
+        minLength: 1,
+        default: '/health',
+        ...annotate('--health-check-endpoint PATH', {
+          pending: HEALTH,
+          help: 'Path of the active health check.',
+        }),
+      }),
+    }),
+    circuitBreaker: section('Health checks', "vllm-router's circuit breaker.", {
+      failureThreshold: int('--cb-failure-threshold N', 10, {
+        pending: CIRCUIT,
+        help: "Failures within the window that open a worker's circuit.",
+      }),
+      successThreshold: int('--cb-success-threshold N', 3, {
+        pending: CIRCUIT,
+        help: 'Successes in half-open state that close the circuit.',
+      }),
+      timeoutDurationSecs: int('--cb-timeout-duration-secs SECS', 60, {
+        pending: CIRCUIT,
+        help: 'How long an open circuit keeps its worker out.',
+      }),
+      windowDurationSecs: int('--cb-window-duration-secs SECS', 120, {
+        pending: CIRCUIT,
+        help: 'The window in which failures are counted.',
+      }),
+      disabled: bool('--disable-circuit-breaker', false, {
+        switch: true,
+        pending: CIRCUIT,
+        help: 'No circuit breaker.',
+      }),
+    }),
+    retry: section('Retries and admission', 'Retries of a failed leg (vllm-router).', {
+      maxRetries: int('--retry-max-retries N', 5, {
+        minimum: 0,
+        pending: RETRIES,
+        help: 'Most retries of one request.',
+      }),
+      initialBackoffMs: ms('--retry-initial-backoff-ms', 50, {
+        pending: RETRIES,
+        help: 'Backoff before the first retry.',
+      }),
+      maxBackoffMs: ms('--retry-max-backoff-ms', 30_000, { pending: RETRIES, help: 'Longest backoff.' }),
+      backoffMultiplier: num('--retry-backoff-multiplier X', 1.5, {
+        minimum: 1,
+        pending: RETRIES,
+        help: 'Each backoff is the previous one times this.',
+      }),
+      jitterFactor: num('--retry-jitter-factor X', 0.2, {
+        maximum: 1,
+        pending: RETRIES,
+        help: 'Random spread of each backoff, as a fraction of it.',
+      }),
+      disabled: bool('--disable-retries', false, { switch: true, pending: RETRIES, help: 'Never retry.' }),
+    }),
+    admission: section('Retries and admission', 'Admission control (vllm-router).', {
+      maxConcurrentRequests: int('--max-concurrent-requests N', 32_768, {
+        pending: ADMISSION,
+        help: 'Most requests in flight; more wait in the queue.',
+      }),
+      queueSize: int('--queue-size N', 100, {
+        minimum: 0,
+        pending: ADMISSION,
+        help: 'Most requests waiting for a place; beyond it 429 at once.',
+      }),
+      queueTimeoutSecs: int('--queue-timeout-secs SECS', 60, {
+        pending: ADMISSION,
+        help: 'Longest wait in the queue; then 408.',
+      }),
+      rateLimitTokensPerSecond: Type.Optional(
+        Type.Integer({
+          minimum: 1,
+          ...annotate('--rate-limit-tokens-per-second N', {
+            pending: ADMISSION,
+            defaultText: 'the --max-concurrent-requests value',
+            help: "Token bucket refill rate, as vllm-router's Python launcher.",
+          }),
+        }),
+      ),
+    }),
+    ...inGroup('Timeouts', {
+      requestTimeoutSecs: int('--request-timeout-secs SECS', 1_800, {
+        pending:
+          'the whole-request cap arrives with issue #15 item 6; until then use --prefill-timeout-ms, --decode-ttft-timeout-ms and --stream-idle-timeout-ms',
+        help: 'Cap on a whole request, on top of the per-leg budgets.',
+      }),
+    }),
+    ...inGroup('Workers', {
+      intraNodeDataParallelSize: int('--intra-node-data-parallel-size N', 1, {
+        pending: 'data-parallel ranks arrive with issue #15 item 7',
+        help: 'Data-parallel ranks per worker URL: each URL becomes N workers, each leg carrying X-data-parallel-rank.',
+      }),
+    }),
+    tracing: section('Tracing', 'OpenTelemetry tracing (vllm-router).', {
+      enabled: bool('--enable-trace', false, {
+        switch: true,
+        pending: TRACING,
+        help: 'Export OpenTelemetry spans.',
+      }),
+      otlpTracesEndpoint: text('--otlp-traces-endpoint HOST:PORT', {
+        pending: TRACING,
+        defaultText: '$OTEL_EXPORTER_OTLP_ENDPOINT',
+        help: 'OTLP collector.',
+      }),
+      samplingRatio: num('--otel-sampling-ratio RATIO', 1, {
+        maximum: 1,
+        pending: TRACING,
+        help: 'Parent-based sampling ratio.',
+      }),
+      excludedPaths: list('--otel-excluded-paths PATH...', undefined, {
+        greedy: 'all',
+        pending: TRACING,
+        defaultText: 'none',
+        help: 'HTTP paths without spans.',
       }),
     }),
   },

@@ -10,7 +10,7 @@ type Frozen<T> = T extends readonly (infer U)[]
 
 export type PolicyName = ConfigValues['policy'];
 export type LogLevel = ConfigValues['logLevel'];
-export type KvConnectorName = ConfigValues['kvConnector'];
+export type KvConnectorName = NonNullable<ConfigValues['kvConnector']>;
 export type CacheAwareConfig = Frozen<ConfigValues['cacheAware']>;
 export type NixlConfig = Frozen<ConfigValues['nixl']>;
 /** What a NIXL request does when the prefill's answer has no usable `kv_transfer_params`. */
@@ -38,7 +38,30 @@ export type KubernetesDiscoveryConfig = Frozen<
   }
 >;
 
-type Resolved = 'prefill' | 'decode' | 'prefillPolicy' | 'decodePolicy' | 'discovery' | 'kubernetes';
+type Resolved =
+  | 'prefill'
+  | 'decode'
+  | 'prefillPolicy'
+  | 'decodePolicy'
+  | 'discovery'
+  | 'kubernetes'
+  | 'kvConnector';
+/** Settings newer than most hand-built test configs: optional in the type, always set by loadConfig. */
+type Later =
+  | 'logFormat'
+  | 'logDir'
+  | 'requestIdHeaders'
+  | 'corsAllowedOrigins'
+  | 'backend'
+  | 'keyValidation'
+  | 'startup'
+  | 'healthCheck'
+  | 'circuitBreaker'
+  | 'retry'
+  | 'admission'
+  | 'requestTimeoutSecs'
+  | 'intraNodeDataParallelSize'
+  | 'tracing';
 
 /**
  * The validated, deep-frozen router configuration: the config file's shape (ConfigValues) with
@@ -47,19 +70,22 @@ type Resolved = 'prefill' | 'decode' | 'prefillPolicy' | 'decodePolicy' | 'disco
  * (absent: DEFAULT_NIXL_CONFIG, and health checks and circuit breaking off).
  */
 export type Config = Frozen<
-  Omit<ConfigValues, Resolved | '$schema' | 'nixl' | 'health' | 'upstreamApiKey' | 'adminApiKey'> & {
-    prefill: WorkerConfig[];
-    decode: WorkerConfig[];
-    prefillPolicy: PolicyName;
-    decodePolicy: PolicyName;
-    nixl?: NixlConfig;
-    health?: HealthConfig;
-    /** ZMQ registration; absent: off. */
-    discovery?: ZmqDiscoveryConfig;
-    /** Kubernetes pod discovery; absent: off. */
-    kubernetes?: KubernetesDiscoveryConfig;
-    /** Value of the upstream `Authorization: Bearer ...`; undefined: $OPENAI_API_KEY, else the literal "None". */
-    upstreamApiKey: string | undefined;
-    adminApiKey: string | undefined;
-  }
+  Omit<ConfigValues, Resolved | Later | '$schema' | 'nixl' | 'health' | 'upstreamApiKey' | 'adminApiKey'> &
+    Partial<Pick<ConfigValues, Later>> & {
+      /** Resolved from the worker specs when not given (see --kv-connector). */
+      kvConnector: KvConnectorName;
+      prefill: WorkerConfig[];
+      decode: WorkerConfig[];
+      prefillPolicy: PolicyName;
+      decodePolicy: PolicyName;
+      nixl?: NixlConfig;
+      health?: HealthConfig;
+      /** ZMQ registration; absent: off. */
+      discovery?: ZmqDiscoveryConfig;
+      /** Kubernetes pod discovery; absent: off. */
+      kubernetes?: KubernetesDiscoveryConfig;
+      /** Value of the upstream `Authorization: Bearer ...`; undefined: $OPENAI_API_KEY, else the literal "None". */
+      upstreamApiKey: string | undefined;
+      adminApiKey: string | undefined;
+    }
 >;

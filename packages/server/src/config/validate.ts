@@ -3,7 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseCidr } from '../discovery/cidr.js';
 import { parseLabelRequirement } from '../discovery/label-selector.js';
 import type { ConfigIssue } from './config-error.js';
-import { movedKey, SECRET_KEYS } from './flags.js';
+import { movedKey, OPTION_BY_KEY, SECRET_KEYS } from './flags.js';
 import { configSchema } from './schema.js';
 import { closestName } from './suggest.js';
 
@@ -125,8 +125,11 @@ function describe(error: ErrorObject, path: ConfigPath, locate: Locate): ConfigI
 function message(error: ErrorObject, path: ConfigPath): string {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
-    case 'enum':
+    case 'enum': {
+      const refused = OPTION_BY_KEY.get(dottedKey(path))?.refusedValues?.[String(error.data)];
+      if (refused !== undefined) return `${String(error.data)}: ${refused}`;
       return `must be one of: ${(params['allowedValues'] as readonly unknown[]).join(', ')}${got(error, path)}`;
+    }
     case 'type':
       if (String(params['type']) === 'string,object') {
         return `must be a worker URL string or an object {url, bootstrapPort}${got(error, path)}`;

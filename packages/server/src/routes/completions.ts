@@ -8,7 +8,7 @@ import { ServerError } from '../errors.js';
 import { BODY_RATE_WINDOW_MS, bodyParser } from '../intake/body.js';
 import { SlicedParses } from '../intake/parse-slices.js';
 import { contentCodings } from '../stream/decompress.js';
-import { bearerAuth } from './auth.js';
+import { bearerAuth, CLIENT_REALM } from './auth.js';
 import { Exchange } from './exchange.js';
 
 /** The two proxied routes of the reference (and of vLLM's OpenAI server). */
@@ -106,7 +106,7 @@ export async function completionsRoutes(app: FastifyInstance): Promise<void> {
   };
   app.addContentTypeParser(JSON_TYPE, { bodyLimit: ctx.config.maxPayloadSize }, parseJsonBody);
   app.addContentTypeParser(JSON_SUFFIX_TYPE, { bodyLimit: ctx.config.maxPayloadSize }, parseJsonBody);
-  const auth = bearerAuth(ctx.config.apiKeys);
+  const auth = bearerAuth(ctx.config.apiKeys, CLIENT_REALM, ctx.keyValidator);
   if (auth !== undefined) app.addHook('onRequest', auth);
   // After the key check: an unauthenticated client learns nothing about the body it sent.
   app.addHook('onRequest', refuseContentEncoding);

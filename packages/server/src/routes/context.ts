@@ -3,6 +3,7 @@ import type { Config } from '../config/types.js';
 import type { MooncakeEngines } from '../connectors/mooncake.js';
 import type { KvConnector } from '../connectors/types.js';
 import { errorReply } from '../errors.js';
+import type { KeyValidator } from '../http/key-validator.js';
 import type { RouterMetrics } from '../metrics.js';
 import type { PairSelector } from '../policies/types.js';
 import type { RetryMetrics } from '../retry/retry-metrics.js';
@@ -30,8 +31,12 @@ export interface RouterContext {
   readonly userAgent: string;
   /** Debug logging: messages may name internal addresses, and bodies are logged. */
   readonly debug: boolean;
+  /** Checks client tokens against --api-key-validation-urls; undefined without them. */
+  readonly keyValidator?: KeyValidator | undefined;
   /** Set when close() starts: readiness turns 503. */
   closing: boolean;
+  /** While the CLI waits for the workers at startup (--worker-startup-timeout-secs): why readiness is 503. */
+  startup?: string | undefined;
 }
 
 declare module 'fastify' {

@@ -299,7 +299,8 @@ export class Exchange {
       const { status, failure } = decode;
       switch (decode.end) {
         case 'ok':
-          return { status, outcome: status >= 500 ? 'upstream_error' : 'ok' };
+          // A relayed 4xx is the client's mistake (an unknown model): not ok, not a worker failure.
+          return { status, outcome: status >= 500 ? 'upstream_error' : status >= 400 ? 'client_error' : 'ok' };
         case 'broken':
           return { status, outcome: 'stream_failed', code: failure?.error.code, detail: decode.detail };
         case 'client_stalled':
@@ -317,7 +318,7 @@ export class Exchange {
     const error = legs.collectLeg?.outcome?.failure?.error ?? refusal;
     if (error === undefined)
       throw new Error(`connector ${this.#ctx.connector.name} sent no decode and gave no reason`);
-    return this.#answer(error, 'prefill_failed');
+    return this.#answer(error, error.code === 'PD_ERR_PREFILL_REJECTED' ? 'client_error' : 'prefill_failed');
   }
 
   /**

@@ -43,6 +43,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     const pools = poolHealth(ctx.registry);
     let reason: string | undefined;
     if (readiness && ctx.closing) reason = 'shutting down';
+    else if (readiness && ctx.startup !== undefined) reason = ctx.startup;
     else if (pools.prefill.healthy === 0) reason = 'no healthy prefill worker';
     else if (pools.decode.healthy === 0) reason = 'no healthy decode worker';
     return reason === undefined ? { status: 'ok', ...pools } : { status: 'unavailable', reason, ...pools };

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { bearerAuth } from './auth.js';
+import { bearerAuth, CLIENT_REALM } from './auth.js';
 import { type RouterContext, sendError } from './context.js';
 import { fetchModels, type ModelsAnswer } from './models-fetch.js';
 
@@ -30,7 +30,7 @@ function startFetch(ctx: RouterContext): SharedFetch {
  */
 export async function modelsRoutes(app: FastifyInstance): Promise<void> {
   const ctx = app.pd;
-  const auth = bearerAuth(ctx.config.apiKeys);
+  const auth = bearerAuth(ctx.config.apiKeys, CLIENT_REALM, ctx.keyValidator);
   if (auth !== undefined) app.addHook('onRequest', auth);
   let cached: CachedModels | undefined;
   let pending: SharedFetch | undefined;

@@ -17,10 +17,18 @@ export type Outcome =
   /** The decode's own 5xx answer, relayed as is: not ok, so logged at warn. */
   | 'upstream_error'
   /** `--request-timeout-secs` ran out (before the first byte: 504; mid-stream: the SSE error event). */
-  | 'request_timeout';
+  | 'request_timeout'
+  /** The decode's own 4xx answer (the client's mistake, such as an unknown model), relayed: at info, not a worker failure. */
+  | 'client_error';
 
 /** Outcomes logged at info; the others are upstream or routing failures, logged at warn. */
-const QUIET_OUTCOMES: ReadonlySet<Outcome> = new Set(['ok', 'bad_request', 'client_abort', 'client_stalled']);
+const QUIET_OUTCOMES: ReadonlySet<Outcome> = new Set([
+  'ok',
+  'bad_request',
+  'client_error',
+  'client_abort',
+  'client_stalled',
+]);
 
 /** Writes a request's one log line: at info when it went as it should, else at warn. */
 export function logOutcome(log: FastifyBaseLogger, outcome: Outcome, line: Record<string, unknown>): void {
