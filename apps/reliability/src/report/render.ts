@@ -39,7 +39,7 @@ const SECTIONS: Readonly<Record<ScenarioGroup, { readonly title: string; readonl
   security: {
     title: 'Security',
     intro:
-      'Inbound keys (`--api-key`, several), the admin key (`--admin-api-key`), the upstream key (`--upstream-api-key`), request ids, headers, error messages and discovery.',
+      'Inbound keys (`--client-api-key`, several), the admin key (`--admin-api-key`), the upstream key (`--api-key`), request ids, headers, error messages and discovery.',
   },
   fuzz: {
     title: 'Fuzzing',

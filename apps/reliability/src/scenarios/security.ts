@@ -53,7 +53,7 @@ export const SECURITY_SCENARIOS: readonly Scenario[] = [
   {
     id: 'security/api-keys-each-accepted',
     group: 'security',
-    title: '`--api-key` with 3 keys: a completion with each',
+    title: '`--client-api-key` with 3 keys: a completion with each',
     expect: '200 for each key',
   },
   {

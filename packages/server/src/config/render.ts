@@ -17,7 +17,7 @@ const TYPES: Readonly<Record<string, string>> = {
 /** What an option documents: the same text in `--help` and docs/configuration.md. */
 function describeOption(option: OptionSpec) {
   const alias = option.kind === 'boolean' ? negatedFlag(option) : option.alias;
-  const names = alias === undefined ? option.flag : `${option.flag}, ${alias}`;
+  const names = [option.flag, ...(alias === undefined ? [] : [alias]), ...(option.aliases ?? [])].join(', ');
   const {
     enum: values,
     minimum: min,
