@@ -41,8 +41,8 @@ describe('GET /workers authentication', () => {
   it('docs/architecture.md describes exactly that', () => {
     const doc = readFileSync(new URL('../../../docs/architecture.md', import.meta.url), 'utf8');
     const row = doc.split('\n').find((line) => line.startsWith('| `GET /workers`'));
-    expect(row).toContain('Open when neither `--api-key` nor `--admin-api-key` is set');
-    expect(row).toContain('one of the `--api-key` keys or the `--admin-api-key` key');
+    expect(row).toContain('Open when neither `--client-api-key` nor `--admin-api-key` is set');
+    expect(row).toContain('one of the `--client-api-key` keys or the `--admin-api-key` key');
     expect(row).toContain('with only `--admin-api-key` set, only the admin key');
   });
 });
