@@ -24,7 +24,7 @@ function digest(text: string): Buffer {
 }
 
 /**
- * The one bearer-auth hook (client routes with `--api-key`, `/workers`, the admin API with
+ * The one bearer-auth hook (client routes with `--client-api-key`, `/workers`, the admin API with
  * `--admin-api-key`): an onRequest hook that accepts `Authorization: Bearer <key>` for any of
  * `keys` and answers 401 `PD_ERR_UNAUTHORIZED` with `WWW-Authenticate` otherwise. Undefined when
  * no key is configured: no hook, no cost. With `validate` (vllm-router's `--api-key-validation-urls`),
