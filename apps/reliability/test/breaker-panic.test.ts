@@ -89,8 +89,11 @@ describe('the circuit breaker never empties a pool', () => {
       ...BASE_ROUTER_SETTINGS,
       prefill: [prefill.workerSpec],
       decode: [`http://127.0.0.1:${gate.port}:zmq://${decode.kvAddress}`],
-      circuitFailureThreshold: BREAKER_PANIC.circuitFailureThreshold,
-      circuitOpenMs: BREAKER_PANIC.circuitOpenMs,
+      health: {
+        ...BASE_ROUTER_SETTINGS.health,
+        circuitFailureThreshold: BREAKER_PANIC.circuitFailureThreshold,
+        circuitOpenMs: BREAKER_PANIC.circuitOpenMs,
+      },
     });
     if (!resolved.ok) throw resolved.error;
     const log = new CaptureLogger();

@@ -13,6 +13,7 @@ import { createConnector } from './connectors/index.js';
 import { createRandom16 } from './connectors/random16.js';
 import type { KvConnector } from './connectors/types.js';
 import { installDynamicWorkers } from './discovery/dynamic-workers.js';
+import { ServerError } from './errors.js';
 import { installClientRequestId, requestLogger } from './http/client-request-id.js';
 import { installCors } from './http/cors.js';
 import { createKeyValidator } from './http/key-validator.js';

@@ -107,7 +107,7 @@ describe('loadConfig', () => {
       corsAllowedOrigins: [],
       keyValidation: { urls: [], cacheTtlMs: 60_000, timeoutMs: 5_000 },
       startup: { timeoutSecs: 600, checkIntervalSecs: 30 },
-      healthCheck: { intervalSecs: 60, timeoutSecs: 5, endpoint: '/health' },
+      healthCheck: { intervalSecs: 10, timeoutSecs: 5, endpoint: '/health' },
       circuitBreaker: {
         failureThreshold: 10,
         successThreshold: 3,

@@ -5,7 +5,7 @@ import { type ReadFile, readConfigFile } from './config-file.js';
 import { OPTIONS } from './flags.js';
 import { type ParsedArgv, parseArgv } from './parse-argv.js';
 import type { ConfigValues } from './schema.js';
-import type { Config, KvConnectorName, WorkerConfig } from './types.js';
+import type { Config, HealthConfig, KvConnectorName, WorkerConfig } from './types.js';
 import { type ConfigPath, type Locate, parseBindAddress, validateConfigObject } from './validate.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -163,18 +163,43 @@ function finish(
   // The schema checked the address's format, so it splits.
   const bind = discovery.address === undefined ? undefined : parseBindAddress(discovery.address);
   const { enabled, namespace, kubeconfig, ...selectors } = kubernetes;
+  // vllm-router's flags (seconds) have defaults; pd-router's older ones (ms) are aliases that win.
+  const { health: h, healthCheck: check, circuitBreaker: breaker } = values;
+  const health: HealthConfig = {
+    checkIntervalMs: h.checkIntervalMs ?? check.intervalSecs * 1_000,
+    checkTimeoutMs: h.checkTimeoutMs ?? check.timeoutSecs * 1_000,
+    checkPath: check.endpoint,
+    failureThreshold: h.failureThreshold,
+    successThreshold: h.successThreshold,
+    circuitFailureThreshold:
+      breaker.disabled || h.circuitFailureThreshold === 0
+        ? 0
+        : (h.circuitFailureThreshold ?? breaker.failureThreshold),
+    circuitSuccessThreshold: breaker.successThreshold,
+    circuitOpenMs: h.circuitOpenMs ?? breaker.timeoutDurationSecs * 1_000,
+    circuitWindowMs: breaker.windowDurationSecs * 1_000,
+  };
   const config: Config = {
     ...rest,
     upstreamApiKey: values.upstreamApiKey,
     adminApiKey: values.adminApiKey,
     kvConnector,
     keyValidation,
+    health,
+    discoveryMaxWorkers: discovery.maxWorkers,
     prefill: pools.prefill,
     decode: pools.decode,
     prefillPolicy: values.prefillPolicy ?? values.policy,
     decodePolicy: values.decodePolicy ?? values.policy,
     ...(typeof bind === 'object'
-      ? { discovery: { ...bind, ttlMs: discovery.ttlMs, allow: discovery.allow } }
+      ? {
+          discovery: {
+            ...bind,
+            ttlMs: discovery.ttlMs,
+            allow: discovery.allow,
+            ratePerSender: discovery.rateLimit,
+          },
+        }
       : {}),
     ...(enabled ? { kubernetes: { ...selectors, namespace, kubeconfig } } : {}),
   };

@@ -54,15 +54,27 @@ export interface CliAnnotation {
   readonly refusedValues?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Who may register when `--discovery-allow` is not given: the private (RFC 1918), shared (RFC 6598,
+ * some Kubernetes networks) and loopback ranges, where vLLM instances of a deployment live; a
+ * public address must be listed explicitly (`0.0.0.0/0` admits everyone).
+ */
+export const DEFAULT_DISCOVERY_ALLOW: readonly string[] = Object.freeze([
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+]);
+export const DEFAULT_DISCOVERY_MAX_WORKERS = 256;
+export const DEFAULT_DISCOVERY_RATE_LIMIT = 10;
+const DEFAULT_HEALTH_CHECK_INTERVAL_SECS = 10;
+
 /** setTimeout clamps larger delays to 1 ms, so no timeout may exceed this. */
 const MAX_TIMER_MS = 2_147_483_647;
 /** What pending flags wait for (issue 15): the owner of each behaviour removes its flags' marker. */
 const RETRIES = 'retries arrive with issue #15 item 3; until then a failed leg is reported, never retried';
 const ADMISSION = 'admission control arrives with issue #15 item 5; until then no cap, queue or rate limit';
-const CIRCUIT =
-  "vllm-router's circuit-breaker flags arrive with issue #15 item 4; until then use --circuit-failure-threshold and --circuit-open-ms";
-const HEALTH =
-  'arrives with issue #15 item 4; until then use --health-check-interval-ms and --health-check-timeout-ms';
 const TRACING = 'tracing arrives with the observability issue';
 const POLICY_VALUES = {
   sticky_least_loaded: 'not yet supported: arrives with issue #15 item 8',
@@ -115,7 +127,7 @@ function inGroup<T extends Record<string, TSchema>>(group: OptionGroup, properti
 const oneOf = <const T extends readonly string[]>(values: T, usage: Usage, options: Options) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: values, ...annotate(usage, options) });
 const int = (usage: Usage, fallback: number, options: Options) =>
-  Type.Integer({ default: fallback, ...annotate(usage, { minimum: 1, maximum: 1_000_000, ...options }) });
+  Type.Integer(annotate(usage, { minimum: 1, maximum: 1_000_000, default: fallback, ...options }));
 const num = (usage: Usage, fallback: number, options: Options) =>
   Type.Number({ minimum: 0, default: fallback, ...annotate(usage, options) });
 const ms = (usage: Usage, fallback: number, options: Options) =>
@@ -211,8 +223,16 @@ const nixlSchema = section('Workers', 'NIXL connector settings (docs/kv-connecto
 
 const discoverySchema = section('Discovery', 'vLLM P2P NCCL registration over ZMQ.', {
   allow: list('--discovery-allow CIDR[,CIDR...]', 'cidr', {
-    defaultText: 'none (anyone may register)',
-    help: "IPv4 CIDRs that limit who may register: the sender's IP (checked at the ZeroMQ handshake, through ZAP) and the announced http_address and zmq_address hosts must all fall in them; others are refused and counted.",
+    defaultText: 'private and loopback ranges',
+    help: "IPv4 CIDRs that limit who may register: the sender's IP (checked at the ZeroMQ handshake, through ZAP) and the announced http_address and zmq_address hosts must all fall in them; others are refused and counted. Unset: the private and loopback ranges (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 127.0.0.0/8), with a start-up warning; 0.0.0.0/0 admits everyone.",
+  }),
+  // Far above a real deployment's workers; bounds what a flood of fake registrations can cost.
+  maxWorkers: int('--discovery-max-workers N', DEFAULT_DISCOVERY_MAX_WORKERS, {
+    help: 'Most workers discovery may hold (ZMQ registration and Kubernetes together); registrations of new workers beyond it are refused and counted (reason max_workers).',
+  }),
+  // Messages a second per sender: vLLM sends one every 3 s, so this is 30 times that.
+  rateLimit: int('--discovery-rate-limit N', DEFAULT_DISCOVERY_RATE_LIMIT, {
+    help: 'Registration messages a second one sender (a ZeroMQ connection) may send, in bursts of as many; beyond it they are dropped and counted (reason rate_limited). vLLM sends one every 3 s.',
   }),
   address: text('--vllm-discovery-address HOST:PORT', {
     format: 'host-port',
@@ -252,14 +272,23 @@ const kubernetesSchema = section('Discovery', 'Kubernetes pod discovery.', {
 });
 
 const healthSchema = section('Health checks', 'Active health checks and the circuit breaker.', {
-  // A dead worker is out within interval x failure threshold (30 s); passive checks react sooner.
-  checkIntervalMs: ms('--health-check-interval-ms', 10_000, {
-    minimum: 0,
-    help: 'Period of the active health check (GET /health on every worker); 0: no active checks.',
-  }),
-  checkTimeoutMs: ms('--health-check-timeout-ms', 5_000, {
-    help: 'A health check not answered 200 within this counts as failed.',
-  }),
+  checkIntervalMs: Type.Optional(
+    int('--health-check-interval-ms MS', 0, {
+      default: undefined,
+      minimum: 0,
+      maximum: MAX_TIMER_MS,
+      defaultText: 'from --health-check-interval-secs',
+      help: 'The same as --health-check-interval-secs, in ms; wins when both are given. 0: no periodic checks.',
+    }),
+  ),
+  checkTimeoutMs: Type.Optional(
+    int('--health-check-timeout-ms MS', 0, {
+      default: undefined,
+      maximum: MAX_TIMER_MS,
+      defaultText: 'from --health-check-timeout-secs',
+      help: 'The same as --health-check-timeout-secs, in ms; wins when both are given.',
+    }),
+  ),
   // vllm-router's defaults.
   failureThreshold: int('--health-failure-threshold N', 3, {
     help: 'Consecutive failed health checks that take a worker out of the pools.',
@@ -267,15 +296,22 @@ const healthSchema = section('Health checks', 'Active health checks and the circ
   successThreshold: int('--health-success-threshold N', 2, {
     help: 'Consecutive good health checks that bring an unhealthy worker back.',
   }),
-  // Consecutive failed requests: a healthy worker under load rarely fails five times in a row.
-  circuitFailureThreshold: int('--circuit-failure-threshold N', 5, {
-    minimum: 0,
-    help: "Consecutive failed requests (transport errors, timeouts, 5xx) that open a worker's circuit and take it out of the pools; 0: no circuit breaker.",
-  }),
-  // Short: a half-open probe costs at most one request, and capacity should come back soon.
-  circuitOpenMs: ms('--circuit-open-ms', 10_000, {
-    help: 'How long an open circuit keeps its worker out; then one probe (a request or a health check) closes it on success.',
-  }),
+  circuitFailureThreshold: Type.Optional(
+    int('--circuit-failure-threshold N', 0, {
+      default: undefined,
+      minimum: 0,
+      defaultText: 'from --cb-failure-threshold',
+      help: 'The same as --cb-failure-threshold (wins when both are given); 0: no circuit breaker, as --disable-circuit-breaker.',
+    }),
+  ),
+  circuitOpenMs: Type.Optional(
+    int('--circuit-open-ms MS', 0, {
+      default: undefined,
+      maximum: MAX_TIMER_MS,
+      defaultText: 'from --cb-timeout-duration-secs',
+      help: 'The same as --cb-timeout-duration-secs, in ms; wins when both are given.',
+    }),
+  ),
 });
 
 /** Static workers are required unless a discovery source can bring them. */
@@ -461,45 +497,46 @@ export const configSchema = Type.Object(
         help: 'Pause between two rounds of startup health checks (the first round starts at once).',
       }),
     }),
-    healthCheck: section('Health checks', "vllm-router's health-check spellings.", {
-      intervalSecs: int('--health-check-interval-secs SECS', 60, {
-        pending: HEALTH,
-        help: "vllm-router's period of the active health check.",
+    healthCheck: section('Health checks', "vllm-router's health-check flags.", {
+      // 10 s, not vllm-router's 60: a worker that dies while idle (no request trips its circuit) is out
+      // within interval x failure threshold, 30 s instead of 3 minutes, for one GET per worker per 10 s.
+      intervalSecs: int('--health-check-interval-secs SECS', DEFAULT_HEALTH_CHECK_INTERVAL_SECS, {
+        minimum: 0,
+        maximum: Math.floor(MAX_TIMER_MS / 1_000),
+        help: "Period of the active health check (GET on every worker); 0: no periodic checks (discovered workers are still checked once before they take traffic). vllm-router's default is 60: see docs/dynamic-workers.md.",
       }),
       timeoutSecs: int('--health-check-timeout-secs SECS', 5, {
-        pending: HEALTH,
-        help: "vllm-router's budget of one health check.",
+        maximum: Math.floor(MAX_TIMER_MS / 1_000),
+        help: 'A health check not answered 2xx within this counts as failed.',
       }),
+      // vLLM's OpenAI server answers it with 200 while its engine is alive.
       endpoint: Type.String({
-        minLength: 1,
+        pattern: '^/[^\\s]*$',
         default: '/health',
         ...annotate('--health-check-endpoint PATH', {
-          pending: HEALTH,
-          help: 'Path of the active health check.',
+          help: 'Path of the active health check (a path starting with /).',
         }),
       }),
     }),
+    // vllm-router's circuit breaker defaults: 10 failures within 120 s open; 60 s open; 3 good probes close.
     circuitBreaker: section('Health checks', "vllm-router's circuit breaker.", {
       failureThreshold: int('--cb-failure-threshold N', 10, {
-        pending: CIRCUIT,
-        help: "Failures within the window that open a worker's circuit.",
+        help: "Consecutive failed requests (transport errors, timeouts, 5xx), all within the window, that open a worker's circuit and take it out of its pool (never the pool's last workers: panic mode).",
       }),
       successThreshold: int('--cb-success-threshold N', 3, {
-        pending: CIRCUIT,
-        help: 'Successes in half-open state that close the circuit.',
+        help: 'Successful probes (requests or health checks, one at a time) that close a half-open circuit.',
       }),
       timeoutDurationSecs: int('--cb-timeout-duration-secs SECS', 60, {
-        pending: CIRCUIT,
-        help: 'How long an open circuit keeps its worker out.',
+        maximum: Math.floor(MAX_TIMER_MS / 1_000),
+        help: 'How long an open circuit keeps its worker out before it is probed (half-open).',
       }),
       windowDurationSecs: int('--cb-window-duration-secs SECS', 120, {
-        pending: CIRCUIT,
-        help: 'The window in which failures are counted.',
+        maximum: Math.floor(MAX_TIMER_MS / 1_000),
+        help: 'A failure older than this no longer counts toward opening a circuit.',
       }),
       disabled: bool('--disable-circuit-breaker', false, {
         switch: true,
-        pending: CIRCUIT,
-        help: 'No circuit breaker.',
+        help: 'No circuit breaker: only the active health checks take workers out.',
       }),
     }),
     retry: section('Retries and admission', 'Retries of a failed leg (vllm-router).', {

@@ -15,7 +15,26 @@ export type CacheAwareConfig = Frozen<ConfigValues['cacheAware']>;
 export type NixlConfig = Frozen<ConfigValues['nixl']>;
 /** What a NIXL request does when the prefill's answer has no usable `kv_transfer_params`. */
 export type NixlOnMissingParams = NixlConfig['onMissingParams'];
-export type HealthConfig = Frozen<ConfigValues['health']>;
+/** Active health checks and the circuit breaker, resolved from the -secs flags and their -ms aliases. */
+export interface HealthConfig {
+  /** Period of the active checks; 0: none. */
+  readonly checkIntervalMs: number;
+  readonly checkTimeoutMs: number;
+  /** Path of the active check (default /health). */
+  readonly checkPath?: string;
+  /** Consecutive failed checks that take a worker out of the pools. */
+  readonly failureThreshold: number;
+  /** Consecutive good checks that bring it back. */
+  readonly successThreshold: number;
+  /** Failed requests that open a worker's circuit; 0: no circuit breaker. */
+  readonly circuitFailureThreshold: number;
+  /** Good probes that close a half-open circuit (default 1). */
+  readonly circuitSuccessThreshold?: number;
+  /** How long an open circuit keeps the worker out before a half-open probe. */
+  readonly circuitOpenMs: number;
+  /** Failures older than this no longer count toward opening (default: no limit). */
+  readonly circuitWindowMs?: number;
+}
 
 export interface WorkerConfig {
   /** As given on the command line or in the config file, for messages. */
@@ -27,7 +46,12 @@ export interface WorkerConfig {
 
 /** vLLM's P2P NCCL registration: the schema's `discovery` with its HOST:PORT split (port 0: any free port). */
 export type ZmqDiscoveryConfig = Frozen<
-  Omit<ConfigValues['discovery'], 'address'> & { host: string; port: number }
+  Omit<ConfigValues['discovery'], 'address' | 'maxWorkers' | 'rateLimit'> & {
+    host: string;
+    port: number;
+    /** Messages a second one sender may send (`--discovery-rate-limit`; default 10). */
+    ratePerSender?: number;
+  }
 >;
 
 /** Kubernetes pod discovery: the schema's `kubernetes`, in a Config only when enabled (undefined: all namespaces, in-cluster account). */
@@ -80,6 +104,8 @@ export type Config = Frozen<
       decodePolicy: PolicyName;
       nixl?: NixlConfig;
       health?: HealthConfig;
+      /** Most workers discovery may hold, ZMQ and Kubernetes together (`--discovery-max-workers`; default 256). */
+      discoveryMaxWorkers?: number;
       /** ZMQ registration; absent: off. */
       discovery?: ZmqDiscoveryConfig;
       /** Kubernetes pod discovery; absent: off. */

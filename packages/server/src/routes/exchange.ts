@@ -300,7 +300,10 @@ export class Exchange {
       switch (decode.end) {
         case 'ok':
           // A relayed 4xx is the client's mistake (an unknown model): not ok, not a worker failure.
-          return { status, outcome: status >= 500 ? 'upstream_error' : status >= 400 ? 'client_error' : 'ok' };
+          return {
+            status,
+            outcome: status >= 500 ? 'upstream_error' : status >= 400 ? 'client_error' : 'ok',
+          };
         case 'broken':
           return { status, outcome: 'stream_failed', code: failure?.error.code, detail: decode.detail };
         case 'client_stalled':
