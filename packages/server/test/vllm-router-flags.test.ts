@@ -111,6 +111,7 @@ describe('every vllm-router flag', () => {
       '--request-id-headers': 'x-client-id',
       '--cors-allowed-origins': 'http://app.example',
       '--kv-connector': 'p2p-nccl',
+      '--rate-limit-tokens-per-second': '1000',
     };
     // Two spellings of one flag may not both be given: the first one stands for both.
     const seen = new Set<string>();
@@ -156,7 +157,7 @@ describe('every vllm-router flag', () => {
     const args = ['--prefill', prefill.workerSpec, '--decode', decode.workerSpec];
     for (const entry of refused) args.push(...tokens(entry, entry.default ?? '1'));
     // Values vllm-router takes that pd-router refuses, each with its reason too.
-    args.push('--backend', 'openai', '--policy', 'rendezvous_hash', '--kv-connector', 'mooncake');
+    args.push('--backend', 'openai', '--policy', 'sticky_round_robin', '--kv-connector', 'mooncake');
     const run = start(args);
     expect(await run.exited).toBe(2);
     for (const entry of refused) {
@@ -169,7 +170,9 @@ describe('every vllm-router flag', () => {
       expect(run.output, entry.flag).toContain(message);
     }
     expect(run.output).toContain('pd-router: --backend: openai: meaningless in PD mode');
-    expect(run.output).toContain('pd-router: --policy: rendezvous_hash: not yet supported');
+    expect(run.output).toContain(
+      "pd-router: --policy: sticky_round_robin: a policy of vllm-router's Python launcher only",
+    );
     expect(run.output).toContain('pd-router: --kv-connector: mooncake: not yet supported');
     expect(run.output).not.toContain('unknown flag');
   }, 120_000);

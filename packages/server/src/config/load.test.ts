@@ -115,17 +115,6 @@ describe('loadConfig', () => {
         windowDurationSecs: 120,
         disabled: false,
       },
-      retry: {
-        maxRetries: 5,
-        initialBackoffMs: 50,
-        maxBackoffMs: 30_000,
-        backoffMultiplier: 1.5,
-        jitterFactor: 0.2,
-        disabled: false,
-      },
-      admission: { maxConcurrentRequests: 32_768, queueSize: 100, queueTimeoutSecs: 60 },
-      requestTimeoutSecs: 1_800,
-      intraNodeDataParallelSize: 1,
       tracing: { enabled: false, samplingRatio: 1, excludedPaths: [] },
     });
     expect(result.value.upstreamApiKey).toBeUndefined();

@@ -159,7 +159,15 @@ function finish(
     values.keyValidation.urls.length === 0 && fromEnv !== undefined
       ? { ...values.keyValidation, urls: fromEnv }
       : values.keyValidation;
-  const { $schema: _schema, discovery: _discovery, kubernetes: _kubernetes, ...rest } = values;
+  const {
+    $schema: _schema,
+    discovery: _discovery,
+    kubernetes: _kubernetes,
+    retry: _retry,
+    admission: _admission,
+    requestTimeoutSecs: _requestTimeoutSecs,
+    ...rest
+  } = values;
   // The schema checked the address's format, so it splits.
   const bind = discovery.address === undefined ? undefined : parseBindAddress(discovery.address);
   const { enabled, namespace, kubeconfig, ...selectors } = kubernetes;
@@ -187,6 +195,20 @@ function finish(
     keyValidation,
     health,
     discoveryMaxWorkers: discovery.maxWorkers,
+    retry: {
+      maxAttempts: values.retry.disabled ? 1 : Math.max(1, values.retry.maxRetries),
+      initialBackoffMs: values.retry.initialBackoffMs,
+      maxBackoffMs: values.retry.maxBackoffMs,
+      backoffMultiplier: values.retry.backoffMultiplier,
+      jitterFactor: values.retry.jitterFactor,
+    },
+    requestTimeoutMs: values.requestTimeoutSecs * 1_000,
+    admission: {
+      maxConcurrentRequests: values.admission.maxConcurrentRequests,
+      queueSize: values.admission.queueSize,
+      queueTimeoutMs: values.admission.queueTimeoutSecs * 1_000,
+      rateLimitTokensPerSecond: values.admission.rateLimitTokensPerSecond,
+    },
     prefill: pools.prefill,
     decode: pools.decode,
     prefillPolicy: values.prefillPolicy ?? values.policy,

@@ -73,12 +73,8 @@ const DEFAULT_HEALTH_CHECK_INTERVAL_SECS = 10;
 /** setTimeout clamps larger delays to 1 ms, so no timeout may exceed this. */
 const MAX_TIMER_MS = 2_147_483_647;
 /** What pending flags wait for (issue 15): the owner of each behaviour removes its flags' marker. */
-const RETRIES = 'retries arrive with issue #15 item 3; until then a failed leg is reported, never retried';
-const ADMISSION = 'admission control arrives with issue #15 item 5; until then no cap, queue or rate limit';
 const TRACING = 'tracing arrives with the observability issue';
 const POLICY_VALUES = {
-  sticky_least_loaded: 'not yet supported: arrives with issue #15 item 8',
-  rendezvous_hash: 'not yet supported: arrives with issue #15 item 8',
   sticky_round_robin: "a policy of vllm-router's Python launcher only, not of its router",
 };
 const CLI_KEYS = [
@@ -149,7 +145,15 @@ const labels = (usage: Usage, help: string) =>
 const section = <T extends Record<string, TSchema>>(group: OptionGroup, description: string, properties: T) =>
   Type.Object(inGroup(group, properties), { default: {}, additionalProperties: false, description });
 
-const POLICY_NAMES = ['round_robin', 'random', 'consistent_hash', 'power_of_two', 'cache_aware'] as const;
+const POLICY_NAMES = [
+  'round_robin',
+  'random',
+  'consistent_hash',
+  'power_of_two',
+  'cache_aware',
+  'sticky_least_loaded',
+  'rendezvous_hash',
+] as const;
 const poolPolicy = (role: string) =>
   Type.Optional(
     oneOf(POLICY_NAMES, `--${role}-policy NAME`, {
@@ -542,45 +546,37 @@ export const configSchema = Type.Object(
     retry: section('Retries and admission', 'Retries of a failed leg (vllm-router).', {
       maxRetries: int('--retry-max-retries N', 5, {
         minimum: 0,
-        pending: RETRIES,
         help: 'Most retries of one request.',
       }),
       initialBackoffMs: ms('--retry-initial-backoff-ms', 50, {
-        pending: RETRIES,
         help: 'Backoff before the first retry.',
       }),
-      maxBackoffMs: ms('--retry-max-backoff-ms', 30_000, { pending: RETRIES, help: 'Longest backoff.' }),
+      maxBackoffMs: ms('--retry-max-backoff-ms', 30_000, { help: 'Longest backoff.' }),
       backoffMultiplier: num('--retry-backoff-multiplier X', 1.5, {
         minimum: 1,
-        pending: RETRIES,
         help: 'Each backoff is the previous one times this.',
       }),
       jitterFactor: num('--retry-jitter-factor X', 0.2, {
         maximum: 1,
-        pending: RETRIES,
         help: 'Random spread of each backoff, as a fraction of it.',
       }),
-      disabled: bool('--disable-retries', false, { switch: true, pending: RETRIES, help: 'Never retry.' }),
+      disabled: bool('--disable-retries', false, { switch: true, help: 'Never retry.' }),
     }),
     admission: section('Retries and admission', 'Admission control (vllm-router).', {
       maxConcurrentRequests: int('--max-concurrent-requests N', 32_768, {
-        pending: ADMISSION,
         help: 'Most requests in flight; more wait in the queue.',
       }),
       queueSize: int('--queue-size N', 100, {
         minimum: 0,
-        pending: ADMISSION,
         help: 'Most requests waiting for a place; beyond it 429 at once.',
       }),
       queueTimeoutSecs: int('--queue-timeout-secs SECS', 60, {
-        pending: ADMISSION,
         help: 'Longest wait in the queue; then 408.',
       }),
       rateLimitTokensPerSecond: Type.Optional(
         Type.Integer({
           minimum: 1,
           ...annotate('--rate-limit-tokens-per-second N', {
-            pending: ADMISSION,
             defaultText: 'the --max-concurrent-requests value',
             help: "Token bucket refill rate, as vllm-router's Python launcher.",
           }),
@@ -589,14 +585,14 @@ export const configSchema = Type.Object(
     }),
     ...inGroup('Timeouts', {
       requestTimeoutSecs: int('--request-timeout-secs SECS', 1_800, {
-        pending:
-          'the whole-request cap arrives with issue #15 item 6; until then use --prefill-timeout-ms, --decode-ttft-timeout-ms and --stream-idle-timeout-ms',
         help: 'Cap on a whole request, on top of the per-leg budgets.',
       }),
     }),
     ...inGroup('Workers', {
+      keepVllmResponseId: bool('--keep-vllm-response-id', false, {
+        help: "Keep vLLM's answer ids (chatcmpl-___prefill_addr_..., naming the workers' addresses) instead of rewriting them to chatcmpl-<hex> (docs/wire-contract.md).",
+      }),
       intraNodeDataParallelSize: int('--intra-node-data-parallel-size N', 1, {
-        pending: 'data-parallel ranks arrive with issue #15 item 7',
         help: 'Data-parallel ranks per worker URL: each URL becomes N workers, each leg carrying X-data-parallel-rank.',
       }),
     }),

@@ -36,6 +36,27 @@ export interface HealthConfig {
   readonly circuitWindowMs?: number;
 }
 
+/** Admission control of the proxied routes (admission/admission.ts, docs/admission.md). */
+export interface AdmissionConfig {
+  /** Requests in flight at most; 0 or less: no cap. */
+  readonly maxConcurrentRequests: number;
+  /** Requests that may wait for a place; 0: none. */
+  readonly queueSize: number;
+  readonly queueTimeoutMs: number;
+  /** Admissions per second; undefined: maxConcurrentRequests (no limit without a cap). */
+  readonly rateLimitTokensPerSecond: number | undefined;
+}
+
+/** vllm-router's retries (retry/retry-policy.ts, docs/retries.md). */
+export interface RetryConfig {
+  /** Attempts in all, the first included (`--retry-max-retries`; `--disable-retries`: 1). */
+  readonly maxAttempts: number;
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly backoffMultiplier: number;
+  readonly jitterFactor: number;
+}
+
 export interface WorkerConfig {
   /** As given on the command line or in the config file, for messages. */
   readonly spec: string;
@@ -63,6 +84,9 @@ export type KubernetesDiscoveryConfig = Frozen<
 >;
 
 type Resolved =
+  | 'retry'
+  | 'admission'
+  | 'requestTimeoutSecs'
   | 'prefill'
   | 'decode'
   | 'prefillPolicy'
@@ -81,10 +105,8 @@ type Later =
   | 'startup'
   | 'healthCheck'
   | 'circuitBreaker'
-  | 'retry'
-  | 'admission'
-  | 'requestTimeoutSecs'
   | 'intraNodeDataParallelSize'
+  | 'keepVllmResponseId'
   | 'tracing';
 
 /**
@@ -104,6 +126,12 @@ export type Config = Frozen<
       decodePolicy: PolicyName;
       nixl?: NixlConfig;
       health?: HealthConfig;
+      /** Admission control; absent (hand-built configs): no cap, no queue. */
+      admission?: AdmissionConfig;
+      /** Retries; absent (hand-built configs): one attempt. */
+      retry?: RetryConfig;
+      /** Cap on a whole request (`--request-timeout-secs`); absent: none. */
+      requestTimeoutMs?: number;
       /** Most workers discovery may hold, ZMQ and Kubernetes together (`--discovery-max-workers`; default 256). */
       discoveryMaxWorkers?: number;
       /** ZMQ registration; absent: off. */
