@@ -11,6 +11,7 @@ import { formatConfigIssue } from './config/config-error.js';
 import { loadConfigFromArgs } from './config/load.js';
 import { parseArgv } from './config/parse-argv.js';
 import { helpText } from './config/render.js';
+import { DEFAULT_INTAKE_CONFIG } from './config/schema.js';
 import type { Config } from './config/types.js';
 import { VERSION } from './version.js';
 
@@ -59,7 +60,11 @@ async function main(): Promise<number | undefined> {
   handleSignals(app, config.shutdownTimeoutMs);
   exitWithParent();
   try {
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({
+      host: config.host,
+      port: config.port,
+      backlog: (config.intake ?? DEFAULT_INTAKE_CONFIG).backlog,
+    });
   } catch (error) {
     say(listenErrorMessage(error, config));
     await app.close().catch(() => undefined);

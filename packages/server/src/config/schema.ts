@@ -1,8 +1,9 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import type { IntakeConfig } from './types.js';
 
 /**
  * The one table of pd-router's configuration: a JSON Schema (built with TypeBox, so the
- * TypeScript types are derived from it; docs/decisions/002-config-schema-typebox.md) that is the
+ * TypeScript types are derived from it; docs/decisions/003-config-schema-typebox.md) that is the
  * shape of a `--config` file and of the runtime Config alike. Each property that a flag sets
  * carries its flag, group and value name in `x-cli`, and its `description` is the help text. The
  * argv parser, ajv validation, `--help`, docs/configuration.md and config.schema.json read it.
@@ -69,6 +70,33 @@ export const DEFAULT_DISCOVERY_ALLOW: readonly string[] = Object.freeze([
 export const DEFAULT_DISCOVERY_MAX_WORKERS = 256;
 export const DEFAULT_DISCOVERY_RATE_LIMIT = 10;
 const DEFAULT_HEALTH_CHECK_INTERVAL_SECS = 10;
+
+/**
+ * 2^22 JSON values: four times the longest contexts of common models as a token-id prompt; a
+ * 32 MiB body of one-digit numbers holds about 16.7 million. Parsing is linear whatever the count:
+ * this bounds what policies that read the whole prompt (cache_aware, consistent_hash) may build.
+ */
+export const DEFAULT_MAX_JSON_ELEMENTS = 4_194_304;
+/** Two bodies of the default --max-payload-size canonicalized at once. */
+export const DEFAULT_PARSE_BUDGET_BYTES = 67_108_864;
+/** Fastify's default: above the 60 s idle timeout of common load balancers, so they close first. */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
+/** A 32 MiB body at 300 KB/s; slow senders are cut sooner by the minimum rate. */
+export const DEFAULT_BODY_TIMEOUT_MS = 120_000;
+/** Any real client sends a JSON body far faster; a byte-a-second sender is cut after 10 s. */
+export const DEFAULT_BODY_MIN_RATE = 1_024;
+/** Node's (and Linux's usual somaxconn) default. */
+export const DEFAULT_BACKLOG = 511;
+/** Connection and body limits of a hand-built Config without `intake`. */
+export const DEFAULT_INTAKE_CONFIG: IntakeConfig = Object.freeze({
+  maxConnections: 0,
+  backlog: DEFAULT_BACKLOG,
+  keepAliveTimeoutMs: DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  bodyTimeoutMs: DEFAULT_BODY_TIMEOUT_MS,
+  bodyMinRate: DEFAULT_BODY_MIN_RATE,
+  maxJsonElements: DEFAULT_MAX_JSON_ELEMENTS,
+  parseBudgetBytes: DEFAULT_PARSE_BUDGET_BYTES,
+});
 
 /** setTimeout clamps larger delays to 1 ms, so no timeout may exceed this. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -490,6 +518,35 @@ export const configSchema = Type.Object(
           anthropic: "meaningless in PD mode: pd-router speaks vLLM's disaggregated protocol only",
         },
         help: "vllm-router's backend: vllm, the only one PD mode has.",
+      }),
+    }),
+    intake: section('Server', 'Limits on client connections and request bodies.', {
+      maxConnections: int('--max-connections N', 0, {
+        minimum: 0,
+        maximum: 10_000_000,
+        help: "Most client connections at once; beyond it a connection gets 503 PD_ERR_TOO_MANY_CONNECTIONS and is closed. 0: the open-files limit minus a reserve for the router's own sockets (a quarter, 64 to 4,096).",
+      }),
+      backlog: int('--backlog N', DEFAULT_BACKLOG, {
+        help: 'Listen backlog: connections the kernel queues before the router accepts them (capped by net.core.somaxconn).',
+      }),
+      keepAliveTimeoutMs: ms('--keep-alive-timeout-ms', DEFAULT_KEEP_ALIVE_TIMEOUT_MS, {
+        help: 'How long an idle kept-alive client connection stays open.',
+      }),
+      bodyTimeoutMs: ms('--body-timeout-ms', DEFAULT_BODY_TIMEOUT_MS, {
+        help: 'A request body must arrive within this long of its headers; then 408 and the connection is closed.',
+      }),
+      bodyMinRate: int('--body-min-rate BYTES', DEFAULT_BODY_MIN_RATE, {
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        help: 'Bytes per second a request body must keep up over each 10 s; slower gets 408 and the connection is closed. 0: no minimum.',
+      }),
+      maxJsonElements: int('--max-json-elements N', DEFAULT_MAX_JSON_ELEMENTS, {
+        maximum: Number.MAX_SAFE_INTEGER,
+        help: 'Most JSON values in a request body (every number, string, literal, array and object); more is a 400 PD_ERR_JSON_TOO_MANY_ELEMENTS.',
+      }),
+      parseBudgetBytes: int('--parse-budget-bytes BYTES', DEFAULT_PARSE_BUDGET_BYTES, {
+        maximum: Number.MAX_SAFE_INTEGER,
+        help: 'Bytes of large bodies (over 256 KiB) canonicalized at once; a body beyond it gets 503 PD_ERR_PARSE_BUSY with Retry-After (one body alone is always parsed).',
       }),
     }),
     startup: section('Health checks', 'Waiting for the static workers before serving.', {

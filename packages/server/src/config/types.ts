@@ -57,6 +57,9 @@ export interface RetryConfig {
   readonly jitterFactor: number;
 }
 
+/** Limits on client connections and request bodies (docs/configuration.md, Server). */
+export type IntakeConfig = Frozen<ConfigValues['intake']>;
+
 export interface WorkerConfig {
   /** As given on the command line or in the config file, for messages. */
   readonly spec: string;
@@ -96,6 +99,7 @@ type Resolved =
   | 'kvConnector';
 /** Settings newer than most hand-built test configs: optional in the type, always set by loadConfig. */
 type Later =
+  | 'intake'
   | 'logFormat'
   | 'logDir'
   | 'requestIdHeaders'
