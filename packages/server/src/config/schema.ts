@@ -98,6 +98,9 @@ export const DEFAULT_INTAKE_CONFIG: IntakeConfig = Object.freeze({
   parseBudgetBytes: DEFAULT_PARSE_BUDGET_BYTES,
 });
 
+/** pd_aware decode-first: prompts with at most this many uncached tokens skip the prefill leg. */
+export const DEFAULT_DECODE_FIRST_TOKENS = 512;
+
 /** setTimeout clamps larger delays to 1 ms, so no timeout may exceed this. */
 const MAX_TIMER_MS = 2_147_483_647;
 /** What pending flags wait for (issue 15): the owner of each behaviour removes its flags' marker. */
@@ -181,6 +184,7 @@ const POLICY_NAMES = [
   'cache_aware',
   'sticky_least_loaded',
   'rendezvous_hash',
+  'pd_aware',
 ] as const;
 const poolPolicy = (role: string) =>
   Type.Optional(
@@ -382,6 +386,10 @@ export const configSchema = Type.Object(
         default: 'round_robin',
         refusedValues: POLICY_VALUES,
         help: "Policy for both pools unless overridden. Default round_robin, the reference proxy's (vllm-router's is cache_aware).",
+      }),
+      decodeFirstTokens: int('--decode-first-tokens N', DEFAULT_DECODE_FIRST_TOKENS, {
+        minimum: 0,
+        help: 'pd_aware with NIXL (decode-first): a request whose prompt part not cached on its chosen decode is at most this many tokens (estimated as characters / 4) goes to that decode alone, which computes the prompt itself (no prefill leg, no KV transfer; pd_router_decode_first_total). 0: always disaggregate. P2P NCCL cannot run a decode alone (docs/routing.md).',
       }),
       prefillPolicy: poolPolicy('prefill'),
       decodePolicy: poolPolicy('decode'),

@@ -99,6 +99,7 @@ type Resolved =
   | 'kvConnector';
 /** Settings newer than most hand-built test configs: optional in the type, always set by loadConfig. */
 type Later =
+  | 'decodeFirstTokens'
   | 'intake'
   | 'logFormat'
   | 'logDir'
