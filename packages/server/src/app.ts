@@ -10,6 +10,7 @@ import Fastify, {
 import { DEFAULT_DECODE_FIRST_TOKENS, DEFAULT_INTAKE_CONFIG } from './config/schema.js';
 import type { Config } from './config/types.js';
 import { createConnector } from './connectors/index.js';
+import { MooncakeEngines } from './connectors/mooncake.js';
 import { createRandom16 } from './connectors/random16.js';
 import type { KvConnector } from './connectors/types.js';
 import { installDynamicWorkers } from './discovery/dynamic-workers.js';
@@ -49,6 +50,8 @@ export interface BuildServerDeps {
   readonly selector?: PairSelector;
   /** Replaces the configured KV connector (tests: a NIXL connector whose loopback prefill looks remote). */
   readonly connector?: KvConnector;
+  /** Mooncake bootstrap retry pacing (tests: short waits). */
+  readonly mooncakeRetry?: { readonly retryInitialMs?: number; readonly retryMaxMs?: number };
 }
 
 /** Client tokens whose validation answer is remembered: bounded, so made-up tokens cannot grow it. */
@@ -66,7 +69,17 @@ const KEY_CACHE_ENTRIES = 10_000;
  */
 export async function buildServer(config: Config, deps: BuildServerDeps = {}): Promise<FastifyInstance> {
   const requestIdHeaders = (config.requestIdHeaders ?? []).map((name) => name.toLowerCase());
-  const connector = deps.connector ?? createConnector(config);
+  // Mooncake: a prefill is routable once its bootstrap server has named its engine ids. The
+  // callbacks run later, once `app` and `registry` below exist.
+  const mooncake =
+    config.kvConnector === 'mooncake'
+      ? new MooncakeEngines({
+          log: { warn: (obj, msg) => app.log.warn(obj, msg), info: (obj, msg) => app.log.info(obj, msg) },
+          onReady: (id) => registry.setKvReady(id, true),
+          ...(deps.mooncakeRetry ?? {}),
+        })
+      : undefined;
+  const connector = deps.connector ?? createConnector(config, mooncake);
   const intake = config.intake ?? DEFAULT_INTAKE_CONFIG;
   const options: FastifyServerOptions = {
     keepAliveTimeout: intake.keepAliveTimeoutMs,
@@ -136,6 +149,18 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
     headerOrder: connector.headerOrder,
   });
   metrics.setWorkerSource(registry);
+  if (mooncake !== undefined) {
+    for (const w of config.prefill)
+      if (w.bootstrapPort !== undefined) mooncake.setPort(w.address.url, w.bootstrapPort);
+    // Every source (static, ZMQ registration, Kubernetes, admin API) adds prefills through the registry.
+    registry.onChange((event, worker) => {
+      if (worker.role !== 'prefill') return;
+      if (event === 'removed') mooncake.forget(worker.id);
+      if (event !== 'added') return;
+      registry.setKvReady(worker.id, false);
+      mooncake.track(worker.id, worker.url, worker.address);
+    });
+  }
   addStaticWorkers(registry, config);
 
   const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
@@ -159,6 +184,7 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
         stallMs: config.streamIdleTimeoutMs,
       },
     },
+    mooncake,
     metrics,
     random16: deps.random16 ?? createRandom16(),
     authorization,
@@ -214,6 +240,7 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
     for (const socket of guard.open) if (socket.bytesRead === 0) socket.destroy();
   });
   app.addHook('onClose', async () => {
+    mooncake?.close();
     await pools.close();
     logDestination?.close();
   });

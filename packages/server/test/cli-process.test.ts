@@ -145,7 +145,7 @@ describe('pd-router configuration errors exit 2 with every problem on stderr', (
     expect(code).toBe(2);
     expect(stderr).toContain("pd-router: --port: expected an integer, got 'abc'\n");
     expect(stderr).toContain(
-      'pd-router: --policy: must be one of: round_robin, random, consistent_hash, power_of_two, cache_aware, sticky_least_loaded, rendezvous_hash (got "nope")\n',
+      'pd-router: --policy: must be one of: round_robin, random, consistent_hash, power_of_two, cache_aware, sticky_least_loaded, rendezvous_hash, pd_aware (got "nope")\n',
     );
   });
 

@@ -157,7 +157,7 @@ describe('every vllm-router flag', () => {
     const args = ['--prefill', prefill.workerSpec, '--decode', decode.workerSpec];
     for (const entry of refused) args.push(...tokens(entry, entry.default ?? '1'));
     // Values vllm-router takes that pd-router refuses, each with its reason too.
-    args.push('--backend', 'openai', '--policy', 'sticky_round_robin', '--kv-connector', 'mooncake');
+    args.push('--backend', 'openai', '--policy', 'sticky_round_robin', '--kv-connector', 'moriio');
     const run = start(args);
     expect(await run.exited).toBe(2);
     for (const entry of refused) {
@@ -173,7 +173,7 @@ describe('every vllm-router flag', () => {
     expect(run.output).toContain(
       "pd-router: --policy: sticky_round_robin: a policy of vllm-router's Python launcher only",
     );
-    expect(run.output).toContain('pd-router: --kv-connector: mooncake: not yet supported');
+    expect(run.output).toContain('pd-router: --kv-connector: moriio: pd-router has no MoRI-IO connector');
     expect(run.output).not.toContain('unknown flag');
   }, 120_000);
 });

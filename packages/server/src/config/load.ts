@@ -249,7 +249,7 @@ function parseWorkers(
     const bootstrapPort = typeof item === 'string' ? undefined : (item.bootstrapPort ?? undefined);
     const where = locate([role, index]);
     // NIXL never uses the ZMQ address, so IPv6 workers need no `:zmq://` there.
-    const parsed = parseWorkerUrl(spec, kvConnector === 'nixl' ? { zmqUnused: true } : undefined);
+    const parsed = parseWorkerUrl(spec, kvConnector !== 'p2p-nccl' ? { zmqUnused: true } : undefined);
     const previous = parsed.ok ? firstIndex.get(parsed.value.url) : undefined;
     if (!parsed.ok) issues.push({ path: where, message: parsed.error.message });
     else if (previous !== undefined) {

@@ -205,7 +205,8 @@ const workerSpec = Type.Unsafe<string | { url: string; bootstrapPort?: number | 
       type: ['integer', 'null'],
       minimum: 1,
       maximum: 65_535,
-      description: "vllm-router's prefill bootstrap port; accepted for compatibility, unused.",
+      description:
+        "The prefill's Mooncake bootstrap port (vllm-router's `--prefill URL PORT`); with kvConnector mooncake, 8998 when absent or null; unused by the other connectors.",
     },
   },
   required: ['url'],
@@ -401,14 +402,13 @@ export const configSchema = Type.Object(
     ...inGroup('Workers', {
       // vllm-router's default is nixl, the reference proxy's p2p-nccl: the worker specs tell which.
       kvConnector: Type.Optional(
-        oneOf(['p2p-nccl', 'nixl'], '--kv-connector NAME', {
+        oneOf(['p2p-nccl', 'nixl', 'mooncake'], '--kv-connector NAME', {
           defaultText:
             'p2p-nccl when a worker spec has :zmq:// or --vllm-discovery-address is set, else nixl',
           refusedValues: {
-            mooncake: 'not yet supported: the Mooncake connector arrives with issue #16',
             moriio: 'pd-router has no MoRI-IO connector',
           },
-          help: "KV transfer contract of the workers: p2p-nccl (vLLM's P2pNcclConnector; request ids carry the workers' ZMQ addresses, so every worker spec needs :zmq://HOST:PORT) or nixl (vLLM's NixlConnector; kv_transfer_params go from the prefill's answer to the decode). See docs/kv-connectors.md.",
+          help: "KV transfer contract of the workers: p2p-nccl (vLLM's P2pNcclConnector; request ids carry the workers' ZMQ addresses, so every worker spec needs :zmq://HOST:PORT) nixl (vLLM's NixlConnector; kv_transfer_params go from the prefill's answer to the decode) or mooncake (vLLM's MooncakeConnector; both legs at once with a transfer_id, the prefill's engine ids from its bootstrap server). See docs/kv-connectors.md.",
         }),
       ),
     }),
