@@ -39,7 +39,9 @@ export function legsSince(workers: readonly TappedWorker[], marks: readonly Work
   const legs: UpstreamLeg[] = [];
   workers.forEach((w, i) => {
     const mark = marks[i] ?? { received: 0, verdicts: 0, exchanges: 0 };
-    const exchanges = w.tap.exchanges.slice(mark.exchanges);
+    // Only completion legs count: the router's own GET /health (its start-up wait and health
+    // checks) may reach a worker during a case and is not part of the captured exchange.
+    const exchanges = w.tap.exchanges.slice(mark.exchanges).filter((e) => e.method !== 'GET');
     const tapFor = (id: string | undefined, k: number): TapExchange | undefined =>
       exchanges.find((e) => id !== undefined && e.requestId === id) ?? exchanges[k];
     if (w.mock === undefined) {
