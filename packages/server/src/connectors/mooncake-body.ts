@@ -10,16 +10,13 @@ import {
 } from '@pd-router/core';
 import { ServerError } from '../errors.js';
 import { batchedParam } from './batch.js';
+import { KV_MEMBER_PREFIX, PYTHON_BYTES, splitMembers, withKvMember } from './members.js';
 import type { PreparedRequest } from './types.js';
 
-const PYTHON_BYTES = { encoding: 'python-bytes' } as const;
-const KV_TRANSFER_PARAMS = 'kv_transfer_params';
-const KV_MEMBER_PREFIX = '"kv_transfer_params": ';
-const STREAM_MEMBER = '"stream": false';
-const MAX_TOKENS_MEMBER = '"max_tokens": 1';
-const MAX_COMPLETION_TOKENS_MEMBER = '"max_completion_tokens": 1';
 /** Where the prefill body's `kv_transfer_params` goes in the member list. */
 const KV_SLOT = '\u0000kv';
+/** Removed from the prefill body only; `min_tokens` and `min_completion_tokens` stay, as the proxy keeps them. */
+const PREFILL_DROPPED: ReadonlySet<string> = new Set(['stream_options']);
 
 /**
  * A client request as vLLM's Mooncake proxy (`examples/disaggregated/mooncake_connector/
@@ -69,10 +66,7 @@ export class MooncakeRequest implements PreparedRequest {
       `${KV_MEMBER_PREFIX}{"do_remote_decode": false, "do_remote_prefill": true, ` +
       `"remote_bootstrap_addr": ${serializePyJson(bootstrapAddr)}, "remote_engine_id": ${serializePyJson(engineId)}, ` +
       `"transfer_id": ${serializePyJson(`xfer-${requestId}`)}}`;
-    const members = this.#members.slice();
-    if (this.#kvIndex >= 0) members[this.#kvIndex] = member;
-    else members.push(member);
-    return `{${members.join(', ')}}`;
+    return withKvMember(this.#members, this.#kvIndex, member);
   }
 }
 
@@ -108,39 +102,6 @@ export function prepareMooncakeRequest(raw: Uint8Array): Result<MooncakeRequest,
       ),
     );
   }
-  const members: string[] = [];
-  const prefill: string[] = [];
-  let kvIndex = -1;
-  let hasStream = false;
-  let hasMaxTokens = false;
-  for (const [key, value] of body) {
-    const member = `${serializePyJson(key)}: ${serializePyJson(value)}`;
-    members.push(member);
-    switch (key) {
-      case KV_TRANSFER_PARAMS:
-        kvIndex = members.length - 1;
-        prefill.push(KV_SLOT);
-        break;
-      case 'stream':
-        hasStream = true;
-        prefill.push(STREAM_MEMBER);
-        break;
-      case 'max_tokens':
-        hasMaxTokens = true;
-        prefill.push(MAX_TOKENS_MEMBER);
-        break;
-      case 'max_completion_tokens':
-        prefill.push(MAX_COMPLETION_TOKENS_MEMBER);
-        break;
-      case 'stream_options':
-        break;
-      default:
-        prefill.push(member);
-    }
-  }
-  // Python dict order: new keys are appended in the order the proxy sets them.
-  if (kvIndex < 0) prefill.push(KV_SLOT);
-  if (!hasStream) prefill.push(STREAM_MEMBER);
-  if (!hasMaxTokens) prefill.push(MAX_TOKENS_MEMBER);
+  const { members, kvIndex, prefill } = splitMembers(body, KV_SLOT, PREFILL_DROPPED);
   return ok(new MooncakeRequest(body, members, kvIndex, prefill));
 }

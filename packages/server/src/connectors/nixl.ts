@@ -4,6 +4,7 @@ import { ServerError } from '../errors.js';
 import { NIXL_TOY_PROXY_HEADER_ORDER } from '../upstream/headers.js';
 import { batchedParam } from './batch.js';
 import { hostOf, isLocalHost } from './local-host.js';
+import { KV_MEMBER_PREFIX, PYTHON_BYTES, splitMembers, withKvMember } from './members.js';
 import { checkPrefillParams } from './nixl-params.js';
 import { runSequential } from './sequential.js';
 import type { DecodeRequest, PreparedRequest, SequentialConnector } from './types.js';
@@ -15,16 +16,10 @@ import { uuid4 } from './uuid4.js';
  */
 export const NIXL_PREFILL_ANSWER_LIMIT_BYTES = 67_108_864;
 
-const PYTHON_BYTES = { encoding: 'python-bytes' } as const;
-const KV_TRANSFER_PARAMS = 'kv_transfer_params';
-const KV_MEMBER_PREFIX = '"kv_transfer_params": ';
 /** The toy proxy's fixed request dict, as httpx 0.23.3 (json.dumps defaults) writes it. */
 const SKELETON_MEMBER =
   KV_MEMBER_PREFIX +
   '{"do_remote_decode": true, "do_remote_prefill": false, "remote_engine_id": null, "remote_block_ids": null, "remote_host": null, "remote_port": null}';
-const STREAM_MEMBER = '"stream": false';
-const MAX_TOKENS_MEMBER = '"max_tokens": 1';
-const MAX_COMPLETION_TOKENS_MEMBER = '"max_completion_tokens": 1';
 /** Removed from the prefill body only (the decode keeps them as the client sent them). */
 const PREFILL_DROPPED: ReadonlySet<string> = new Set([
   'stream_options',
@@ -59,10 +54,7 @@ class NixlPreparedRequest implements PreparedRequest {
   /** The client body, re-serialized, with `kv_transfer_params` set to `member` (in place, else last). */
   decodeWith(member: string | undefined): string {
     if (member === undefined) return `{${this.members.join(', ')}}`;
-    const members = this.members.slice();
-    if (this.kvIndex >= 0) members[this.kvIndex] = member;
-    else members.push(member);
-    return `{${members.join(', ')}}`;
+    return withKvMember(this.members, this.kvIndex, member);
   }
 }
 
@@ -126,38 +118,7 @@ export function createNixlConnector(options: NixlConnectorOptions): SequentialCo
       if (!(body instanceof Map)) return canonicalRequest(raw, PYTHON_BYTES);
       const batch = batchError(body);
       if (batch !== undefined) return err(batch);
-      const members: string[] = [];
-      const prefill: string[] = [];
-      let kvIndex = -1;
-      let hasStream = false;
-      let hasMaxTokens = false;
-      for (const [key, value] of body) {
-        const member = `${serializePyJson(key)}: ${serializePyJson(value)}`;
-        members.push(member);
-        switch (key) {
-          case KV_TRANSFER_PARAMS:
-            kvIndex = members.length - 1;
-            prefill.push(SKELETON_MEMBER);
-            break;
-          case 'stream':
-            hasStream = true;
-            prefill.push(STREAM_MEMBER);
-            break;
-          case 'max_tokens':
-            hasMaxTokens = true;
-            prefill.push(MAX_TOKENS_MEMBER);
-            break;
-          case 'max_completion_tokens':
-            prefill.push(MAX_COMPLETION_TOKENS_MEMBER);
-            break;
-          default:
-            if (!PREFILL_DROPPED.has(key)) prefill.push(member);
-        }
-      }
-      // Python dict order: new keys are appended in the order the toy proxy sets them.
-      if (kvIndex < 0) prefill.push(SKELETON_MEMBER);
-      if (!hasStream) prefill.push(STREAM_MEMBER);
-      if (!hasMaxTokens) prefill.push(MAX_TOKENS_MEMBER);
+      const { members, kvIndex, prefill } = splitMembers(body, SKELETON_MEMBER, PREFILL_DROPPED);
       return ok(new NixlPreparedRequest(body, `{${prefill.join(', ')}}`, members, kvIndex));
     },
 
