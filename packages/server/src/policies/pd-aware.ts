@@ -107,6 +107,50 @@ class Ledger {
   }
 }
 
+/** What a pd_aware policy keeps between requests, its slot-indexed arrays sized for the call. */
+interface PdAwareState {
+  readonly index: PrefixIndex;
+  readonly slots: Slots;
+  readonly ledger: Ledger;
+  /** Matched prompt characters per slot (`PrefixIndex.match`), zeroed again after each use. */
+  matched: Float64Array;
+  rotation: number;
+}
+
+/**
+ * The shape both pd_aware policies share: slots mapped, ledger and match arrays sized, then
+ * `choose` decides (charging the ledger); a response credits the ledger back.
+ */
+function createPdAwarePolicy(
+  maxTreeSize: number,
+  choose: (
+    state: PdAwareState,
+    amounts: Float64Array,
+    workers: readonly WorkerView[],
+    request: RoutingRequest,
+  ) => Decision,
+): DecidingPolicy {
+  const state: PdAwareState = {
+    index: new PrefixIndex(maxTreeSize),
+    slots: new Slots(),
+    ledger: new Ledger(),
+    matched: new Float64Array(16),
+    rotation: 0,
+  };
+  const decide = (workers: readonly WorkerView[], request: RoutingRequest): Decision => {
+    state.slots.map(workers);
+    const amounts = state.ledger.sized(state.slots.count);
+    state.matched = grow(state.matched, state.slots.count);
+    return choose(state, amounts, workers, request);
+  };
+  return {
+    name: 'pd_aware',
+    decide,
+    pick: (workers, request) => decide(workers, request).worker,
+    release: (_worker, request) => state.ledger.release(request),
+  };
+}
+
 /**
  * pd_aware on the prefill pool: the prefill where the request is expected to finish its prefill
  * first. Its cost on worker w = the prefill work already sent to w and not answered yet + the work
@@ -115,22 +159,14 @@ class Ledger {
  * rotation. Reasons: `cache_hit` (some prefix held by the chosen worker) or `least_work`.
  */
 export function createPdAwarePrefillPolicy(maxTreeSize: number): DecidingPolicy {
-  const index = new PrefixIndex(maxTreeSize);
-  const slots = new Slots();
-  const ledger = new Ledger();
-  let matched: Float64Array = new Float64Array(16);
-  let rotation = 0;
-
-  const decide = (workers: readonly WorkerView[], request: RoutingRequest): Decision => {
-    slots.map(workers);
-    const queued = ledger.sized(slots.count);
-    matched = grow(matched, slots.count);
+  return createPdAwarePolicy(maxTreeSize, (state, queued, workers, request) => {
+    const { slots, matched } = state;
     const length = request.promptText().length;
     const keys = keysOf(request);
-    const seen = index.match(keys, matched);
+    const seen = state.index.match(keys, matched);
     const fullWork = prefillWork(length, 0);
     const n = workers.length;
-    const start = rotation++ % n;
+    const start = state.rotation++ % n;
     let best = start;
     let bestSlot = slots.of(start);
     let bestCost =
@@ -152,16 +188,10 @@ export function createPdAwarePrefillPolicy(maxTreeSize: number): DecidingPolicy 
     }
     const hit = matched[bestSlot] as number;
     for (const s of seen) matched[s] = 0;
-    ledger.charge(request, bestSlot, prefillWork(length - hit, hit));
-    index.insert(keys, bestSlot);
+    state.ledger.charge(request, bestSlot, prefillWork(length - hit, hit));
+    state.index.insert(keys, bestSlot);
     return { worker: workers[best] as WorkerView, reason: hit > 0 ? 'cache_hit' : 'least_work' };
-  };
-  return {
-    name: 'pd_aware',
-    decide,
-    pick: (workers, request) => decide(workers, request).worker,
-    release: (_worker, request) => ledger.release(request),
-  };
+  });
 }
 
 /**
@@ -172,18 +202,10 @@ export function createPdAwarePrefillPolicy(maxTreeSize: number): DecidingPolicy 
  * characters gets reason `decode_first`: it goes to that decode alone. Else `least_load`.
  */
 export function createPdAwareDecodePolicy(maxTreeSize: number, decodeFirstChars = 0): DecidingPolicy {
-  const index = new PrefixIndex(maxTreeSize);
-  const slots = new Slots();
-  const ledger = new Ledger();
-  let matched: Float64Array = new Float64Array(16);
-  let rotation = 0;
-
-  const decide = (workers: readonly WorkerView[], request: RoutingRequest): Decision => {
-    slots.map(workers);
-    const context = ledger.sized(slots.count);
-    matched = grow(matched, slots.count);
+  return createPdAwarePolicy(maxTreeSize, (state, context, workers, request) => {
+    const { slots, matched } = state;
     const n = workers.length;
-    const start = rotation++ % n;
+    const start = state.rotation++ % n;
     let best = start;
     let bestScore = Number.POSITIVE_INFINITY;
     for (let k = 0; k < n; k++) {
@@ -200,19 +222,13 @@ export function createPdAwareDecodePolicy(maxTreeSize: number, decodeFirstChars 
     const keys = keysOf(request);
     let reason = 'least_load';
     if (decodeFirstChars > 0) {
-      const seen = index.match(keys, matched);
+      const seen = state.index.match(keys, matched);
       if (length - (matched[slot] as number) <= decodeFirstChars) reason = DECODE_FIRST;
       for (const s of seen) matched[s] = 0;
     }
     // The decode ends up holding the prompt's KV either way (received, or computed).
-    index.insert(keys, slot);
-    ledger.charge(request, slot, length);
+    state.index.insert(keys, slot);
+    state.ledger.charge(request, slot, length);
     return { worker: workers[best] as WorkerView, reason };
-  };
-  return {
-    name: 'pd_aware',
-    decide,
-    pick: (workers, request) => decide(workers, request).worker,
-    release: (_worker, request) => ledger.release(request),
-  };
+  });
 }
