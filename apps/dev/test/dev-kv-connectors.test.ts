@@ -20,13 +20,31 @@ function total(text: string, name: string): number {
     .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
-describe('pnpm dev --kv-connector nixl: mocks and router speak NIXL', () => {
+/** Per connector: what the decode's (and the router's) counters say after one completion. */
+const CONNECTORS = [
+  {
+    connector: 'nixl',
+    speaks: 'NIXL',
+    serves: 'serves a completion whose KV the decode reads from the prefill (no recompute anywhere)',
+    decodeTotals: { 'vllm:nixl_kv_reads_total': 1, 'vllm:nixl_recomputes_total': 0 },
+    routerTotals: { pd_router_nixl_recomputes_total: 0 },
+  },
+  {
+    connector: 'mooncake',
+    speaks: 'Mooncake',
+    serves: 'serves a completion whose KV the decode pulls from the prefill by transfer_id',
+    decodeTotals: { 'vllm:mooncake_kv_pulls_total': 1, 'vllm:mooncake_transfer_failures_total': 0 },
+    routerTotals: {},
+  },
+] as const;
+
+describe.each(CONNECTORS)('pnpm dev --kv-connector $connector: mocks and router speak $speaks', (c) => {
   let dev: DevProcess;
 
   beforeAll(async () => {
     dev = new DevProcess([
       '--kv-connector',
-      'nixl',
+      c.connector,
       '--prefill-count',
       '1',
       '--decode-count',
@@ -43,7 +61,7 @@ describe('pnpm dev --kv-connector nixl: mocks and router speak NIXL', () => {
     await dev?.dispose();
   });
 
-  it('serves a completion whose KV the decode reads from the prefill (no recompute anywhere)', async () => {
+  it(c.serves, async () => {
     const listed = listedProcesses(dev.stdout);
     const router = listed.find((p) => p.name === 'pd-router');
     const decode = listed.find((p) => p.name === 'decode-1');
@@ -60,9 +78,11 @@ describe('pnpm dev --kv-connector nixl: mocks and router speak NIXL', () => {
     expect(answer.choices[0]?.text).toBe(' tok0 tok1 tok2');
 
     const decodeMetrics = await metrics(decode?.port ?? 0);
-    expect(total(decodeMetrics, 'vllm:nixl_kv_reads_total')).toBe(1);
-    expect(total(decodeMetrics, 'vllm:nixl_recomputes_total')).toBe(0);
-    expect(total(await metrics(router?.port ?? 0), 'pd_router_nixl_recomputes_total')).toBe(0);
+    for (const [name, want] of Object.entries(c.decodeTotals))
+      expect(total(decodeMetrics, name), name).toBe(want);
+    const routerMetrics = await metrics(router?.port ?? 0);
+    for (const [name, want] of Object.entries(c.routerTotals))
+      expect(total(routerMetrics, name), name).toBe(want);
   });
 
   it('stops every process on SIGINT', async () => {
