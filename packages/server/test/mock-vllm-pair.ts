@@ -34,6 +34,13 @@ export function mockVllmPairForFile(): MockVllmPair {
   return pair;
 }
 
+/** A Mooncake prefill of two DP ranks, whose engine ids are `engine-P1` and `engine-P1_dp1`. */
+export const MOONCAKE_DP2_PREFILL = {
+  kvConnector: 'mooncake',
+  mooncakeDpSize: 2,
+  nixlEngineId: 'engine-P1',
+} as const satisfies Parameters<typeof createPrefillServer>[0];
+
 export interface MockVllmWorkers {
   readonly prefill: MockVllm;
   readonly decode: MockVllm;

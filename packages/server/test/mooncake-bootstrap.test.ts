@@ -2,6 +2,7 @@ import { parseWorkerUrl } from '@pd-router/core';
 import { createPrefillServer, type MockVllm } from '@pd-router/mock-vllm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapAddr, parseEngineIds, resolveEngineIds } from '../src/connectors/mooncake-bootstrap.js';
+import { MOONCAKE_DP2_PREFILL } from './mock-vllm-pair.js';
 
 const FAST = { retryInitialMs: 20, retryMaxMs: 80 };
 
@@ -40,11 +41,7 @@ describe('bootstrapAddr', () => {
 describe('resolveEngineIds against a mock-vllm Mooncake prefill', () => {
   let prefill: MockVllm;
   beforeAll(async () => {
-    prefill = await createPrefillServer({
-      kvConnector: 'mooncake',
-      mooncakeDpSize: 2,
-      nixlEngineId: 'engine-P1',
-    });
+    prefill = await createPrefillServer(MOONCAKE_DP2_PREFILL);
   });
   afterAll(() => prefill.close());
 
