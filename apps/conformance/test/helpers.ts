@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { COLUMNS, type Column } from '../src/case-result.js';
 
 export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -74,4 +75,25 @@ export function tableRows(stdout: string): Map<string, Marks> {
 
 export function lastLine(text: string): string {
   return text.trimEnd().split('\n').at(-1) ?? '';
+}
+
+/** The case directories of a fixture set; at least `min`, so an emptied set cannot pass. */
+export function caseDirs(fixtures: string, min: number): string[] {
+  const names = readdirSync(fixtures, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+  expect(names.length).toBeGreaterThanOrEqual(min);
+  return names;
+}
+
+/** Runs the app over a golden set: exit 0, exactly the `targets` rows, every column of each passed. */
+export async function expectAllPass(args: readonly string[], runMs: number, targets: readonly string[]) {
+  const run = await runApp(args, runMs);
+  const rows = tableRows(run.stdout);
+
+  expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+  expect([...rows.keys()].sort()).toEqual([...targets].sort());
+  expect(run.stdout).toMatch(HEADER_LINE);
+  for (const marks of rows.values()) expect(marks).toEqual(ALL_PASS);
+  expect(lastLine(run.stdout)).toBe(`${targets.length} passed, 0 failed`);
 }
