@@ -77,32 +77,34 @@ describe('against mock-vllm (real P2P NCCL hand-off over ZeroMQ)', () => {
     expect(text).toBe(' tok0 tok1 tok2');
   });
 
-  it('a prefill 5xx fault: 502 and no decode', async () => {
-    await pair.prefill.setFaults({ kind: 'status', status: 500, message: 'engine dead', times: 1 });
+  it.each([
+    {
+      title: 'a prefill 5xx fault: 502 and no decode',
+      fault: { status: 500, message: 'engine dead' },
+      status: 502,
+      retryAfter: undefined,
+      type: 'upstream_error',
+      code: 'PD_ERR_PREFILL_UPSTREAM_STATUS',
+    },
+    {
+      title: 'a prefill 503 (the only prefill worker): 503 with Retry-After, and no decode (issue #14)',
+      fault: { status: 503, message: 'engine overloaded' },
+      status: 503,
+      retryAfter: '1',
+      type: 'service_unavailable',
+      code: 'PD_ERR_PREFILL_OVERLOADED',
+    },
+  ])('$title', async ({ fault, status, retryAfter, type, code }) => {
+    await pair.prefill.setFaults({ kind: 'status', ...fault, times: 1 });
     const res = await post('/v1/completions', '{"model": "mock-model", "prompt": "x", "max_tokens": 2}');
-    expect(res.statusCode).toBe(502);
+    expect(res.statusCode).toBe(status);
+    expect(res.headers['retry-after']).toBe(retryAfter);
     expect(await res.body.json()).toEqual({
       error: {
-        message: 'prefill worker #1 answered HTTP 500: engine dead',
-        type: 'upstream_error',
+        message: `prefill worker #1 answered HTTP ${fault.status}: ${fault.message}`,
+        type,
         param: null,
-        code: 'PD_ERR_PREFILL_UPSTREAM_STATUS',
-      },
-    });
-    expect(pair.decode.received).toHaveLength(0);
-  });
-
-  it('a prefill 503 (the only prefill worker): 503 with Retry-After, and no decode (issue #14)', async () => {
-    await pair.prefill.setFaults({ kind: 'status', status: 503, message: 'engine overloaded', times: 1 });
-    const res = await post('/v1/completions', '{"model": "mock-model", "prompt": "x", "max_tokens": 2}');
-    expect(res.statusCode).toBe(503);
-    expect(res.headers['retry-after']).toBe('1');
-    expect(await res.body.json()).toEqual({
-      error: {
-        message: 'prefill worker #1 answered HTTP 503: engine overloaded',
-        type: 'service_unavailable',
-        param: null,
-        code: 'PD_ERR_PREFILL_OVERLOADED',
+        code,
       },
     });
     expect(pair.decode.received).toHaveLength(0);
