@@ -12,12 +12,37 @@ import { type Dispatcher, request } from 'undici';
 import { afterEach } from 'vitest';
 import { type BuildServerDeps, buildServer } from '../src/app.js';
 import type { Config, WorkerConfig } from '../src/config/types.js';
+import { RouterMetrics } from '../src/metrics.js';
+import { PoolSet } from '../src/upstream/pools.js';
+import { WorkerRegistry } from '../src/workers/registry.js';
 
 /** Turns a worker spec into a WorkerConfig the way loadConfig would (throws on a bad spec). */
 export function worker(spec: string): WorkerConfig {
   const parsed = parseWorkerUrl(spec);
   if (!parsed.ok) throw parsed.error;
   return { spec, address: parsed.value };
+}
+
+/** A worker registry with the router's metrics over its own pools (closed by the caller). */
+export function testRegistry(connections = 1): {
+  registry: WorkerRegistry;
+  pools: PoolSet;
+  metrics: RouterMetrics;
+} {
+  const pools = new PoolSet({
+    connections,
+    headersTimeoutMs: 1_000,
+    bodyTimeoutMs: 1_000,
+    connectTimeoutMs: 1_000,
+  });
+  const metrics = new RouterMetrics({ prefill: 'round_robin', decode: 'round_robin' });
+  const registry = new WorkerRegistry({
+    pools,
+    metrics,
+    authorization: 'Bearer None',
+    userAgent: 'pd-router/test',
+  });
+  return { registry, pools, metrics };
 }
 
 export type TestConfigOverrides = Partial<Omit<Config, 'prefill' | 'decode'>> & {

@@ -1,28 +1,13 @@
 import { parseWorkerUrl } from '@pd-router/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { asLogger, CaptureLogger } from '../../test/helpers.js';
-import { RouterMetrics } from '../metrics.js';
-import { PoolSet } from '../upstream/pools.js';
+import { asLogger, CaptureLogger, testRegistry } from '../../test/helpers.js';
 import { DynamicWorkerMetrics } from '../workers/dynamic-metrics.js';
-import { WorkerRegistry } from '../workers/registry.js';
 import { type CircuitRules, DEFAULT_CHECK_RULES } from './worker-health.js';
 
 const OPEN_MS = 1_000;
 
 function setup(circuit: Partial<CircuitRules> = {}) {
-  const pools = new PoolSet({
-    connections: 1,
-    headersTimeoutMs: 1_000,
-    bodyTimeoutMs: 1_000,
-    connectTimeoutMs: 1_000,
-  });
-  const routerMetrics = new RouterMetrics({ prefill: 'round_robin', decode: 'round_robin' });
-  const registry = new WorkerRegistry({
-    pools,
-    metrics: routerMetrics,
-    authorization: 'Bearer x',
-    userAgent: 'test',
-  });
+  const { pools, registry, metrics: routerMetrics } = testRegistry();
   const metrics = new DynamicWorkerMetrics(routerMetrics.registry, registry);
   const log = new CaptureLogger();
   registry.configureHealth({

@@ -1,12 +1,12 @@
 import { parseWorkerUrl } from '@pd-router/core';
 import type { Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RouterMetrics } from '../metrics.js';
-import { WorkerRegistry } from '../workers/registry.js';
+import { testRegistry } from '../../test/helpers.js';
+import type { RouterMetrics } from '../metrics.js';
 import type { Worker } from '../workers/worker.js';
 import { CollectLeg } from './collect-leg.js';
 import type { LegEnv } from './leg.js';
-import { PoolSet } from './pools.js';
+import type { PoolSet } from './pools.js';
 
 function controller(): Dispatcher.DispatchController & { reasons: Error[] } {
   const reasons: Error[] = [];
@@ -30,14 +30,9 @@ afterEach(async () => {
 
 /** A leg on a registered (never dialled) worker; `metrics` reads its error series. */
 function setup(keepBytes = 0): { leg: () => CollectLeg; metrics: RouterMetrics; worker: Worker } {
-  pools = new PoolSet({
-    connections: 1,
-    headersTimeoutMs: 1_000,
-    bodyTimeoutMs: 1_000,
-    connectTimeoutMs: 1_000,
-  });
-  const metrics = new RouterMetrics({ prefill: 'round_robin', decode: 'round_robin' });
-  const registry = new WorkerRegistry({ pools, metrics, authorization: 'Bearer None', userAgent: 't' });
+  const kit = testRegistry();
+  pools = kit.pools;
+  const { registry, metrics } = kit;
   const parsed = parseWorkerUrl('http://127.0.0.1:1');
   if (!parsed.ok) throw parsed.error;
   const worker = registry.add({ role: 'prefill', spec: 'p', address: parsed.value });

@@ -1,9 +1,9 @@
 import { parseWorkerUrl } from '@pd-router/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testRegistry } from '../../test/helpers.js';
 import { DEFAULT_CHECK_RULES } from '../health/worker-health.js';
-import { RouterMetrics } from '../metrics.js';
-import { PoolSet } from '../upstream/pools.js';
-import { WorkerRegistry } from './registry.js';
+import type { PoolSet } from '../upstream/pools.js';
+import type { WorkerRegistry } from './registry.js';
 
 function address(spec: string) {
   const parsed = parseWorkerUrl(spec);
@@ -17,14 +17,9 @@ afterEach(async () => {
 });
 
 function registry(): WorkerRegistry {
-  pools = new PoolSet({
-    connections: 4,
-    headersTimeoutMs: 1_000,
-    bodyTimeoutMs: 1_000,
-    connectTimeoutMs: 1_000,
-  });
-  const metrics = new RouterMetrics({ prefill: 'round_robin', decode: 'round_robin' });
-  const r = new WorkerRegistry({ pools, metrics, authorization: 'Bearer None', userAgent: 'pd-router/test' });
+  const kit = testRegistry(4);
+  pools = kit.pools;
+  const { registry: r, metrics } = kit;
   metrics.setWorkerSource(r);
   return r;
 }
