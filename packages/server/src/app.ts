@@ -34,6 +34,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { modelsRoutes } from './routes/models.js';
 import { workersRoutes } from './routes/workers.js';
 import { BatchedLogDestination } from './stream/log-destination.js';
+import { loadTracing } from './tracing/index.js';
 import { upstreamAuthorization } from './upstream/headers.js';
 import { PoolSet, UPSTREAM_CONNECT_TIMEOUT_MS } from './upstream/pools.js';
 import { VERSION } from './version.js';
@@ -165,6 +166,7 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
 
   const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
   const validation = config.keyValidation;
+  const tracing = await loadTracing(config, env, VERSION, (message) => app.log.warn(message));
   const ctx: RouterContext = {
     config,
     registry,
@@ -194,11 +196,13 @@ export async function buildServer(config: Config, deps: BuildServerDeps = {}): P
       validation !== undefined && validation.urls.length > 0
         ? createKeyValidator({ ...validation, maxEntries: KEY_CACHE_ENTRIES })
         : undefined,
+    tracing,
     closing: false,
   };
   app.decorate('pd', ctx);
 
   countResponses(app, metrics);
+  tracing?.install(app);
   installFallbacks(app);
   installCors(app, config.corsAllowedOrigins ?? []);
   installClientRequestId(app, requestIdHeaders);

@@ -79,15 +79,16 @@ describe('every vllm-router flag', () => {
     expect(accepted.map((f) => f.flag)).toEqual(
       expect.arrayContaining(['--prefill', '--decode', '--api-key']),
     );
-    for (const flag of [
-      '--worker-urls',
-      '--enable-igw',
-      '--history-backend',
-      '--profile',
-      '--enable-trace',
-    ]) {
+    for (const flag of ['--worker-urls', '--enable-igw', '--history-backend', '--profile']) {
       expect(refused.map((f) => f.flag)).toContain(flag);
     }
+    for (const flag of [
+      '--enable-trace',
+      '--otlp-traces-endpoint',
+      '--otel-sampling-ratio',
+      '--otel-excluded-paths',
+    ])
+      expect(accepted.map((f) => f.flag)).toContain(flag);
   });
 
   it('takes every accepted flag at once, with vllm-router values, and serves', async () => {
@@ -112,6 +113,9 @@ describe('every vllm-router flag', () => {
       '--cors-allowed-origins': 'http://app.example',
       '--kv-connector': 'p2p-nccl',
       '--rate-limit-tokens-per-second': '1000',
+      // OTLP/gRPC to a refused loopback port: spans are dropped, requests are served.
+      '--otlp-traces-endpoint': '127.0.0.1:1',
+      '--otel-excluded-paths': '/health',
     };
     // Two spellings of one flag may not both be given: the first one stands for both.
     const seen = new Set<string>();

@@ -103,8 +103,6 @@ export const DEFAULT_DECODE_FIRST_TOKENS = 512;
 
 /** setTimeout clamps larger delays to 1 ms, so no timeout may exceed this. */
 const MAX_TIMER_MS = 2_147_483_647;
-/** What pending flags wait for (issue 15): the owner of each behaviour removes its flags' marker. */
-const TRACING = 'tracing arrives with the observability issue';
 const POLICY_VALUES = {
   sticky_round_robin: "a policy of vllm-router's Python launcher only, not of its router",
 };
@@ -661,27 +659,23 @@ export const configSchema = Type.Object(
         help: 'Data-parallel ranks per worker URL: each URL becomes N workers, each leg carrying X-data-parallel-rank.',
       }),
     }),
-    tracing: section('Tracing', 'OpenTelemetry tracing (vllm-router).', {
+    tracing: section('Tracing', 'OpenTelemetry tracing (vllm-router; docs/observability.md).', {
       enabled: bool('--enable-trace', false, {
         switch: true,
-        pending: TRACING,
-        help: 'Export OpenTelemetry spans.',
+        help: 'Export OpenTelemetry spans: one server span per request, child spans for the routing decision and each leg; traceparent goes out on both legs.',
       }),
-      otlpTracesEndpoint: text('--otlp-traces-endpoint HOST:PORT', {
-        pending: TRACING,
-        defaultText: '$OTEL_EXPORTER_OTLP_ENDPOINT',
-        help: 'OTLP collector.',
+      otlpTracesEndpoint: text('--otlp-traces-endpoint HOST:PORT|URL', {
+        defaultText: '$OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else $OTEL_EXPORTER_OTLP_ENDPOINT',
+        help: 'OTLP collector: HOST:PORT is OTLP/gRPC; an http(s):// URL is OTLP/HTTP, $OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or $OTEL_EXPORTER_OTLP_PROTOCOL picking http/protobuf (default) or http/json.',
       }),
       samplingRatio: num('--otel-sampling-ratio RATIO', 1, {
         maximum: 1,
-        pending: TRACING,
-        help: 'Parent-based sampling ratio.',
+        help: "Share of new traces sampled; a client's traceparent decides for its own (parent-based).",
       }),
       excludedPaths: list('--otel-excluded-paths PATH...', undefined, {
         greedy: 'all',
-        pending: TRACING,
         defaultText: 'none',
-        help: 'HTTP paths without spans.',
+        help: 'HTTP paths that get no span (exact paths, e.g. /health /metrics).',
       }),
     }),
   },

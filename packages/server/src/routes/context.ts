@@ -7,6 +7,7 @@ import type { KeyValidator } from '../http/key-validator.js';
 import type { RouterMetrics } from '../metrics.js';
 import type { PairSelector } from '../policies/types.js';
 import type { RetryMetrics } from '../retry/retry-metrics.js';
+import type { RouterTracing } from '../tracing/index.js';
 import type { LegEnv } from '../upstream/leg.js';
 import type { WorkerRegistry } from '../workers/registry.js';
 
@@ -33,6 +34,8 @@ export interface RouterContext {
   readonly debug: boolean;
   /** Checks client tokens against --api-key-validation-urls; undefined without them. */
   readonly keyValidator?: KeyValidator | undefined;
+  /** `--enable-trace`: the request spans; undefined (nothing loaded) when tracing is off. */
+  readonly tracing?: RouterTracing | undefined;
   /** Set when close() starts: readiness turns 503. */
   closing: boolean;
   /** While the CLI waits for the workers at startup (--worker-startup-timeout-secs): why readiness is 503. */

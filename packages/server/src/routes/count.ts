@@ -11,7 +11,7 @@ const UNMATCHED = '(unmatched)';
  * 499 when the client left before the answer was complete. A response the router broke off
  * itself (a decode stream failing mid-body) is destroyed with an error and keeps its status.
  */
-function countedStatus(res: ServerResponse): number {
+export function countedStatus(res: ServerResponse): number {
   return res.writableFinished || res.errored !== null ? res.statusCode : CLIENT_CLOSED_STATUS;
 }
 

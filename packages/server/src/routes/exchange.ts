@@ -3,7 +3,9 @@ import type { PreparedRequest } from '../connectors/types.js';
 import { errorReply, ServerError } from '../errors.js';
 import { takePrepared } from '../intake/parse-slices.js';
 import type { AbortPhase } from '../metrics.js';
+import type { PairChoice } from '../policies/types.js';
 import { backoffMs, isRetryableStatus, type RetryReason, retryReason } from '../retry/retry-policy.js';
+import type { RequestTrace } from '../tracing/index.js';
 import { errorDetail } from '../upstream/map-error.js';
 import type { Worker } from '../workers/worker.js';
 import { type RouterContext, sendError } from './context.js';
@@ -71,12 +73,15 @@ export class Exchange {
   #done = false;
   /** Ends a backoff wait early (the client left, or the request's time ran out). */
   #wake: (() => void) | undefined;
+  /** Tracing on: the request's server span (its hook started it). */
+  readonly #trace: RequestTrace | undefined;
 
   constructor(ctx: RouterContext, request: FastifyRequest, reply: FastifyReply, route: ProxyRoute) {
     this.#ctx = ctx;
     this.#request = request;
     this.#reply = reply;
     this.#route = route;
+    this.#trace = ctx.tracing?.claim(request.raw);
   }
 
   #onClientClose = (): void => {
@@ -180,6 +185,7 @@ export class Exchange {
         return tried.end;
       }
       ctx.retryMetrics.retry(leg, reason);
+      this.#trace?.retry(leg, reason);
       this.#failed ??= new Set();
       this.#failed.add(worker);
       const retry = ctx.config.retry;
@@ -207,12 +213,15 @@ export class Exchange {
     const ctx = this.#ctx;
     const registry = ctx.registry;
     const failed = this.#failed;
+    const trace = this.#trace;
+    const routedAt = trace === undefined ? 0 : performance.now();
     const choice = ctx.selector.select(
       excluding(registry.available('prefill'), failed),
       excluding(registry.available('decode'), failed),
       routing,
       this.#attempt > 1,
     );
+    if (trace !== undefined) traceRouting(trace, routedAt, choice);
     if ('empty' in choice) {
       // A retry that finds a pool emptied (its breaker opened) ends with the failure that led there.
       if (last !== undefined && this.#legs !== undefined)
@@ -246,6 +255,7 @@ export class Exchange {
       ctx.selector.release === undefined ? undefined : (worker) => ctx.selector.release?.(worker, routing),
     );
     this.#legs = legs;
+    legs.trace = trace;
     if (this.#clientGone) legs.abort(CLIENT_LEFT);
     if (this.#requestTimedOut) legs.expire(this.#requestTimeoutError());
     let refusal: ServerError | undefined;
@@ -359,6 +369,7 @@ export class Exchange {
     const route = this.#route.path;
     const totalMs = performance.now() - this.#t0;
     ctx.metrics.totalDuration(route, totalMs / 1_000);
+    this.#trace?.end(end.status, end.outcome, end.code, legs?.requestId);
     logOutcome(this.#request.log, end.outcome, {
       requestId: legs?.requestId ?? '',
       route,
@@ -373,4 +384,23 @@ export class Exchange {
       detail: end.detail,
     });
   }
+}
+
+/** The routing decision's span (tracing on). */
+function traceRouting(
+  trace: RequestTrace,
+  startedAt: number,
+  choice: PairChoice | { readonly empty: 'prefill' | 'decode' },
+): void {
+  if ('empty' in choice) {
+    trace.routing(startedAt, { empty: choice.empty, decodeOnly: false });
+    return;
+  }
+  trace.routing(startedAt, {
+    prefill: choice.prefill.url,
+    decode: choice.decode.url,
+    prefillReason: choice.reasons?.prefill,
+    decodeReason: choice.reasons?.decode,
+    decodeOnly: choice.decodeOnly === true,
+  });
 }

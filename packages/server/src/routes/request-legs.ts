@@ -3,6 +3,7 @@ import type { Leg, LegRun } from '../connectors/types.js';
 import type { ServerError } from '../errors.js';
 import type { RouterMetrics } from '../metrics.js';
 import { Relay } from '../stream/relay.js';
+import type { RequestTrace } from '../tracing/index.js';
 import { CollectLeg, type CollectResult } from '../upstream/collect-leg.js';
 import type { LegEnv } from '../upstream/leg.js';
 import type { Worker } from '../workers/worker.js';
@@ -25,6 +26,8 @@ export class RequestLegs implements LegRun {
   relaySent = false;
   /** Why the legs were aborted (the client left); legs started afterwards are aborted at once. */
   abortReason: Error | undefined;
+  /** Tracing on: each leg gets a child span of the request's (set by the exchange). */
+  trace: RequestTrace | undefined;
   readonly #env: LegEnv;
   readonly #reply: FastifyReply;
   readonly #path: string;
@@ -64,12 +67,24 @@ export class RequestLegs implements LegRun {
     header?: readonly [name: string, value: string],
   ): Leg<CollectResult> {
     if (this.collectLeg !== undefined) throw new Error('the prefill leg was already started');
+    const span = this.trace?.leg('prefill', this.prefill.url, this.requestId);
     const leg = new CollectLeg(
       this.#env,
-      { worker: this.prefill, path: this.#path, requestId: this.requestId, body, header },
+      {
+        worker: this.prefill,
+        path: this.#path,
+        requestId: this.requestId,
+        body,
+        header,
+        trace: span?.headers,
+      },
       keepBytes,
     );
     this.collectLeg = leg;
+    if (span !== undefined)
+      void leg.result.then((r) =>
+        span.end({ end: r.end, status: r.status, code: r.failure?.error.code, ttfbMs: -1 }),
+      );
     if (this.#onSettled !== undefined) void leg.result.then(() => this.#onSettled?.(this.prefill));
     if (this.abortReason === undefined) leg.start();
     else leg.abort(this.abortReason);
@@ -78,14 +93,20 @@ export class RequestLegs implements LegRun {
 
   relay(body: string): Relay {
     if (this.relayLeg !== undefined) throw new Error('the decode leg was already started');
+    const span = this.trace?.leg('decode', this.decode.url, this.requestId);
     const leg = new Relay(this.#env, this.#reply, {
       worker: this.decode,
       path: this.#path,
       requestId: this.requestId,
       body,
       retryStatus: this.#retryStatus,
+      trace: span?.headers,
     });
     this.relayLeg = leg;
+    if (span !== undefined)
+      void leg.result.then((r) =>
+        span.end({ end: r.end, status: r.status, code: r.failure?.error.code, ttfbMs: r.ttfbMs }),
+      );
     if (this.#onSettled !== undefined) void leg.result.then(() => this.#onSettled?.(this.decode));
     this.relaySent = this.abortReason === undefined;
     if (this.relaySent) leg.start();

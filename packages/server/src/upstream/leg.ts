@@ -47,6 +47,8 @@ export interface LegRequest {
   readonly retryStatus?: ((status: number) => boolean) | undefined;
   /** One more header, right after `X-Request-Id` (Mooncake's prefill: `X-data-parallel-rank`). */
   readonly header?: readonly [name: string, value: string] | undefined;
+  /** Tracing on: `traceparent` (and `tracestate`) as [name, value, ...], after the reference's set. */
+  readonly trace?: readonly string[] | undefined;
 }
 
 /**
@@ -127,9 +129,10 @@ export abstract class UpstreamHandler implements Dispatcher.DispatchHandler {
 
   /** Sends the request with this handler; `headersTimeoutMs` and `bodyTimeoutMs` are undici's backstops. */
   protected dispatch(request: LegRequest, headersTimeoutMs: number, bodyTimeoutMs: number): void {
-    const { worker, body, header } = request;
+    const { worker, body, header, trace } = request;
     const headers = withRequest(worker.headers, request.requestId, body.length);
     if (header !== undefined) headers.splice(worker.headers.requestIdIndex + 1, 0, header[0], header[1]);
+    if (trace !== undefined) headers.push(...trace);
     worker.pool.dispatch(
       {
         method: 'POST',
