@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import { annotatedProperties, type CliAnnotation, type OptionGroup } from './schema.js';
+import { annotatedProperties, type CliAnnotation, FLAG_ONLY } from './schema.js';
 
 /**
  * How a flag reads its value: `flag` (none), `boolean` (`--x`, `--x=true|false`, `--no-x`),
@@ -8,17 +8,14 @@ import { annotatedProperties, type CliAnnotation, type OptionGroup } from './sch
  */
 export type OptionKind = 'flag' | 'boolean' | 'string' | 'integer' | 'number' | 'enum' | 'worker' | 'list';
 
-/** One flag: read from its schema property's `x-cli`, or one of the few flags with no config key. */
+/** One flag: read from its schema property's `x-cli`. */
 export interface OptionSpec extends Omit<CliAnnotation, 'switch'> {
-  readonly alias?: `-${string}`;
   readonly kind: OptionKind;
   /** Dotted path in the config file (`cacheAware.cacheThreshold`); absent: command line only. */
   readonly key?: string;
   /** The schema property behind the flag. */
-  readonly schema?: TSchema;
-  readonly repeatable?: boolean;
-  /** Accepted for vllm-router compatibility and otherwise ignored. */
-  readonly ignored?: boolean;
+  readonly schema: TSchema;
+  readonly repeatable: boolean;
   readonly description: string;
 }
 
@@ -29,60 +26,22 @@ function kindOf(schema: TSchema, cli: CliAnnotation): OptionKind {
   return schema['type'] as 'string' | 'integer' | 'number';
 }
 
-const FLAG_ONLY: readonly OptionSpec[] = [
-  {
-    flag: '--vllm-pd-disaggregation',
-    kind: 'flag',
-    group: 'Workers',
-    description:
-      "Accepted for vllm-router compatibility: prefill/decode disaggregation is pd-router's only mode, with or without it.",
-  },
-  {
-    flag: '--eviction-interval',
-    kind: 'integer',
-    group: 'cache_aware policy',
-    valueName: 'SECS',
-    aliases: ['--eviction-interval-secs'],
-    ignored: true,
-    description:
-      'Accepted for vllm-router compatibility and ignored: pd-router evicts as it inserts, so a tree never exceeds --max-tree-size.',
-    defaultText: 'none (ignored)',
-  },
-  {
-    flag: '--config',
-    kind: 'string',
-    group: 'General',
-    valueName: 'FILE',
-    description:
-      'JSON or YAML file of settings (keys: see config.schema.json); flags given on the command line override it.',
-    defaultText: 'none',
-  },
-  { flag: '--help', alias: '-h', kind: 'flag', group: 'General', description: 'Print this help and exit.' },
-  {
-    flag: '--version',
-    alias: '-V',
-    kind: 'flag',
-    group: 'General',
-    description: 'Print the version and exit.',
-  },
-];
-
 /** Every flag of pd-router, in schema order, the flag-only ones placed by group in `--help`. */
 export const OPTIONS: readonly OptionSpec[] = [
-  ...annotatedProperties().map(({ key, schema, cli }): OptionSpec => {
-    const kind = kindOf(schema, cli);
-    const { switch: _switch, ...rest } = cli;
-    return {
-      ...rest,
-      key,
-      schema,
-      kind,
-      repeatable: kind === 'list' || kind === 'worker',
-      description: String(schema['description'] ?? ''),
-    };
-  }),
-  ...FLAG_ONLY,
-];
+  ...annotatedProperties(),
+  ...FLAG_ONLY.map((schema) => ({ schema, cli: schema['x-cli'] as CliAnnotation })),
+].map(({ key, schema, cli }: { key?: string; schema: TSchema; cli: CliAnnotation }): OptionSpec => {
+  const kind = kindOf(schema, cli);
+  const { switch: _switch, ...rest } = cli;
+  return {
+    ...rest,
+    ...(key === undefined ? {} : { key }),
+    schema,
+    kind,
+    repeatable: kind === 'list' || kind === 'worker',
+    description: String(schema['description'] ?? ''),
+  };
+});
 
 /**
  * vllm-router flags that have no meaning in pd-router, with why, and how many value tokens they
