@@ -1,20 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import { adminWorkerSchema } from '../admin/worker-view.js';
 import { bearerAuth } from './auth.js';
 import { JSON_CONTENT_TYPE } from './context.js';
 
+// The public list shows a subset of the admin view's fields (in this order), typed as the admin API types them.
+const { id, role, url, zmq, source, healthy, kvReady, draining, inFlight } = adminWorkerSchema.properties;
 const workerSchema = {
   type: 'object',
-  properties: {
-    id: { type: 'string' },
-    role: { type: 'string' },
-    url: { type: 'string' },
-    zmq: { type: 'string' },
-    source: { type: 'string' },
-    healthy: { type: 'boolean' },
-    kvReady: { type: 'boolean' },
-    draining: { type: 'boolean' },
-    inFlight: { type: 'integer' },
-  },
+  properties: { id, role, url, zmq, source, healthy, kvReady, draining, inFlight },
 } as const;
 const listSchema = {
   type: 'object',
