@@ -1,7 +1,14 @@
 import { createMockVllm, type MockVllm } from '@pd-router/mock-vllm';
 import { type Dispatcher, request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { availableUrls, complete, HEALTH_OFF, startDynamicRouter, workerUrls } from './dynamic-helpers.js';
+import {
+  availableUrls,
+  complete,
+  HEALTH_OFF,
+  slowStream,
+  startDynamicRouter,
+  workerUrls,
+} from './dynamic-helpers.js';
 import { closeAfterEach, type Router, testConfig, waitFor } from './helpers.js';
 
 const KEY = 'adm1n-s3cret';
@@ -33,24 +40,6 @@ async function admin(
     headers: res.headers,
     json: (await res.body.json()) as Record<string, unknown>,
   };
-}
-
-/** Starts a slow streaming completion; resolves once its first bytes are in, with a promise of the whole text. */
-async function slowStream(router: Router): Promise<{ readonly text: Promise<string> }> {
-  const res = await request(`${router.url}/v1/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'mock-model', prompt: 'slow', max_tokens: 15, stream: true }),
-  });
-  expect(res.statusCode).toBe(200);
-  const chunks: string[] = [];
-  const done = (async () => {
-    for await (const chunk of res.body) chunks.push(Buffer.from(chunk as Uint8Array).toString('utf8'));
-    return chunks.join('');
-  })();
-  await waitFor(() => chunks.length > 0);
-  // Wrapped: an async function returning a promise would wait for it.
-  return { text: done };
 }
 
 describe('the admin API', () => {
@@ -159,7 +148,7 @@ describe('the admin API', () => {
     expect((await admin(router, 'POST', `/admin/workers/decode/${hostPort(d2)}/drain`)).json).toMatchObject({
       worker: { draining: true, available: false },
     });
-    const stream = await slowStream(router);
+    const stream = await slowStream(router, 15);
     expect(d1.received).toHaveLength(1);
     const drained = await admin(router, 'POST', `/admin/workers/decode/${encodeURIComponent(d1.url)}/drain`);
     expect(drained.json).toMatchObject({ worker: { draining: true, inFlight: 1 } });
@@ -176,7 +165,7 @@ describe('the admin API', () => {
     // Remove d2 while a slow stream runs on it: the stream finishes, new requests go elsewhere.
     await admin(router, 'POST', `/admin/workers/decode/${hostPort(d1)}/undrain`);
     await admin(router, 'POST', `/admin/workers/decode/${hostPort(d1)}/drain`);
-    const onD2 = await slowStream(router);
+    const onD2 = await slowStream(router, 15);
     expect(d2.received).toHaveLength(2);
     const removed = await admin(
       router,

@@ -1,14 +1,13 @@
-import { encode } from '@msgpack/msgpack';
 import { createMockVllm } from '@pd-router/mock-vllm';
 import { describe, expect, it } from 'vitest';
-import * as zmq from 'zeromq';
 import {
-  availableUrls,
   complete,
   discoveryAddress,
   HEALTH_OFF,
   metricValue,
+  Pinger,
   startDynamicRouter,
+  untilPairAdmitted,
   workerUrls,
 } from './dynamic-helpers.js';
 import { asLogger, CaptureLogger, closeAfterEach, type Router, testConfig, waitFor } from './helpers.js';
@@ -19,37 +18,6 @@ const NOT_ALLOWED = 'pd_router_discovery_rejected_total{source="zmq",reason="not
 
 const open = closeAfterEach();
 
-/**
- * A vLLM-like heartbeat sender whose connection leaves from a chosen loopback source address
- * (ZeroMQ's `tcp://SOURCE:0;HOST:PORT` connect syntax): Linux routes all of 127/8 to lo, so
- * 127.0.0.1 and 127.0.0.2 are two different senders on one machine.
- */
-class SourcedPinger {
-  readonly #dealer: zmq.Dealer;
-  readonly #timer: NodeJS.Timeout;
-  /** Handshakes the router refused (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH on this side). */
-  authFailures = 0;
-
-  constructor(proxy: string, source: string | undefined, message: Record<string, unknown>) {
-    this.#dealer = new zmq.Dealer({ routingId: `${source ?? 'default'}-sender`, linger: 0, sendTimeout: 0 });
-    this.#dealer.events.on('handshake:error:auth', () => {
-      this.authFailures += 1;
-    });
-    this.#dealer.connect(source === undefined ? `tcp://${proxy}` : `tcp://${source}:0;${proxy}`);
-    const payload = encode(message);
-    const ping = (): void => {
-      this.#dealer.send(payload).catch(() => undefined);
-    };
-    ping();
-    this.#timer = setInterval(ping, PING_MS);
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#dealer.close();
-  }
-}
-
 async function allowRouter(allow: string[], log?: CaptureLogger): Promise<Router> {
   const router = await startDynamicRouter(
     testConfig({ discovery: { host: '127.0.0.1', port: 0, ttlMs: TTL_MS, allow }, health: HEALTH_OFF }),
@@ -59,8 +27,8 @@ async function allowRouter(allow: string[], log?: CaptureLogger): Promise<Router
   return router;
 }
 
-function pinger(router: Router, source: string | undefined, message: Record<string, unknown>): SourcedPinger {
-  const p = new SourcedPinger(discoveryAddress(router), source, message);
+function pinger(router: Router, source: string | undefined, message: Record<string, unknown>): Pinger {
+  const p = new Pinger(discoveryAddress(router), message, PING_MS, `${source ?? 'default'}-sender`, source);
   open.push(p);
   return p;
 }
@@ -75,16 +43,7 @@ describe('--discovery-allow checks the sender, not only what it announces', () =
       ),
     );
     open.push(...mocks);
-    await waitFor(
-      () => workerUrls(router, 'prefill').length === 1 && workerUrls(router, 'decode').length === 1,
-      10_000,
-      'both mocks to register',
-    );
-    await waitFor(
-      () => availableUrls(router, 'prefill').length === 1 && availableUrls(router, 'decode').length === 1,
-      15_000,
-      'both mocks to answer their health checks',
-    );
+    await untilPairAdmitted(router);
     expect((await complete(router)).status).toBe(200);
     expect(await metricValue(router, NOT_ALLOWED)).toBe(0);
   });

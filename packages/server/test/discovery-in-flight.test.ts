@@ -1,13 +1,13 @@
 import { createMockVllm } from '@pd-router/mock-vllm';
-import { request } from 'undici';
 import { expect, it } from 'vitest';
 import {
-  availableUrls,
   complete,
   discoveryAddress,
   HEALTH_OFF,
   Pinger,
+  slowStream,
   startDynamicRouter,
+  untilPairAdmitted,
   workerUrls,
 } from './dynamic-helpers.js';
 import { closeAfterEach, testConfig, waitFor } from './helpers.js';
@@ -34,38 +34,17 @@ it('a worker that expires while a slow request runs on it finishes that request;
     d.kvAddress,
   );
   open.push(pinger);
-  await waitFor(
-    () => workerUrls(router, 'prefill').length === 1 && workerUrls(router, 'decode').length === 1,
-    15_000,
-    'both to register',
-  );
-  // Discovered workers take traffic once they have answered a health check.
-  await waitFor(
-    () => availableUrls(router, 'prefill').length === 1 && availableUrls(router, 'decode').length === 1,
-    15_000,
-    'both to be admitted',
-  );
+  await untilPairAdmitted(router);
   const worker = router.app.pd.registry.get(`decode:${d.url}`);
 
-  const res = await request(`${router.url}/v1/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'mock-model', prompt: 'slow', max_tokens: 25, stream: true }),
-  });
-  expect(res.statusCode).toBe(200);
-  const chunks: string[] = [];
-  const done = (async () => {
-    for await (const chunk of res.body) chunks.push(Buffer.from(chunk as Uint8Array).toString('utf8'));
-  })();
-  await waitFor(() => chunks.length > 0, 15_000, 'the first event');
+  const stream = await slowStream(router, 25);
   await pinger.close();
   await waitFor(() => workerUrls(router, 'decode').length === 0, ttlMs + 10_000, 'the decode to expire');
   expect(worker?.removed).toBe(true);
   expect(worker?.inFlight).toBe(1);
   // Nothing else may be sent there now.
   expect((await complete(router)).status).toBe(503);
-  await done;
-  const text = chunks.join('');
+  const text = await stream.text;
   expect(text.match(/"text":/g)).toHaveLength(25);
   expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
   expect(worker?.inFlight).toBe(0);

@@ -3,7 +3,6 @@ import { createMockVllm, type MockVllm } from '@pd-router/mock-vllm';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import {
-  availableUrls,
   complete,
   discoveryAddress,
   HEALTH_OFF,
@@ -11,6 +10,7 @@ import {
   Pinger,
   sendRaw,
   startDynamicRouter,
+  untilPairAdmitted,
   workerUrls,
 } from './dynamic-helpers.js';
 import { asLogger, CaptureLogger, closeAfterEach, type Router, testConfig, waitFor } from './helpers.js';
@@ -63,9 +63,7 @@ describe('ZMQ registration (--vllm-discovery-address)', () => {
     const proxy = discoveryAddress(router);
     const p = await mock('prefill', proxy);
     const d = await mock('decode', proxy);
-    await waitFor(
-      () => availableUrls(router, 'prefill').length === 1 && availableUrls(router, 'decode').length === 1,
-    );
+    await untilPairAdmitted(router);
     expect(await health(router)).toBe(200);
     const worker = router.app.pd.registry.get(`decode:${d.url}`);
     expect(worker).toMatchObject({

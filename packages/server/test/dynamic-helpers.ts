@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { encode } from '@msgpack/msgpack';
 import { request } from 'undici';
+import { expect } from 'vitest';
 import * as zmq from 'zeromq';
 import { type BuildServerDeps, buildServer } from '../src/app.js';
 import type { Config, HealthConfig } from '../src/config/types.js';
-import type { Router } from './helpers.js';
+import { type Router, waitFor } from './helpers.js';
 
 /** Health checks and circuit breaker off: tests turn on what they exercise. */
 export const HEALTH_OFF: HealthConfig = {
@@ -46,15 +47,28 @@ export function workerUrls(router: Router, role: 'prefill' | 'decode'): string[]
 
 /**
  * A heartbeat sender like vLLM's P2pNcclEngine.ping, under the test's control: a DEALER whose
- * routing id is the ZMQ address, sending the msgpack map every `intervalMs` until stopped.
+ * routing id is the ZMQ address, sending the msgpack map every `intervalMs` until stopped. With
+ * `source`, its connection leaves from that loopback address (ZeroMQ's `tcp://SOURCE:0;HOST:PORT`
+ * connect syntax): Linux routes all of 127/8 to lo, so 127.0.0.1 and 127.0.0.2 are two senders.
  */
 export class Pinger {
   readonly #dealer: zmq.Dealer;
   readonly #timer: NodeJS.Timeout;
+  /** Handshakes the router refused (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH on this side). */
+  authFailures = 0;
 
-  constructor(proxy: string, message: Record<string, unknown>, intervalMs: number, routingId = 'pinger') {
+  constructor(
+    proxy: string,
+    message: Record<string, unknown>,
+    intervalMs: number,
+    routingId = 'pinger',
+    source?: string,
+  ) {
     this.#dealer = new zmq.Dealer({ routingId, linger: 0, sendTimeout: 0 });
-    this.#dealer.connect(`tcp://${proxy}`);
+    this.#dealer.events.on('handshake:error:auth', () => {
+      this.authFailures += 1;
+    });
+    this.#dealer.connect(source === undefined ? `tcp://${proxy}` : `tcp://${source}:0;${proxy}`);
     const payload = encode(message);
     const ping = (): void => {
       this.#dealer.send(payload).catch(() => undefined);
@@ -67,6 +81,42 @@ export class Pinger {
     clearInterval(this.#timer);
     this.#dealer.close();
   }
+}
+
+/** Waits until one prefill and one decode are registered, then until both take requests (health checked). */
+export async function untilPairAdmitted(router: Router, timeoutMs = 15_000): Promise<void> {
+  await waitFor(
+    () => workerUrls(router, 'prefill').length === 1 && workerUrls(router, 'decode').length === 1,
+    timeoutMs,
+    'a prefill and a decode to register',
+  );
+  // Discovered workers take traffic once they have answered a health check.
+  await waitFor(
+    () => availableUrls(router, 'prefill').length === 1 && availableUrls(router, 'decode').length === 1,
+    timeoutMs,
+    'both to answer their health checks',
+  );
+}
+
+/** Starts a slow streaming completion of `maxTokens`; resolves once its first bytes are in, with a promise of the whole text. */
+export async function slowStream(
+  router: Router,
+  maxTokens: number,
+): Promise<{ readonly text: Promise<string> }> {
+  const res = await request(`${router.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'mock-model', prompt: 'slow', max_tokens: maxTokens, stream: true }),
+  });
+  expect(res.statusCode).toBe(200);
+  const chunks: string[] = [];
+  const done = (async () => {
+    for await (const chunk of res.body) chunks.push(Buffer.from(chunk as Uint8Array).toString('utf8'));
+    return chunks.join('');
+  })();
+  await waitFor(() => chunks.length > 0, 15_000, 'the first event');
+  // Wrapped: an async function returning a promise would wait for it.
+  return { text: done };
 }
 
 /** Sends raw multipart messages to the ROUTER (junk, unknown types...) and closes. */
