@@ -1,9 +1,7 @@
-/** What a pull ends with on the prefill side. */
-export type MooncakePullResult = 'ok' | 'timeout' | 'aborted';
+import { Rendezvous, type RendezvousResult } from './rendezvous.js';
 
-interface Waiter {
-  readonly finish: (result: MooncakePullResult) => void;
-}
+/** What a pull ends with on the prefill side. */
+export type MooncakePullResult = RendezvousResult<'ok'>;
 
 export interface MooncakeSendTableOptions {
   /** How long held KV waits for its pull, and a pull for its KV (VLLM_MOONCAKE_ABORT_REQUEST_TIMEOUT). */
@@ -24,90 +22,33 @@ export interface MooncakeSendTableOptions {
  * side ready").
  */
 export class MooncakeSendTable {
-  readonly #held = new Map<string, number>(); // key -> held at (ms), in insertion order
-  readonly #waiters = new Map<string, Waiter[]>();
-  readonly #o: MooncakeSendTableOptions;
-  readonly #now: () => number;
-  #waiting = 0;
+  readonly #table: Rendezvous<'ok'>;
+  readonly #timeoutMs: number;
 
   constructor(options: MooncakeSendTableOptions) {
-    this.#o = options;
-    this.#now = options.now ?? Date.now;
+    const { abortTimeoutMs, maxHeld, maxWaiting, onExpire, now = Date.now } = options;
+    this.#table = new Rendezvous({ ttlMs: abortTimeoutMs, maxHeld, maxWaiting, onExpire, now }, 'ok');
+    this.#timeoutMs = abortTimeoutMs;
   }
 
   get heldCount(): number {
-    this.#prune();
-    return this.#held.size;
+    this.#table.expire();
+    return this.#table.heldCount;
   }
 
   /** The prefill finished: its KV for `transferId` is ready. Wakes the pull waiting for it, if any. */
   hold(engineId: string, transferId: string): void {
-    const key = keyOf(engineId, transferId);
-    const waiters = this.#waiters.get(key);
-    const waiter = waiters?.shift();
-    if (waiter !== undefined) {
-      if (waiters?.length === 0) this.#waiters.delete(key);
-      waiter.finish('ok');
-      return;
-    }
-    this.#prune();
-    this.#held.delete(key);
-    this.#held.set(key, this.#now());
-    while (this.#held.size > this.#o.maxHeld) {
-      const oldest = this.#held.keys().next().value;
-      if (oldest === undefined) break;
-      this.#held.delete(oldest);
-      this.#o.onExpire(1);
-    }
+    this.#table.arrive(keyOf(engineId, transferId));
   }
 
   /** A decode asks for `transferId` from `engineId`: `ok` once held, `timeout` after the abort timeout. */
   pull(engineId: string, transferId: string, signal: AbortSignal): Promise<MooncakePullResult> {
-    this.#prune();
-    const key = keyOf(engineId, transferId);
-    if (this.#held.delete(key)) return Promise.resolve('ok');
-    if (signal.aborted) return Promise.resolve('aborted');
-    if (this.#waiting >= this.#o.maxWaiting) return Promise.resolve('timeout');
-    this.#waiting += 1;
-    return new Promise<MooncakePullResult>((resolve) => {
-      const finish = (result: MooncakePullResult): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.#waiting -= 1;
-        resolve(result);
-      };
-      const waiter: Waiter = { finish };
-      const drop = (result: MooncakePullResult): void => {
-        const list = this.#waiters.get(key);
-        const i = list?.indexOf(waiter) ?? -1;
-        if (list === undefined || i === -1) return;
-        list.splice(i, 1);
-        if (list.length === 0) this.#waiters.delete(key);
-        finish(result);
-      };
-      const onAbort = (): void => drop('aborted');
-      const timer = setTimeout(() => drop('timeout'), this.#o.abortTimeoutMs);
-      signal.addEventListener('abort', onAbort, { once: true });
-      const list = this.#waiters.get(key);
-      if (list === undefined) this.#waiters.set(key, [waiter]);
-      else list.push(waiter);
-    });
+    return this.#table.wait(keyOf(engineId, transferId), this.#timeoutMs, signal);
   }
 
   /** Forgets held KV (admin reset). Waiting pulls keep waiting. */
   clear(): void {
-    this.#held.clear();
-  }
-
-  #prune(): void {
-    const cutoff = this.#now() - this.#o.abortTimeoutMs;
-    let expired = 0;
-    for (const [key, at] of this.#held) {
-      if (at > cutoff) break;
-      this.#held.delete(key);
-      expired += 1;
-    }
-    if (expired > 0) this.#o.onExpire(expired);
+    this.#table.clear();
   }
 }
 
