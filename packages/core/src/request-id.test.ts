@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { expectCoreError } from '../test/support/expect-core-error.js';
 import { CoreError } from './errors.js';
 import { createRequestId, parseRequestId, parseZmqAddress, type ZmqAddress } from './request-id.js';
 
@@ -58,13 +59,12 @@ describe('parseZmqAddress', () => {
     [`${'a'.repeat(64)}:1`, 'longer than 63'],
     [`${'a.'.repeat(127)}a:1`, 'longer than 253'],
   ])('rejects %j (%s)', (text, why) => {
-    const r = parseZmqAddress(text);
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.error).toBeInstanceOf(CoreError);
-    expect(r.error.code).toBe('PD_ERR_ZMQ_ADDRESS_INVALID');
-    expect(r.error.message).toContain(`invalid ZMQ address "${text}"`);
-    expect(r.error.message).toContain(why);
+    expectCoreError(
+      parseZmqAddress(text),
+      'PD_ERR_ZMQ_ADDRESS_INVALID',
+      `invalid ZMQ address "${text}"`,
+      why,
+    );
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectCoreError } from '../test/support/expect-core-error.js';
 import { CoreError } from './errors.js';
 import { parseWorkerUrl, type WorkerAddress } from './worker-url.js';
 
@@ -132,14 +133,13 @@ describe('parseWorkerUrl: rejected specs', () => {
     ['http://a___b:8000', "'___'"],
     ['http://__x:8000', 'taken from the HTTP host is invalid'],
   ])('%j (%s)', (spec, why) => {
-    const r = parseWorkerUrl(spec);
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.error).toBeInstanceOf(CoreError);
-    expect(r.error.code).toBe('PD_ERR_WORKER_URL_INVALID');
-    expect(r.error.message).toContain(`invalid worker URL "${spec}"`);
-    expect(r.error.message).toContain(why);
-    expect(r.error.message).toContain('expected http(s)://HOST:PORT');
+    expectCoreError(
+      parseWorkerUrl(spec),
+      'PD_ERR_WORKER_URL_INVALID',
+      `invalid worker URL "${spec}"`,
+      why,
+      'expected http(s)://HOST:PORT',
+    );
   });
 
   it('keeps the ZMQ error as the cause when the zmq part is the culprit', () => {
