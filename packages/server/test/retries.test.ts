@@ -1,8 +1,9 @@
 import { createDecodeServer, createPrefillServer, type MockVllm } from '@pd-router/mock-vllm';
+import type { Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { Config, KvConnectorName } from '../src/config/types.js';
 import { fakeClusterPerTest, postJson } from './fake-cluster.js';
-import { closeAfterEach, REFUSED_SPEC, startRouter, testConfig } from './helpers.js';
+import { closeAfterEach, type FakeHandler, REFUSED_SPEC, startRouter, testConfig } from './helpers.js';
 import { metricValue, UUID4 } from './nixl-helpers.js';
 
 const open = closeAfterEach();
@@ -16,6 +17,22 @@ const RETRY: NonNullable<Config['retry']> = {
 };
 const BODY = '{"model": "mock-model", "prompt": "San Francisco is a", "max_tokens": 3}';
 const PAIR_ID = /^___prefill_addr_(.+)___decode_addr_(.+)_[0-9a-f]{32}$/;
+
+/** The status and `PD_ERR_*` code of an error answer. */
+async function failure(res: Dispatcher.ResponseData): Promise<{ status: number; code: string }> {
+  return {
+    status: res.statusCode,
+    code: ((await res.body.json()) as { error: { code: string } }).error.code,
+  };
+}
+
+/** A fake worker handler answering 503 with `body`. */
+function answer503(body: string): FakeHandler {
+  return (_req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end(body);
+  };
+}
 
 async function mock(role: 'prefill' | 'decode', kvConnector: KvConnectorName): Promise<MockVllm> {
   const worker =
@@ -137,17 +154,12 @@ describe('retries (--retry-*): a leg that failed before any byte reached the cli
   it('is bounded per request: a pool that always answers 503 gets maxAttempts tries, then the failure', async () => {
     const { p, d, router } = await startCluster({ retry: { ...RETRY, maxAttempts: 3 } }, { prefills: 2 });
     for (const worker of p) {
-      worker.handler = (_req, res) => {
-        res.writeHead(503, { 'content-type': 'application/json' });
-        res.end('{"error": {"message": "overloaded", "type": "ServiceUnavailable", "code": 503}}');
-      };
+      worker.handler = answer503(
+        '{"error": {"message": "overloaded", "type": "ServiceUnavailable", "code": 503}}',
+      );
     }
-    const res = await postJson(router);
     // The last 503 is answered as a prefill's 503 is (with Retry-After: the client may come back).
-    expect(res.statusCode).toBe(503);
-    expect(((await res.body.json()) as { error: { code: string } }).error.code).toBe(
-      'PD_ERR_PREFILL_OVERLOADED',
-    );
+    expect(await failure(await postJson(router))).toEqual({ status: 503, code: 'PD_ERR_PREFILL_OVERLOADED' });
     expect(p.reduce((n, w) => n + w.received.length, 0)).toBe(3);
     expect(d[0]?.received).toHaveLength(0);
     expect(await metricValue(router, 'pd_router_retries_total{leg="prefill",reason="status_503"}')).toBe(2);
@@ -161,10 +173,7 @@ describe('retries (--retry-*): a leg that failed before any byte reached the cli
     );
     open.push(router);
     const res = await postJson(router, '/v1/completions', BODY);
-    expect(res.statusCode).toBe(502);
-    expect(((await res.body.json()) as { error: { code: string } }).error.code).toBe(
-      'PD_ERR_PREFILL_UNAVAILABLE',
-    );
+    expect(await failure(res)).toEqual({ status: 502, code: 'PD_ERR_PREFILL_UNAVAILABLE' });
   });
 });
 
@@ -205,14 +214,7 @@ describe('--request-timeout-secs: the whole request', () => {
     });
     const worker = p[0];
     if (worker === undefined) throw new Error('no prefill');
-    worker.handler = (_req, res) => {
-      res.writeHead(503, { 'content-type': 'application/json' });
-      res.end('{}');
-    };
-    const res = await postJson(router);
-    expect(res.statusCode).toBe(504);
-    expect(((await res.body.json()) as { error: { code: string } }).error.code).toBe(
-      'PD_ERR_REQUEST_TIMEOUT',
-    );
+    worker.handler = answer503('{}');
+    expect(await failure(await postJson(router))).toEqual({ status: 504, code: 'PD_ERR_REQUEST_TIMEOUT' });
   });
 });
