@@ -35,6 +35,23 @@ async function writeByteByByte(res: ServerResponse, text: string): Promise<void>
   res.end();
 }
 
+/** Makes `d` answer `body(id)` one byte per chunk, `id` being the request's X-Request-Id (the last one seen is kept). */
+function answerByteByByte(
+  d: FakeWorker,
+  contentType: string,
+  body: (id: string) => string,
+): { readonly id: string } {
+  const seen = { id: '' };
+  d.handler = async (req, res) => {
+    seen.id = requestIdOf(req);
+    res.writeHead(200, { 'content-type': contentType });
+    await writeByteByByte(res, body(seen.id));
+  };
+  return seen;
+}
+
+const capturedStream = (id: string): string => CAPTURED_STREAM.replace(PLACEHOLDER, `cmpl-${id}`);
+
 async function setup(overrides: TestConfigOverrides = {}): Promise<{ d: FakeWorker; router: Router }> {
   const { d, router } = await startCluster(overrides);
   return { d: d[0] as FakeWorker, router };
@@ -45,32 +62,22 @@ const post = postJson;
 describe('answer ids: internal addresses stay inside (P2P NCCL)', () => {
   it("relays a captured stream cut at every byte with only the id's addresses removed", async () => {
     const { d, router } = await setup();
-    let id = '';
-    d.handler = async (req, res) => {
-      id = requestIdOf(req);
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      await writeByteByByte(res, CAPTURED_STREAM.replace(PLACEHOLDER, `cmpl-${id}`));
-    };
+    const seen = answerByteByByte(d, 'text/event-stream', capturedStream);
     const res = await post(router, '/v1/chat/completions', STREAM_BODY);
     const text = Buffer.from(await res.body.arrayBuffer()).toString('latin1');
+    const id = seen.id;
     expect(res.statusCode).toBe(200);
     expect(id).toMatch(/^___prefill_addr_127\.0\.0\.1:\d+___decode_addr_127\.0\.0\.1:\d+_[0-9a-f]{32}$/);
-    expect(text).toBe(CAPTURED_STREAM.replace(PLACEHOLDER, `cmpl-${hexOf(id)}`));
+    expect(text).toBe(capturedStream(hexOf(id)));
     expect(text).not.toContain('___prefill_addr_');
   });
 
   it('relays a JSON answer cut at every byte the same way (chunked, as it came)', async () => {
     const { d, router } = await setup();
-    let id = '';
-    d.handler = async (req, res) => {
-      id = requestIdOf(req);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      await writeByteByByte(res, `{"id": "cmpl-${id}", "object": "text_completion", "choices": []}`);
-    };
+    const answer = (id: string): string => `{"id": "cmpl-${id}", "object": "text_completion", "choices": []}`;
+    const seen = answerByteByByte(d, 'application/json', answer);
     const res = await post(router, '/v1/completions', JSON_BODY);
-    expect(await res.body.text()).toBe(
-      `{"id": "cmpl-${hexOf(id)}", "object": "text_completion", "choices": []}`,
-    );
+    expect(await res.body.text()).toBe(answer(hexOf(seen.id)));
   });
 
   it('fixes the Content-Length of a JSON answer that came whole, and never sends a wrong one for one that came in parts', async () => {
@@ -104,14 +111,11 @@ describe('answer ids: internal addresses stay inside (P2P NCCL)', () => {
 
   it("keeps vLLM's id, byte for byte, with keepVllmResponseId", async () => {
     const { d, router } = await setup({ keepVllmResponseId: true });
-    let sent = '';
-    d.handler = async (req, res) => {
-      sent = CAPTURED_STREAM.replace(PLACEHOLDER, `cmpl-${requestIdOf(req)}`);
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      await writeByteByByte(res, sent);
-    };
+    const seen = answerByteByByte(d, 'text/event-stream', capturedStream);
     const res = await post(router, '/v1/chat/completions', STREAM_BODY);
-    expect(Buffer.from(await res.body.arrayBuffer()).toString('latin1')).toBe(sent);
+    const text = Buffer.from(await res.body.arrayBuffer()).toString('latin1');
+    const sent = capturedStream(seen.id);
+    expect(text).toBe(sent);
     expect(sent).toContain('chatcmpl-___prefill_addr_');
   });
 
