@@ -19,68 +19,47 @@ export interface OptionSpec extends Omit<CliAnnotation, 'switch'> {
   readonly description: string;
 }
 
-function kindOf(schema: TSchema, cli: CliAnnotation): OptionKind {
-  if (schema['type'] === 'boolean') return cli.switch ? 'flag' : 'boolean';
-  if (schema['enum'] !== undefined) return 'enum';
-  if (schema['type'] === 'array') return Array.isArray(schema['items']?.['type']) ? 'worker' : 'list';
-  return schema['type'] as 'string' | 'integer' | 'number';
-}
-
 /** Every flag of pd-router, in schema order, the flag-only ones placed by group in `--help`. */
 export const OPTIONS: readonly OptionSpec[] = [
   ...annotatedProperties(),
-  ...FLAG_ONLY.map((schema) => ({ schema, cli: schema['x-cli'] as CliAnnotation })),
-].map(({ key, schema, cli }: { key?: string; schema: TSchema; cli: CliAnnotation }): OptionSpec => {
-  const kind = kindOf(schema, cli);
-  const { switch: _switch, ...rest } = cli;
+  ...FLAG_ONLY.map((schema) => ({ key: undefined, schema, cli: schema['x-cli'] as CliAnnotation })),
+].map(({ key, schema, cli: { switch: bare, ...cli } }): OptionSpec => {
+  const type = schema['type'] as 'boolean' | 'string' | 'integer' | 'number' | 'array';
+  const list = Array.isArray(schema['items']?.['type']) ? 'worker' : 'list';
+  const kind = type === 'boolean' ? (bare ? 'flag' : 'boolean') : type === 'array' ? list : type;
   return {
-    ...rest,
+    ...cli,
     ...(key === undefined ? {} : { key }),
     schema,
-    kind,
+    kind: schema['enum'] === undefined ? kind : 'enum',
     repeatable: kind === 'list' || kind === 'worker',
-    description: String(schema['description'] ?? ''),
+    description: String(schema['description']),
   };
 });
 
 /**
- * vllm-router flags that have no meaning in pd-router, with why, and how many value tokens they
+ * vllm-router flags that have no meaning in pd-router, with why, by how many value tokens they
  * take (skipped, so they are not reported again): a drop-in user gets a reason, not "unknown flag".
  */
-export const UNSUPPORTED_VLLM_ROUTER_FLAGS: ReadonlyMap<
-  string,
-  { reason: string; takes: 'none' | 'value' | 'values' }
-> = new Map([
-  [
-    '--worker-urls',
-    { reason: 'pd-router routes prefill/decode pairs only: use --prefill and --decode', takes: 'values' },
-  ],
-  [
-    '--enable-igw',
-    {
-      reason: "meaningless in PD mode: the Inference Gateway's multi-model routing is not PD routing",
-      takes: 'none',
-    },
-  ],
-  [
-    '--history-backend',
-    { reason: 'meaningless in PD mode: pd-router keeps no conversation history', takes: 'value' },
-  ],
-  [
-    '--profile',
-    {
-      reason: "meaningless in PD mode: vllm-router's profiling calls to workers are not part of pd-router",
-      takes: 'none',
-    },
-  ],
-  [
-    '--mini-lb',
-    {
-      reason: "meaningless in PD mode: the Python launcher's MiniLB is the load balancer pd-router replaces",
-      takes: 'none',
-    },
-  ],
-]);
+const UNSUPPORTED = {
+  values: { '--worker-urls': 'pd-router routes prefill/decode pairs only: use --prefill and --decode' },
+  value: { '--history-backend': 'meaningless in PD mode: pd-router keeps no conversation history' },
+  none: {
+    '--enable-igw': "meaningless in PD mode: the Inference Gateway's multi-model routing is not PD routing",
+    '--profile': "meaningless in PD mode: vllm-router's profiling calls to workers are not part of pd-router",
+    '--mini-lb':
+      "meaningless in PD mode: the Python launcher's MiniLB is the load balancer pd-router replaces",
+  },
+};
+type Takes = keyof typeof UNSUPPORTED;
+export function unsupportedFlag(
+  flag: string,
+): { readonly takes: Takes; readonly reason: string } | undefined {
+  for (const [takes, flags] of Object.entries(UNSUPPORTED) as [Takes, Record<string, string>][]) {
+    if (Object.hasOwn(flags, flag)) return { takes, reason: flags[flag] as string };
+  }
+  return undefined;
+}
 
 const byName = new Map<string, OptionSpec>();
 for (const option of OPTIONS) {
@@ -118,8 +97,4 @@ export function movedKey(flatKey: string): string | undefined {
 /** The option that sets a dotted config key. */
 export const OPTION_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(
   OPTIONS.filter((o) => o.key !== undefined).map((o) => [o.key as string, o]),
-);
-
-export const SECRET_KEYS: ReadonlySet<string> = new Set(
-  OPTIONS.filter((o) => o.secret === true && o.key !== undefined).map((o) => o.key as string),
 );

@@ -2,10 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parseWorkerUrl } from '@pd-router/core';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { type ReadFile, readConfigFile } from './config-file.js';
-import { OPTIONS } from './flags.js';
 import { type ParsedArgv, parseArgv } from './parse-argv.js';
 import type { ConfigValues } from './schema.js';
-import type { Config, HealthConfig, KvConnectorName, WorkerConfig } from './types.js';
+import type { Config, KvConnectorName, WorkerConfig } from './types.js';
 import { type ConfigPath, type Locate, parseBindAddress, validateConfigObject } from './validate.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -100,17 +99,6 @@ function finish(
   env: Env,
 ): LoadConfigResult {
   const warnings: string[] = [];
-  for (const option of OPTIONS) {
-    const path = option.key?.split('.') ?? [];
-    const parent = path
-      .slice(0, -1)
-      .reduce<unknown>((node, key) => (isObject(node) ? node[key] : undefined), merged);
-    if (option.pending === undefined || !isObject(parent) || !((path.at(-1) as string) in parent)) continue;
-    // Refused, never accepted and ignored; dropped so that validation says nothing more about it.
-    delete parent[path.at(-1) as string];
-    if (!skipKeys.has(option.key as string))
-      issues.push({ path: locate(path), message: `not yet supported: ${option.pending}` });
-  }
   const schema = validateConfigObject(merged, locate, skipKeys);
   issues.push(...schema.issues);
   const shapeOk = (key: string) => !schema.invalidKeys.has(key) && !skipKeys.has(key);
@@ -155,62 +143,46 @@ function finish(
     ?.split(',')
     .map((url) => url.trim())
     .filter((url) => url !== '');
-  const keyValidation =
-    values.keyValidation.urls.length === 0 && fromEnv !== undefined
-      ? { ...values.keyValidation, urls: fromEnv }
-      : values.keyValidation;
-  const {
-    $schema: _schema,
-    discovery: _discovery,
-    kubernetes: _kubernetes,
-    retry: _retry,
-    admission: _admission,
-    requestTimeoutSecs: _requestTimeoutSecs,
-    ...rest
-  } = values;
+  const { $schema, discovery: _, kubernetes: __, retry, admission, requestTimeoutSecs, ...rest } = values;
+  const { disabled, maxRetries, ...backoff } = retry;
+  const { queueTimeoutSecs, ...limits } = admission;
   // The schema checked the address's format, so it splits.
   const bind = discovery.address === undefined ? undefined : parseBindAddress(discovery.address);
   const { enabled, namespace, kubeconfig, ...selectors } = kubernetes;
   // vllm-router's flags (seconds) have defaults; pd-router's older ones (ms) are aliases that win.
   const { health: h, healthCheck: check, circuitBreaker: breaker } = values;
-  const health: HealthConfig = {
-    checkIntervalMs: h.checkIntervalMs ?? check.intervalSecs * 1_000,
-    checkTimeoutMs: h.checkTimeoutMs ?? check.timeoutSecs * 1_000,
-    checkPath: check.endpoint,
-    failureThreshold: h.failureThreshold,
-    successThreshold: h.successThreshold,
-    circuitFailureThreshold:
-      breaker.disabled || h.circuitFailureThreshold === 0
-        ? 0
-        : (h.circuitFailureThreshold ?? breaker.failureThreshold),
-    circuitSuccessThreshold: breaker.successThreshold,
-    circuitOpenMs: h.circuitOpenMs ?? breaker.timeoutDurationSecs * 1_000,
-    circuitWindowMs: breaker.windowDurationSecs * 1_000,
-  };
   const config: Config = {
     ...rest,
     upstreamApiKey: values.upstreamApiKey,
     adminApiKey: values.adminApiKey,
     kvConnector,
-    keyValidation,
-    health,
+    keyValidation:
+      values.keyValidation.urls.length === 0 && fromEnv !== undefined
+        ? { ...values.keyValidation, urls: fromEnv }
+        : values.keyValidation,
+    health: {
+      checkIntervalMs: h.checkIntervalMs ?? check.intervalSecs * 1_000,
+      checkTimeoutMs: h.checkTimeoutMs ?? check.timeoutSecs * 1_000,
+      checkPath: check.endpoint,
+      failureThreshold: h.failureThreshold,
+      successThreshold: h.successThreshold,
+      circuitFailureThreshold:
+        breaker.disabled || h.circuitFailureThreshold === 0
+          ? 0
+          : (h.circuitFailureThreshold ?? breaker.failureThreshold),
+      circuitSuccessThreshold: breaker.successThreshold,
+      circuitOpenMs: h.circuitOpenMs ?? breaker.timeoutDurationSecs * 1_000,
+      circuitWindowMs: breaker.windowDurationSecs * 1_000,
+    },
     discoveryMaxWorkers: discovery.maxWorkers,
-    retry: {
-      maxAttempts: values.retry.disabled ? 1 : Math.max(1, values.retry.maxRetries),
-      initialBackoffMs: values.retry.initialBackoffMs,
-      maxBackoffMs: values.retry.maxBackoffMs,
-      backoffMultiplier: values.retry.backoffMultiplier,
-      jitterFactor: values.retry.jitterFactor,
-    },
-    requestTimeoutMs: values.requestTimeoutSecs * 1_000,
+    retry: { maxAttempts: disabled ? 1 : Math.max(1, maxRetries), ...backoff },
+    requestTimeoutMs: requestTimeoutSecs * 1_000,
     admission: {
-      maxConcurrentRequests: values.admission.maxConcurrentRequests,
-      queueSize: values.admission.queueSize,
-      queueTimeoutMs: values.admission.queueTimeoutSecs * 1_000,
-      rateLimitTokensPerSecond: values.admission.rateLimitTokensPerSecond,
+      ...limits,
+      queueTimeoutMs: queueTimeoutSecs * 1_000,
+      rateLimitTokensPerSecond: limits.rateLimitTokensPerSecond,
     },
-    prefill: pools.prefill,
-    decode: pools.decode,
+    ...pools,
     prefillPolicy: values.prefillPolicy ?? values.policy,
     decodePolicy: values.decodePolicy ?? values.policy,
     ...(typeof bind === 'object'

@@ -1,12 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { ConfigIssue } from './config-error.js';
-import {
-  ALL_FLAG_NAMES,
-  findOption,
-  OPTIONS,
-  type OptionSpec,
-  UNSUPPORTED_VLLM_ROUTER_FLAGS,
-} from './flags.js';
+import { ALL_FLAG_NAMES, findOption, OPTIONS, type OptionSpec, unsupportedFlag } from './flags.js';
 import { closestName } from './suggest.js';
 
 /** What the command line asked for, in the shape of a config file (only the keys it set). */
@@ -74,7 +68,7 @@ function prePass(argv: readonly string[], issues: Issue[], strays: string[], fai
     const name = eq === -1 ? token : token.slice(0, eq);
     const found = findOption(name);
     if (found === undefined) {
-      const refused = UNSUPPORTED_VLLM_ROUTER_FLAGS.get(name);
+      const refused = unsupportedFlag(name);
       issues.push({ at: i, path: name, message: unknownFlagMessage(name) });
       // Its values, if it has any, are part of the same mistake: don't report them again.
       const values = eq !== -1 || refused?.takes === 'none' ? 0 : refused?.takes === 'values' ? Infinity : 1;
@@ -243,7 +237,7 @@ function takes(option: OptionSpec, token: string): boolean {
 }
 
 function unknownFlagMessage(name: string): string {
-  const refused = UNSUPPORTED_VLLM_ROUTER_FLAGS.get(name);
+  const refused = unsupportedFlag(name);
   if (refused !== undefined) return `a vllm-router flag that pd-router does not support: ${refused.reason}`;
   const suggestion = closestName(name, ALL_FLAG_NAMES);
   return suggestion === undefined ? 'unknown flag' : `unknown flag (did you mean ${suggestion}?)`;

@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { findOption, OPTIONS, type OptionSpec, UNSUPPORTED_VLLM_ROUTER_FLAGS } from './flags.js';
+import { findOption, OPTIONS, type OptionSpec, unsupportedFlag } from './flags.js';
 import { OPTION_GROUPS } from './schema.js';
 
-const WIDTH = 80;
 const INDENT = '      ';
-const LARGE = 2 ** 31;
-
 const TYPES: Readonly<Record<string, string>> = {
   flag: 'switch',
   boolean: 'boolean: FLAG, FLAG=true|false, --no-FLAG',
@@ -16,31 +13,25 @@ const TYPES: Readonly<Record<string, string>> = {
 
 /** What an option documents: the same text in `--help` and docs/configuration.md. */
 function describeOption(option: OptionSpec) {
-  const alias = option.kind === 'boolean' ? negatedFlag(option) : option.alias;
+  const alias = option.kind === 'boolean' ? `--no-${option.flag.slice(2)}` : option.alias;
   const names = [option.flag, ...(alias === undefined ? [] : [alias]), ...(option.aliases ?? [])].join(', ');
-  const {
-    enum: values,
-    minimum: min,
-    maximum: max,
-  } = (option.schema ?? {}) as Record<string, number | undefined>;
-  const range = min === undefined ? '' : max !== undefined && max < LARGE ? ` ${min}..${max}` : ` >= ${min}`;
+  const { minimum: min, maximum: max, enum: values } = option.schema as Record<string, number | undefined>;
+  const range =
+    min === undefined ? '' : max !== undefined && max < 2 ** 31 ? ` ${min}..${max}` : ` >= ${min}`;
   return {
     usage: option.valueName === undefined ? names : `${names} ${option.valueName}`,
     type:
       TYPES[option.kind] ??
-      (values === undefined ? `${option.kind}${range}` : (values as unknown as string[]).join(' | ')),
+      (values as unknown as string[] | undefined)?.join(' | ') ??
+      `${option.kind}${range}`,
     defaultText: option.defaultText ?? defaultOf(option),
   };
-}
-
-function negatedFlag(option: OptionSpec): string {
-  return `--no-${option.flag.slice(2)}`;
 }
 
 function defaultOf(option: OptionSpec): string {
   if (option.kind === 'flag') return 'off';
   if (option.kind === 'worker') return 'none; at least one required unless workers are discovered';
-  const value: unknown = option.schema?.['default'];
+  const value: unknown = option.schema['default'];
   if (value === undefined) return 'none';
   if (typeof value === 'boolean') return value ? 'on' : 'off';
   // Plain digits (what the flag accepts), with a human reading for big byte and time values.
@@ -53,33 +44,47 @@ function defaultOf(option: OptionSpec): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** A Markdown table row; a `|` inside a cell is escaped. */
+const row = (cells: readonly string[]) => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
+
 /** The option reference, grouped: indented text for `--help`, or Markdown tables for the docs. */
 function renderOptions(format: 'help' | 'markdown'): string[] {
-  const lines: string[] = [];
-  for (const group of OPTION_GROUPS) {
-    if (format === 'help') lines.push('', `${group}:`);
-    else
-      lines.push(
-        '',
-        `### ${group}`,
-        '',
-        '| Flag | Config key | Type | Default | Description |',
-        '| --- | --- | --- | --- | --- |',
-      );
-    for (const option of OPTIONS.filter((o) => o.group === group)) {
-      const doc = describeOption(option);
-      if (format === 'markdown') {
-        const key = option.key === undefined ? '(flag only)' : `\`${option.key}\``;
-        const cells = [`\`${doc.usage}\``, key, doc.type, doc.defaultText, option.description];
-        lines.push(`| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`);
-        continue;
-      }
-      // A boolean's two spellings get a line each, so each reads (and greps) as a flag.
-      if (option.kind === 'boolean') lines.push(`  ${option.flag}[=true|false]`, `  ${negatedFlag(option)}`);
-      else lines.push(`  ${doc.usage}`);
-      for (const line of wrap(option.description, WIDTH - INDENT.length)) lines.push(`${INDENT}${line}`);
-      lines.push(`${INDENT}[${doc.type}; default: ${doc.defaultText}]`);
+  return OPTION_GROUPS.flatMap((group) => {
+    const options = OPTIONS.filter((o) => o.group === group);
+    if (format === 'markdown') {
+      const head = ['Flag', 'Config key', 'Type', 'Default', 'Description'];
+      return ['', `### ${group}`, '', row(head), row(head.map(() => '---')), ...options.map(markdownRow)];
     }
+    return ['', `${group}:`, ...options.flatMap(helpEntry)];
+  });
+}
+
+function markdownRow(option: OptionSpec): string {
+  const doc = describeOption(option);
+  const key = option.key === undefined ? '(flag only)' : `\`${option.key}\``;
+  return row([`\`${doc.usage}\``, key, doc.type, doc.defaultText, option.description]);
+}
+
+function helpEntry(option: OptionSpec): string[] {
+  const doc = describeOption(option);
+  // A boolean's two spellings get a line each, so each reads (and greps) as a flag.
+  const names =
+    option.kind === 'boolean' ? [`${option.flag}[=true|false]`, `--no-${option.flag.slice(2)}`] : [doc.usage];
+  return [
+    ...names.map((name) => `  ${name}`),
+    ...wrap(option.description, 80 - INDENT.length).map((line) => `${INDENT}${line}`),
+    `${INDENT}[${doc.type}; default: ${doc.defaultText}]`,
+  ];
+}
+
+/** Greedy word wrap (descriptions are plain sentences). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + word.length <= width)
+      lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
   }
   return lines;
 }
@@ -111,31 +116,19 @@ export function helpText(version: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The prose of a template beside this file with generated lines in place of its `<!-- MARKER -->` line. */
+function fill(template: string, marker: string, lines: readonly string[]): string {
+  const text = readFileSync(new URL(`./${template}`, import.meta.url), 'utf8');
+  return text.replace(`<!-- ${marker} -->\n`, `${lines.join('\n')}\n`);
+}
+
 /**
  * docs/configuration.md: the prose of configuration.template.md with the option tables in place
  * of its `<!-- OPTIONS -->` line. `test/config-generated-files.test.ts` fails when the file
  * differs; `pnpm --filter @pd-router/server gen:docs` rewrites it.
  */
 export function configurationMarkdown(): string {
-  const template = readFileSync(new URL('./configuration.template.md', import.meta.url), 'utf8');
-  return template.replace('<!-- OPTIONS -->\n', `${renderOptions('markdown').slice(1).join('\n')}\n`);
-}
-
-/** Greedy word wrap (descriptions are plain sentences). */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (word === '') continue;
-    if (line !== '' && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line === '' ? word : `${line} ${word}`;
-    }
-  }
-  if (line !== '') lines.push(line);
-  return lines;
+  return fill('configuration.template.md', 'OPTIONS', renderOptions('markdown').slice(1));
 }
 
 /** One flag of vllm-router's command line, as fixtures/vllm-router/flags.json lists it. */
@@ -147,17 +140,15 @@ export interface VllmRouterFlag {
   readonly source: 'rust' | 'python' | 'both';
 }
 
-/** What pd-router does with a vllm-router flag: takes it, refuses it until its behaviour lands, or refuses it for good. */
+/** What pd-router does with a vllm-router flag: takes it, or refuses it (with why). */
 export type FlagStatus =
   | { readonly status: 'accepted'; readonly option: OptionSpec }
-  | { readonly status: 'pending' | 'refused'; readonly reason: string; readonly option?: OptionSpec };
+  | { readonly status: 'refused'; readonly reason: string };
 
 export function vllmRouterFlagStatus(flag: string): FlagStatus {
   const option = findOption(flag)?.option;
-  if (option?.pending !== undefined) return { status: 'pending', reason: option.pending, option };
   if (option !== undefined) return { status: 'accepted', option };
-  const refused = UNSUPPORTED_VLLM_ROUTER_FLAGS.get(flag);
-  return { status: 'refused', reason: refused?.reason ?? 'unknown to pd-router' };
+  return { status: 'refused', reason: unsupportedFlag(flag)?.reason ?? 'unknown to pd-router' };
 }
 
 /**
@@ -166,27 +157,16 @@ export function vllmRouterFlagStatus(flag: string): FlagStatus {
  * with it, from the schema: its pd-router name and default, or why it is refused.
  */
 export function migrationMarkdown(flags: readonly VllmRouterFlag[]): string {
-  const rows = [
-    '| vllm-router flag | default there | pd-router | default here | notes |',
-    '| --- | --- | --- | --- | --- |',
-  ];
-  for (const entry of flags) {
-    const found = vllmRouterFlagStatus(entry.flag);
-    const theirs = entry.default ?? 'none';
-    const refusedValues = Object.entries(found.option?.refusedValues ?? {})
-      .map(([value, why]) => `\`${value}\`: ${why}`)
-      .join('; ');
-    let cells: string[];
-    if (found.status === 'accepted') {
-      const doc = describeOption(found.option);
-      const same = found.option.flag === entry.flag ? 'same' : `\`${found.option.flag}\``;
-      cells = [same, doc.defaultText, refusedValues === '' ? '' : `Refused values: ${refusedValues}.`];
-    } else if (found.status === 'pending') {
-      cells = ['refused: not yet supported', '', found.reason];
-    } else cells = ['refused', '', found.reason];
-    const row = [`\`${entry.flag}\``, theirs, ...cells].map((c) => c.replaceAll('|', '\\|'));
-    rows.push(`| ${row.join(' | ')} |`);
-  }
-  const template = readFileSync(new URL('./migration.template.md', import.meta.url), 'utf8');
-  return template.replace('<!-- FLAGS -->\n', `${rows.join('\n')}\n`);
+  const head = ['vllm-router flag', 'default there', 'pd-router', 'default here', 'notes'];
+  const rows = flags.map(({ flag, default: theirs }) => {
+    const found = vllmRouterFlagStatus(flag);
+    if (found.status === 'refused')
+      return row([`\`${flag}\``, theirs ?? 'none', 'refused', '', found.reason]);
+    const { option } = found;
+    const refused = Object.entries(option.refusedValues ?? {}).map(([value, why]) => `\`${value}\`: ${why}`);
+    const notes = refused.length === 0 ? '' : `Refused values: ${refused.join('; ')}.`;
+    const name = option.flag === flag ? 'same' : `\`${option.flag}\``;
+    return row([`\`${flag}\``, theirs ?? 'none', name, describeOption(option).defaultText, notes]);
+  });
+  return fill('migration.template.md', 'FLAGS', [row(head), row(head.map(() => '---')), ...rows]);
 }

@@ -47,11 +47,6 @@ export interface CliAnnotation {
    * takes `key=value` tokens, `all` every token up to the next flag.
    */
   readonly greedy?: 'labels' | 'all';
-  /**
-   * Refused with "not yet supported: REASON" until its behaviour lands: the owner of that
-   * behaviour deletes this one line. Never accepted and ignored.
-   */
-  readonly pending?: string;
   /** Values outside the schema's `enum` that vllm-router takes, each with why pd-router refuses it. */
   readonly refusedValues?: Readonly<Record<string, string>>;
   /** Accepted for vllm-router compatibility and otherwise ignored. */
@@ -80,9 +75,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 const MAX_TIMER_SECS = Math.floor(MAX_TIMER_MS / 1_000);
 
 type Keywords = Record<string, unknown>;
-const CLI_KEYS = new Set(
-  'alias aliases switch secret defaultText greedy pending refusedValues ignored'.split(' '),
-);
+const CLI_KEYS = new Set('alias aliases switch secret defaultText greedy refusedValues ignored'.split(' '));
 /** JSON Schema keywords of a property and its `x-cli` extras (the keys of CliAnnotation). */
 type Extras = Partial<Omit<CliAnnotation, 'flag' | 'valueName' | 'group'>> & Keywords;
 type Value = string | number | boolean | readonly string[] | Extras;
@@ -114,7 +107,7 @@ function annotate(usage: string, help: string, keywords: Keywords) {
  * interpolated object adds schema keywords and CLI extras (`${{ minimum: 0, secret: true }}`), an
  * interpolated list is an enum's values. With nothing interpolated the usage is the first word.
  */
-function tag<T extends TSchema, const B extends Keywords = {}>(
+function tag<T extends TSchema, const B extends Keywords = Record<never, never>>(
   build: (keywords: Keywords) => T,
   base?: B,
   suffix = '',

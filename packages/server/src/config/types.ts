@@ -15,50 +15,30 @@ export type CacheAwareConfig = Frozen<ConfigValues['cacheAware']>;
 export type NixlConfig = Frozen<ConfigValues['nixl']>;
 /** What a NIXL request does when the prefill's answer has no usable `kv_transfer_params`. */
 export type NixlOnMissingParams = NixlConfig['onMissingParams'];
-/** Active health checks and the circuit breaker, resolved from the -secs flags and their -ms aliases. */
-export interface HealthConfig {
-  /** Period of the active checks; 0: none. */
-  readonly checkIntervalMs: number;
-  readonly checkTimeoutMs: number;
-  /** Path of the active check (default /health). */
-  readonly checkPath?: string;
-  /** Consecutive failed checks that take a worker out of the pools. */
-  readonly failureThreshold: number;
-  /** Consecutive good checks that bring it back. */
-  readonly successThreshold: number;
-  /** Failed requests that open a worker's circuit; 0: no circuit breaker. */
-  readonly circuitFailureThreshold: number;
-  /** Good probes that close a half-open circuit (default 1). */
-  readonly circuitSuccessThreshold?: number;
-  /** How long an open circuit keeps the worker out before a half-open probe. */
-  readonly circuitOpenMs: number;
-  /** Failures older than this no longer count toward opening (default: no limit). */
-  readonly circuitWindowMs?: number;
-}
-
+/**
+ * Active health checks and the circuit breaker, resolved from the -secs flags and their -ms
+ * aliases: a circuit failure threshold of 0 is no circuit breaker; absent, the circuit closes
+ * after one good probe and failures never expire.
+ */
+export type HealthConfig = Frozen<
+  Required<ConfigValues['health']> & {
+    checkPath?: string;
+    circuitSuccessThreshold?: number;
+    circuitWindowMs?: number;
+  }
+>;
 /** Admission control of the proxied routes (admission/admission.ts, docs/admission.md). */
-export interface AdmissionConfig {
-  /** Requests in flight at most; 0 or less: no cap. */
-  readonly maxConcurrentRequests: number;
-  /** Requests that may wait for a place; 0: none. */
-  readonly queueSize: number;
-  readonly queueTimeoutMs: number;
-  /** Admissions per second; undefined: maxConcurrentRequests (no limit without a cap). */
-  readonly rateLimitTokensPerSecond: number | undefined;
-}
-
-/** vllm-router's retries (retry/retry-policy.ts, docs/retries.md). */
-export interface RetryConfig {
-  /** Attempts in all, the first included (`--retry-max-retries`; `--disable-retries`: 1). */
-  readonly maxAttempts: number;
-  readonly initialBackoffMs: number;
-  readonly maxBackoffMs: number;
-  readonly backoffMultiplier: number;
-  readonly jitterFactor: number;
-}
-
-/** Limits on client connections and request bodies (docs/configuration.md, Server). */
-export type IntakeConfig = Frozen<ConfigValues['intake']>;
+export type AdmissionConfig = Frozen<
+  Omit<ConfigValues['admission'], 'queueTimeoutSecs' | 'rateLimitTokensPerSecond'> & {
+    queueTimeoutMs: number;
+    /** Admissions per second; undefined: maxConcurrentRequests (no limit without a cap). */
+    rateLimitTokensPerSecond: number | undefined;
+  }
+>;
+/** vllm-router's retries (retry/retry-policy.ts, docs/retries.md); maxAttempts counts the first. */
+export type RetryConfig = Frozen<
+  Omit<ConfigValues['retry'], 'maxRetries' | 'disabled'> & { maxAttempts: number }
+>;
 
 export interface WorkerConfig {
   /** As given on the command line or in the config file, for messages. */
@@ -70,12 +50,7 @@ export interface WorkerConfig {
 
 /** vLLM's P2P NCCL registration: the schema's `discovery` with its HOST:PORT split (port 0: any free port). */
 export type ZmqDiscoveryConfig = Frozen<
-  Omit<ConfigValues['discovery'], 'address' | 'maxWorkers' | 'rateLimit'> & {
-    host: string;
-    port: number;
-    /** Messages a second one sender may send (`--discovery-rate-limit`; default 10). */
-    ratePerSender?: number;
-  }
+  Pick<ConfigValues['discovery'], 'allow' | 'ttlMs'> & { host: string; port: number; ratePerSender?: number }
 >;
 
 /** Kubernetes pod discovery: the schema's `kubernetes`, in a Config only when enabled (undefined: all namespaces, in-cluster account). */
@@ -86,65 +61,62 @@ export type KubernetesDiscoveryConfig = Frozen<
   }
 >;
 
+/** Resolved by loadConfig from the file shape, or absent from it. */
 type Resolved =
   | 'retry'
   | 'admission'
   | 'requestTimeoutSecs'
-  | 'prefill'
-  | 'decode'
-  | 'prefillPolicy'
-  | 'decodePolicy'
   | 'discovery'
   | 'kubernetes'
-  | 'kvConnector';
+  | '$schema'
+  | 'health';
 /** Settings newer than most hand-built test configs: optional in the type, always set by loadConfig. */
-type Later =
-  | 'decodeFirstTokens'
-  | 'intake'
-  | 'logFormat'
-  | 'logDir'
-  | 'requestIdHeaders'
-  | 'corsAllowedOrigins'
-  | 'backend'
-  | 'keyValidation'
-  | 'startup'
-  | 'healthCheck'
-  | 'circuitBreaker'
-  | 'intraNodeDataParallelSize'
-  | 'keepVllmResponseId'
-  | 'tracing';
+type Later = Exclude<keyof ConfigValues, Resolved | Earlier | keyof Resolutions>;
+type Earlier =
+  | 'host'
+  | 'port'
+  | 'policy'
+  | 'cacheAware'
+  | 'maxPayloadSize'
+  | 'prefillTimeoutMs'
+  | 'decodeTtftTimeoutMs'
+  | 'streamIdleTimeoutMs'
+  | 'apiKeys'
+  | 'logLevel'
+  | 'prometheusPort'
+  | 'prometheusHost'
+  | 'upstreamConnections'
+  | 'shutdownTimeoutMs';
+type Resolutions = {
+  /** Resolved from the worker specs when not given (see --kv-connector). */
+  kvConnector: KvConnectorName;
+  prefill: WorkerConfig[];
+  decode: WorkerConfig[];
+  prefillPolicy: PolicyName;
+  decodePolicy: PolicyName;
+  /** Value of the upstream `Authorization: Bearer ...`; undefined: $OPENAI_API_KEY, else the literal "None". */
+  upstreamApiKey: string | undefined;
+  adminApiKey: string | undefined;
+};
 
 /**
  * The validated, deep-frozen router configuration: the config file's shape (ConfigValues) with
  * what loadConfig resolves: parsed worker specs, inherited pool policies, and the discovery
- * sections present only when on. `nixl` and `health` are optional for hand-built configs
- * (absent: DEFAULT_NIXL_CONFIG, and health checks and circuit breaking off).
+ * sections present only when on. Hand-built configs may leave out the newer settings (absent:
+ * DEFAULT_NIXL_CONFIG, no health checks or circuit breaking, no admission cap, one attempt, no
+ * request cap, no discovery).
  */
 export type Config = Frozen<
-  Omit<ConfigValues, Resolved | Later | '$schema' | 'nixl' | 'health' | 'upstreamApiKey' | 'adminApiKey'> &
-    Partial<Pick<ConfigValues, Later>> & {
-      /** Resolved from the worker specs when not given (see --kv-connector). */
-      kvConnector: KvConnectorName;
-      prefill: WorkerConfig[];
-      decode: WorkerConfig[];
-      prefillPolicy: PolicyName;
-      decodePolicy: PolicyName;
-      nixl?: NixlConfig;
+  Pick<ConfigValues, Earlier> &
+    Partial<Pick<ConfigValues, Later>> &
+    Resolutions & {
       health?: HealthConfig;
-      /** Admission control; absent (hand-built configs): no cap, no queue. */
       admission?: AdmissionConfig;
-      /** Retries; absent (hand-built configs): one attempt. */
       retry?: RetryConfig;
-      /** Cap on a whole request (`--request-timeout-secs`); absent: none. */
       requestTimeoutMs?: number;
-      /** Most workers discovery may hold, ZMQ and Kubernetes together (`--discovery-max-workers`; default 256). */
+      /** Most workers discovery may hold, ZMQ and Kubernetes together (`--discovery-max-workers`). */
       discoveryMaxWorkers?: number;
-      /** ZMQ registration; absent: off. */
       discovery?: ZmqDiscoveryConfig;
-      /** Kubernetes pod discovery; absent: off. */
       kubernetes?: KubernetesDiscoveryConfig;
-      /** Value of the upstream `Authorization: Bearer ...`; undefined: $OPENAI_API_KEY, else the literal "None". */
-      upstreamApiKey: string | undefined;
-      adminApiKey: string | undefined;
     }
 >;

@@ -3,7 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parseCidr } from '../discovery/cidr.js';
 import { parseLabelRequirement } from '../discovery/label-selector.js';
 import type { ConfigIssue } from './config-error.js';
-import { movedKey, OPTION_BY_KEY, SECRET_KEYS } from './flags.js';
+import { movedKey, OPTION_BY_KEY } from './flags.js';
 import { configSchema } from './schema.js';
 import { closestName } from './suggest.js';
 
@@ -148,7 +148,7 @@ function message(error: ErrorObject, path: ConfigPath): string {
 
 /** `, got 'x'` — never for secrets, which must not reach logs. */
 function got(error: ErrorObject, path: ConfigPath): string {
-  if (SECRET_KEYS.has(dottedKey(path)) || error.data === undefined) return '';
+  if (OPTION_BY_KEY.get(dottedKey(path))?.secret || error.data === undefined) return '';
   const text = JSON.stringify(error.data) ?? String(error.data);
   return ` (got ${text.length > 60 ? `${text.slice(0, 57)}...` : text})`;
 }
